@@ -1,0 +1,13 @@
+//! The HTTP service (axum): the layer catalog, TileJSON and vector tiles.
+//! Handlers are thin: they parse, call `tiles`/`catalog`, and map errors to
+//! RFC 9457 problem+json responses.
+
+mod base_url;
+mod problem;
+mod routes;
+mod server;
+mod state;
+
+pub use problem::Problem;
+pub use server::{router, serve, ServeConfig};
+pub use state::AppState;

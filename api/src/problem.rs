@@ -1,0 +1,71 @@
+//! RFC 9457 problem details, the body of every error response.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// A problem+json error response.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Problem {
+        Problem { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), parameter: None }
+    }
+
+    /// 400 naming the parameter at fault.
+    pub fn bad_request(parameter: &str, detail: impl Into<String>) -> Problem {
+        Problem { parameter: Some(parameter.to_string()), ..Problem::new(StatusCode::BAD_REQUEST, "Bad Request", detail) }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "Not Found", detail)
+    }
+
+    /// 503 for a database that cannot be reached; anything else is a 500
+    /// whose detail is logged, not shown.
+    pub fn internal(e: impl std::fmt::Display) -> Problem {
+        let text = e.to_string();
+        if text.contains("pool timed out") || text.contains("Connection refused") || text.contains("connection") {
+            tracing::warn!(error = %text, "database unavailable");
+            return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", "the database is unavailable; retry shortly");
+        }
+        tracing::error!(error = %text, "internal error");
+        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "an internal error occurred")
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut r = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        r
+    }
+}
+
+impl From<catalog::CatalogError> for Problem {
+    fn from(e: catalog::CatalogError) -> Self {
+        Problem::internal(e)
+    }
+}
+
+impl From<tiles::TileError> for Problem {
+    fn from(e: tiles::TileError) -> Self {
+        match e {
+            tiles::TileError::BadCoord(..) => Problem::bad_request("z/x/y", e.to_string()),
+            tiles::TileError::Db(db) => Problem::internal(db),
+        }
+    }
+}

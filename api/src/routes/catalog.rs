@@ -1,0 +1,41 @@
+//! `GET /catalog`: every layer with its TileJSON URL, zoom range, bounds and
+//! the fields the caller may see.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::base_url::base_url;
+use crate::{AppState, Problem};
+
+pub async fn catalog(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, Problem> {
+    let base = base_url(s.public_url.as_deref(), &headers);
+    let layers = catalog::list_layers(&s.pool).await?;
+    let items: Vec<Value> = layers
+        .iter()
+        .filter(|l| l.public)
+        .map(|l| {
+            let fields: Vec<Value> = l
+                .public_fields()
+                .map(|f| json!({"name": f.name, "type": f.field_type, "tilejson_type": f.field_type.tilejson()}))
+                .collect();
+            json!({
+                "id": l.name,
+                "title": l.title,
+                "kind": l.kind,
+                "geometry_type": l.geometry_type,
+                "srid": l.srid,
+                "version": l.version,
+                "feature_count": l.feature_count,
+                "bounds": l.bounds,
+                "minzoom": l.minzoom,
+                "maxzoom": l.maxzoom,
+                "updated_at": l.updated_at,
+                "fields": fields,
+                "tilejson": format!("{base}/tiles/{}.json", l.name),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "layers": items })))
+}

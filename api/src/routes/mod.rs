@@ -1,0 +1,5 @@
+//! Route handlers, one file per resource.
+
+pub mod catalog;
+pub mod health;
+pub mod tiles;

@@ -1,0 +1,59 @@
+//! The router and the server loop (graceful shutdown on Ctrl-C / SIGTERM).
+
+use std::net::SocketAddr;
+
+use axum::routing::get;
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::routes;
+use crate::{AppState, Problem};
+
+/// Where and how to serve.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub public_url: Option<String>,
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/catalog", get(routes::catalog::catalog))
+        .route("/health", get(routes::health::health))
+        .route("/tiles/{name}", get(routes::tiles::tilejson))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(routes::tiles::tile))
+        .fallback(|| async { Problem::not_found("no such resource") })
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Binds `cfg.addr` and serves until a shutdown signal.
+pub async fn serve(state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("{} is already in use: stop the other server or pass --port/GEOKHO_PORT", cfg.addr)
+        } else {
+            anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr)
+        }
+    })?;
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

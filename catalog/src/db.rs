@@ -1,0 +1,75 @@
+//! Connecting to PostgreSQL and applying the migrations in `seeds/migrations`.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::CatalogError;
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    /// statement_timeout for every session, in milliseconds (0: none).
+    pub statement_timeout_ms: u64,
+    pub application_name: &'static str,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            statement_timeout_ms: 0,
+            application_name: "geokho",
+        }
+    }
+}
+
+/// Opens a pool on `url` (`postgres://user@host:port/db`).
+pub async fn connect(url: &str, opts: &DbOptions) -> Result<PgPool, CatalogError> {
+    let mut connect: PgConnectOptions = url.parse()?;
+    connect = connect.application_name(opts.application_name);
+    if opts.statement_timeout_ms > 0 {
+        connect = connect.options([("statement_timeout", opts.statement_timeout_ms.to_string())]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(opts.max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(connect)
+        .await?;
+    Ok(pool)
+}
+
+/// The migrations, embedded in the binary so it runs from any folder.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "catalog", include_str!("../../seeds/migrations/0001_catalog.sql")),
+    (2, "vn2000 srs", include_str!("../../seeds/migrations/0002_vn2000_srs.sql")),
+    (3, "land use codes", include_str!("../../seeds/migrations/0003_land_use_codes.sql")),
+    (4, "pgrouting", include_str!("../../seeds/migrations/0004_pgrouting.sql")),
+];
+
+/// Applies every migration not yet applied (idempotent; safe with several
+/// processes starting at once: sqlx takes an advisory lock).
+pub async fn migrate(pool: &PgPool) -> Result<(), CatalogError> {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|(v, name, sql)| {
+            Migration::new(
+                *v,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    let migrator = Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    };
+    migrator.run(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! One layer import from start to finish: plan, lock, stage, parallel COPY,
+//! finish, publish (atomic swap), clean up. A failure at any step, or the
+//! process being killed, leaves the live layer untouched: everything before
+//! [`catalog::publish`] happens in the stage schema, and leftovers are dropped
+//! by the next import of the layer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use catalog::{Field, NewVersion, SourceFile};
+use rayon::prelude::*;
+use sqlx::PgPool;
+
+use crate::error::ImportError;
+use crate::plan::{plan, Plan, PlanOptions};
+use crate::produce::{self, Reject, Stats};
+use crate::stage::{self, StageNames};
+
+/// Options of one layer import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub plan: PlanOptions,
+    pub title: Option<String>,
+    /// Zoom range served; the kind's default when `None`.
+    pub zoom: Option<(i32, i32)>,
+    pub public: bool,
+    /// Only plan and report; write nothing.
+    pub dry_run: bool,
+    /// Skip when sources and options equal those of the live version.
+    pub if_changed: bool,
+    /// Parallel COPY connections.
+    pub connections: usize,
+}
+
+/// Per-file facts for the summary.
+#[derive(Debug, Clone)]
+pub struct FileSummary {
+    pub path: PathBuf,
+    pub records: u64,
+    pub encoding: String,
+    pub encoding_how: String,
+    pub srid: i32,
+    pub srid_how: String,
+    pub index_rebuilt: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub layer: String,
+    pub kind: String,
+    /// The published version; `None` for a dry run or an unchanged skip.
+    pub version: Option<i64>,
+    pub skipped_unchanged: bool,
+    pub dry_run: bool,
+    pub files: Vec<FileSummary>,
+    pub srid: i32,
+    pub geometry_type: String,
+    pub fields: Vec<Field>,
+    pub records: u64,
+    pub features: u64,
+    pub null_geometries: u64,
+    /// Rings/parts closed or dropped while reading.
+    pub ring_fixes: u64,
+    /// Geometries repaired by ST_MakeValid.
+    pub repaired: u64,
+    pub deleted: u64,
+    pub rejects: Vec<Reject>,
+    pub elapsed: Duration,
+}
+
+impl ImportReport {
+    fn from_plan(p: &Plan, dry_run: bool) -> Self {
+        ImportReport {
+            layer: p.layer.clone(),
+            kind: p.kind.name().into(),
+            version: None,
+            skipped_unchanged: false,
+            dry_run,
+            files: p
+                .sources
+                .iter()
+                .map(|s| FileSummary {
+                    path: s.files.shp.clone(),
+                    records: s.shp.len(),
+                    encoding: s.encoding.value.name().into(),
+                    encoding_how: s.encoding.how.clone(),
+                    srid: s.srid.value,
+                    srid_how: s.srid.how.clone(),
+                    index_rebuilt: s.shp.index_rebuilt,
+                })
+                .collect(),
+            srid: p.srid,
+            geometry_type: p.geometry_type.clone(),
+            fields: p.schema.fields.clone(),
+            records: p.records,
+            features: 0,
+            null_geometries: 0,
+            ring_fixes: 0,
+            repaired: 0,
+            deleted: 0,
+            rejects: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+/// Plans on a blocking thread (it reads files and hashes them).
+async fn plan_off_thread(inputs: &[PathBuf], opts: &ImportOptions) -> Result<Plan, ImportError> {
+    let (inputs, plan_opts) = (inputs.to_vec(), opts.plan.clone());
+    tokio::task::spawn_blocking(move || plan(&inputs, &plan_opts))
+        .await
+        .map_err(|e| ImportError::Input(format!("planning panicked: {e}")))?
+}
+
+/// Plans an import and reports what it would do, without a database.
+pub async fn dry_run(inputs: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport, ImportError> {
+    let t0 = Instant::now();
+    let plan = plan_off_thread(inputs, opts).await?;
+    let mut report = ImportReport::from_plan(&plan, true);
+    report.elapsed = t0.elapsed();
+    Ok(report)
+}
+
+/// Imports `inputs` as one layer into the database behind `pool`.
+pub async fn import_layer(pool: &PgPool, inputs: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport, ImportError> {
+    if opts.dry_run {
+        return dry_run(inputs, opts).await;
+    }
+    let t0 = Instant::now();
+    let plan = plan_off_thread(inputs, opts).await?;
+    let mut report = ImportReport::from_plan(&plan, false);
+    if opts.if_changed && catalog::live_fingerprint(pool, &plan.layer).await?.as_deref() == Some(plan.fingerprint.as_str()) {
+        report.skipped_unchanged = true;
+        report.elapsed = t0.elapsed();
+        return Ok(report);
+    }
+    // The session lock lives as long as this connection: a killed import releases it.
+    let mut lock_conn = pool.acquire().await?;
+    let key = catalog::import_lock_key(&plan.layer);
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut *lock_conn).await?;
+    if !got {
+        return Err(ImportError::Busy { layer: plan.layer.clone() });
+    }
+    let result = staged_import(pool, Arc::new(plan), opts, &mut report).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut *lock_conn).await;
+    result?;
+    report.elapsed = t0.elapsed();
+    Ok(report)
+}
+
+async fn staged_import(pool: &PgPool, plan: Arc<Plan>, opts: &ImportOptions, report: &mut ImportReport) -> Result<(), ImportError> {
+    stage::drop_leftovers(pool, &plan.layer).await?;
+    let version = catalog::next_version(pool).await?;
+    let names = StageNames::new(&plan.layer, version);
+    let r = load_and_publish(pool, plan.clone(), opts, version, &names, report).await;
+    if r.is_err() {
+        // Best effort; the next import drops whatever remains.
+        let _ = stage::drop_leftovers(pool, &plan.layer).await;
+    }
+    r
+}
+
+async fn load_and_publish(
+    pool: &PgPool,
+    plan: Arc<Plan>,
+    opts: &ImportOptions,
+    version: i64,
+    names: &StageNames,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    stage::create_raw(pool, &plan, names).await?;
+    let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
+    let p = plan.clone();
+    let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
+        produce::split(&p).into_par_iter().try_fold(Stats::default, |mut acc, w| {
+            let (buf, st) = produce::produce(&p, w)?;
+            if !buf.is_empty() {
+                tx.blocking_send(buf).map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
+            }
+            acc.add(st);
+            Ok(acc)
+        })
+        .try_reduce(Stats::default, |mut a, b| {
+            a.add(b);
+            Ok(a)
+        })
+    });
+    let stats = produced.await.map_err(|e| ImportError::Input(format!("reading panicked: {e}")));
+    let copied = writers.await.map_err(|e| ImportError::Input(format!("COPY writer panicked: {e}")))?;
+    // A writer error explains a producer's "writers stopped": report it first.
+    let copied = copied?;
+    let stats = stats??;
+    debug_assert_eq!(copied, stats.rows);
+    let fin = stage::finish(pool, &plan, names, version).await?;
+    let (minzoom, maxzoom) = opts.zoom.unwrap_or_else(|| plan.kind.zoom_range());
+    let nv = NewVersion {
+        layer: plan.layer.clone(),
+        version,
+        kind: plan.kind.name().into(),
+        title: opts.title.clone().unwrap_or_else(|| plan.kind.default_title().into()),
+        geometry_type: plan.geometry_type.clone(),
+        srid: plan.srid,
+        feature_count: fin.features,
+        bounds: fin.bounds,
+        minzoom,
+        maxzoom,
+        public: opts.public,
+        fields: plan.schema.fields.clone(),
+        sources: plan
+            .sources
+            .iter()
+            .flat_map(|s| {
+                s.checksums.iter().map(|(p, sum)| SourceFile {
+                    path: p.display().to_string(),
+                    sha256: sum.clone(),
+                    encoding: s.encoding.value.name().into(),
+                    records: s.shp.len(),
+                })
+            })
+            .collect(),
+        fingerprint: plan.fingerprint.clone(),
+        repaired: fin.repaired,
+        null_geometries: fin.null_geometries,
+        rejected: stats.rejects.iter().filter(|r| !r.kept).count() as i64,
+    };
+    catalog::publish(pool, &nv).await?;
+    catalog::drop_stale_history(pool, &plan.layer, 2).await?;
+    report.version = Some(version);
+    report.features = fin.features as u64;
+    report.null_geometries = fin.null_geometries as u64;
+    report.repaired = fin.repaired as u64;
+    report.ring_fixes = stats.fixes;
+    report.deleted = stats.deleted;
+    report.rejects = stats.rejects;
+    Ok(())
+}

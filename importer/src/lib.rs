@@ -1,0 +1,25 @@
+//! The importer: shapefiles from Vietnamese agencies into PostGIS, safely.
+//!
+//! Data flows `plan` (open files, decide CRS and encoding, build the schema)
+//! -> `produce` (rayon workers turn record ranges into binary COPY rows)
+//! -> `stage` (parallel COPY into an UNLOGGED raw table, then the finished
+//! table: repaired geometry, Web Mercator copy, indexes, ANALYZE)
+//! -> `catalog::publish` (atomic swap into the live schema, NOTIFY).
+
+pub mod copy;
+pub mod encoding;
+pub mod error;
+pub mod import;
+pub mod kind;
+pub mod manifest;
+pub mod plan;
+pub mod produce;
+pub mod schema;
+pub mod shapefile;
+pub mod source;
+pub mod srs;
+pub mod stage;
+
+pub use error::ImportError;
+pub use import::{import_layer, FileSummary, ImportOptions, ImportReport};
+pub use kind::LayerKind;

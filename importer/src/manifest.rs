@@ -1,0 +1,125 @@
+//! `layers.toml`: a batch of layer imports, one table per layer.
+//!
+//! ```toml
+//! [[layer]]
+//! name = "thua_dat"
+//! kind = "parcels"
+//! files = ["thua_dat/*.shp"]      # globs, relative to the manifest
+//! srs = "vn2000:tien-giang"       # optional: otherwise each .prj
+//! encoding = "auto"               # optional
+//! title = "Thửa đất"              # optional
+//! restricted = ["ten_chu", "so_gcn"]  # optional: replaces the kind's defaults
+//! renames = { SOTHUA = "so_thua" }    # optional
+//! minzoom = 12                    # optional
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::encoding::TextEncoding;
+use crate::error::ImportError;
+use crate::kind::LayerKind;
+use crate::plan::PlanOptions;
+use crate::schema::SchemaOptions;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    layer: Vec<RawLayer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    name: String,
+    kind: String,
+    files: Vec<String>,
+    srs: Option<String>,
+    encoding: Option<String>,
+    title: Option<String>,
+    restricted: Option<Vec<String>>,
+    #[serde(default)]
+    renames: HashMap<String, String>,
+    minzoom: Option<i32>,
+    maxzoom: Option<i32>,
+    #[serde(default = "yes")]
+    public: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One layer of a manifest, resolved.
+#[derive(Debug, Clone)]
+pub struct ManifestLayer {
+    pub files: Vec<PathBuf>,
+    pub plan: PlanOptions,
+    pub title: Option<String>,
+    pub zoom: Option<(i32, i32)>,
+    pub public: bool,
+}
+
+/// Parses `encoding` option values: `auto` means detect.
+pub fn parse_encoding(s: &str) -> Result<Option<TextEncoding>, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(None);
+    }
+    TextEncoding::from_name(s)
+        .map(Some)
+        .ok_or_else(|| format!("unknown encoding '{s}': use auto, utf8, cp1258, tcvn3, vni or latin1"))
+}
+
+/// Reads and resolves a manifest.
+pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
+    let err = |reason: String| ImportError::Manifest { path: path.to_path_buf(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let raw: Raw = toml::from_str(&text).map_err(|e| err(e.to_string().replace('\n', " ")))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    raw.layer
+        .into_iter()
+        .map(|l| {
+            let at = |r: String| err(format!("layer {}: {r}", l.name));
+            let kind: LayerKind = l.kind.parse().map_err(at)?;
+            let srs = l.srs.as_deref().map(crate::srs::parse_srs).transpose().map_err(at)?;
+            let encoding = match &l.encoding {
+                Some(e) => parse_encoding(e).map_err(at)?,
+                None => None,
+            };
+            let mut files = Vec::new();
+            for pattern in &l.files {
+                let full = base.join(pattern);
+                let matches: Vec<PathBuf> = glob::glob(&full.to_string_lossy())
+                    .map_err(|e| at(format!("bad pattern {pattern}: {e}")))?
+                    .filter_map(Result::ok)
+                    .collect();
+                if matches.is_empty() {
+                    return Err(at(format!("no file matches {pattern}")));
+                }
+                files.extend(matches);
+            }
+            let zoom = match (l.minzoom, l.maxzoom) {
+                (None, None) => None,
+                (a, b) => {
+                    let (d0, d1) = kind.zoom_range();
+                    Some((a.unwrap_or(d0), b.unwrap_or(d1)))
+                }
+            };
+            Ok(ManifestLayer {
+                files,
+                plan: PlanOptions {
+                    layer: l.name,
+                    kind,
+                    srs,
+                    encoding,
+                    schema: SchemaOptions { renames: l.renames, restricted: l.restricted },
+                },
+                title: l.title,
+                zoom,
+                public: l.public,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,133 @@
+//! Turns record ranges of source files into binary COPY rows, on rayon
+//! workers: `fid, <attribute columns>, geom_raw` per record.
+
+use std::path::PathBuf;
+
+use crate::copy::RowBuf;
+use crate::error::ImportError;
+use crate::plan::Plan;
+use crate::schema;
+use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
+
+/// Records per work item: big enough to amortise, small enough to spread.
+pub const RANGE: u64 = 25_000;
+
+/// A range of records of one source.
+#[derive(Debug, Clone, Copy)]
+pub struct Work {
+    pub source: usize,
+    pub start: u64,
+    pub end: u64,
+    /// fid of record 0 of this source minus one.
+    pub fid_base: i64,
+}
+
+/// A record that was not imported, or imported with a value set to NULL.
+#[derive(Debug, Clone)]
+pub struct Reject {
+    pub file: PathBuf,
+    /// 1-based record number in the file.
+    pub record: u64,
+    pub reason: String,
+    /// True when the record was imported anyway (a value became NULL).
+    pub kept: bool,
+}
+
+/// Counts of one chunk.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub rows: u64,
+    pub null_geometries: u64,
+    pub fixes: u64,
+    pub deleted: u64,
+    pub rejects: Vec<Reject>,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: Stats) {
+        self.rows += o.rows;
+        self.null_geometries += o.null_geometries;
+        self.fixes += o.fixes;
+        self.deleted += o.deleted;
+        self.rejects.extend(o.rejects);
+    }
+}
+
+/// Splits every source into ranges of at most [`RANGE`] records.
+pub fn split(plan: &Plan) -> Vec<Work> {
+    let mut out = Vec::new();
+    let mut base = 0i64;
+    for (i, s) in plan.sources.iter().enumerate() {
+        let n = s.shp.len();
+        let mut start = 0;
+        while start < n {
+            let end = (start + RANGE).min(n);
+            out.push(Work { source: i, start, end, fid_base: base });
+            start = end;
+        }
+        base += n as i64;
+    }
+    out
+}
+
+/// Encodes the records of `w` as COPY rows (no COPY header).
+pub fn produce(plan: &Plan, w: Work) -> Result<(Vec<u8>, Stats), ImportError> {
+    let src = &plan.sources[w.source];
+    let map = &plan.schema.mapping[w.source];
+    let enc = src.encoding.value;
+    let ncols = 2 + plan.schema.fields.len();
+    // Attributes of the whole range, read sequentially.
+    let mut dbf_rows: Vec<u8> = Vec::new();
+    let rl = src.dbf.as_ref().map_or(0, |d| d.header.record_len);
+    if let Some(dbf) = &src.dbf {
+        dbf_rows.reserve(rl * (w.end - w.start) as usize);
+        dbf.for_each_in(w.start, w.end, |_, rec| {
+            dbf_rows.extend_from_slice(rec);
+            Ok(())
+        })?;
+    }
+    let fields = src.dbf.as_ref().map(|d| &d.header.fields);
+    let file_type = src.shp.header.shape_type;
+    let mut out = RowBuf::with_capacity(((w.end - w.start) as usize) * (rl + 200));
+    let mut st = Stats::default();
+    src.shp.for_each_in(w.start, w.end, |i, content| {
+        let rec = &dbf_rows[((i - w.start) as usize) * rl..((i - w.start) as usize + 1) * rl];
+        if rl > 0 && rec[0] == b'*' {
+            st.deleted += 1;
+            return Ok(());
+        }
+        let row_start = out.buf.len();
+        out.begin_row(ncols as u16);
+        out.i64(w.fid_base + i as i64 + 1);
+        for (col, f) in plan.schema.fields.iter().enumerate() {
+            let Some(fi) = map[col] else {
+                out.null();
+                continue;
+            };
+            let df = &fields.expect("mapping implies a dbf")[fi];
+            let raw = rec.get(df.offset..df.offset + df.length).unwrap_or(&[]);
+            if let Some(note) = schema::write_value(&mut out, df, raw, f.field_type, enc) {
+                st.rejects.push(Reject { file: src.files.dbf.clone().unwrap_or_default(), record: i + 1, reason: note, kept: true });
+            }
+        }
+        let at = out.begin_value();
+        match shape_to_ewkb(content, file_type, plan.srid, &mut out.buf) {
+            ShapeOutcome::Written { fixes } => {
+                out.end_value(at);
+                st.fixes += u64::from(fixes);
+            }
+            ShapeOutcome::Null => {
+                out.cancel_value(at);
+                st.null_geometries += 1;
+            }
+            ShapeOutcome::Rejected(reason) => {
+                out.buf.truncate(row_start);
+                st.rejects.push(Reject { file: src.files.shp.clone(), record: i + 1, reason, kept: false });
+                return Ok(());
+            }
+        }
+        st.rows += 1;
+        Ok(())
+    })?;
+    Ok((out.buf, st))
+}

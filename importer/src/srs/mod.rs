@@ -1,0 +1,35 @@
+//! Coordinate reference systems of source files: `--srs` values
+//! (`EPSG:n`, `vn2000:<province>`), identification of a `.prj` to an EPSG
+//! code, and plausibility checks of coordinates against the CRS.
+
+mod prj;
+mod range;
+mod vn2000;
+
+pub use prj::identify_prj;
+pub use range::check_plausible;
+pub use vn2000::{province_srid, Province, PROVINCES, TM3_ZONES};
+
+/// Parses a `--srs` value: `EPSG:9210`, `9210` or `vn2000:tien-giang` (name
+/// slug or GSO province code, e.g. `vn2000:82`).
+///
+/// ```
+/// assert_eq!(importer::srs::parse_srs("EPSG:9210"), Ok(9210));
+/// assert_eq!(importer::srs::parse_srs("vn2000:tien-giang"), Ok(9210));
+/// assert_eq!(importer::srs::parse_srs("vn2000:91"), Ok(9207));
+/// assert!(importer::srs::parse_srs("vn2000:atlantis").is_err());
+/// ```
+pub fn parse_srs(s: &str) -> Result<i32, String> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    if let Some(p) = lower.strip_prefix("vn2000:") {
+        return province_srid(p).ok_or_else(|| {
+            format!("--srs {t}: unknown province '{p}'; use a name slug like tien-giang or a GSO code like 82")
+        });
+    }
+    let code = lower.strip_prefix("epsg:").unwrap_or(&lower);
+    match code.parse::<i32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("--srs {t}: expected EPSG:<code> or vn2000:<province>")),
+    }
+}

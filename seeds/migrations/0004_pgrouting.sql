@@ -1,0 +1,2 @@
+-- pgRouting for truck routing over imported road networks.
+CREATE EXTENSION IF NOT EXISTS pgrouting;

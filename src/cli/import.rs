@@ -1,0 +1,166 @@
+//! `geokho import`: one layer from files, or every layer of a manifest; a
+//! summary table at the end and a rejects report when records were refused.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use importer::manifest::{self, parse_encoding};
+use importer::plan::PlanOptions;
+use importer::schema::SchemaOptions;
+use importer::{ImportOptions, ImportReport, LayerKind};
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Shapefiles or folders of shapefiles forming one layer.
+    pub inputs: Vec<PathBuf>,
+    /// Layer name (a-z, 0-9, _); default: the first file's name.
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// parcels, planning, land_fund, roads, bridges, warehouses, ports, admin, generic.
+    #[arg(long, default_value = "generic")]
+    pub kind: String,
+    /// CRS when there is no .prj: EPSG:<code> or vn2000:<province>.
+    #[arg(long)]
+    pub srs: Option<String>,
+    /// auto, utf8, cp1258, tcvn3, vni, latin1.
+    #[arg(long, default_value = "auto")]
+    pub encoding: String,
+    /// A layers.toml manifest instead of inputs.
+    #[arg(long, conflicts_with_all = ["inputs", "layer"])]
+    pub manifest: Option<PathBuf>,
+    /// Show CRS, encoding, counts and schema; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip layers whose files and options equal the live version's.
+    #[arg(long)]
+    pub if_changed: bool,
+    /// Parallel COPY connections.
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Folder for rejects reports.
+    #[arg(long, default_value = "geokho-rejects")]
+    pub rejects_dir: PathBuf,
+}
+
+fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
+    let base = |plan: PlanOptions, title, zoom, public| ImportOptions {
+        plan,
+        title,
+        zoom,
+        public,
+        dry_run: a.dry_run,
+        if_changed: a.if_changed,
+        connections: a.connections.max(1),
+    };
+    if let Some(m) = &a.manifest {
+        let layers = manifest::load(m)?;
+        return Ok(layers.into_iter().map(|l| (l.files, base(l.plan, l.title, l.zoom, l.public))).collect());
+    }
+    if a.inputs.is_empty() {
+        bail!("nothing to import: give shapefiles or folders, or --manifest layers.toml");
+    }
+    let kind: LayerKind = a.kind.parse().map_err(|e: String| anyhow::anyhow!("--kind: {e}"))?;
+    let layer = match &a.layer {
+        Some(l) => l.clone(),
+        None => importer::schema::sanitize_name(
+            a.inputs[0].file_stem().and_then(|s| s.to_str()).unwrap_or("layer").as_bytes(),
+        ),
+    };
+    let srs = a.srs.as_deref().map(importer::srs::parse_srs).transpose().map_err(anyhow::Error::msg)?;
+    let encoding = parse_encoding(&a.encoding).map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
+    let plan = PlanOptions { layer, kind, srs, encoding, schema: SchemaOptions::default() };
+    Ok(vec![(a.inputs.clone(), base(plan, None, None, true))])
+}
+
+pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
+    let jobs = jobs(&a)?;
+    let pool = if a.dry_run {
+        None
+    } else {
+        let opts = catalog::DbOptions { max_connections: (a.connections as u32 + 2).max(4), ..Default::default() };
+        Some(super::open_db(url, &opts).await?)
+    };
+    let mut reports = Vec::new();
+    for (files, opts) in &jobs {
+        let r = match &pool {
+            Some(p) => importer::import_layer(p, files, opts).await,
+            None => importer::import::dry_run(files, opts).await,
+        }
+        .with_context(|| format!("importing layer {}", opts.plan.layer))?;
+        print_files(&r);
+        write_rejects(&a.rejects_dir, &r)?;
+        reports.push(r);
+    }
+    print_summary(&reports);
+    Ok(())
+}
+
+fn print_files(r: &ImportReport) {
+    for f in &r.files {
+        println!(
+            "  {:<48} {:>8} rec  {:<7} ({})  EPSG:{} ({}){}",
+            f.path.display(),
+            f.records,
+            f.encoding,
+            f.encoding_how,
+            f.srid,
+            f.srid_how,
+            if f.index_rebuilt { "  .shx rebuilt" } else { "" }
+        );
+    }
+    if r.dry_run {
+        let fields: Vec<String> = r
+            .fields
+            .iter()
+            .map(|f| format!("{} {}{}", f.name, f.field_type.sql(), if f.restricted { " (restricted)" } else { "" }))
+            .collect();
+        println!("  {}: {} EPSG:{}; columns: {}", r.layer, r.geometry_type, r.srid, fields.join(", "));
+    }
+}
+
+fn write_rejects(dir: &std::path::Path, r: &ImportReport) -> anyhow::Result<()> {
+    if r.rejects.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{}-v{}.csv", r.layer, r.version.unwrap_or(0)));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| path.display().to_string())?);
+    writeln!(f, "file,record,imported,reason")?;
+    for x in &r.rejects {
+        writeln!(f, "\"{}\",{},{},\"{}\"", x.file.display(), x.record, x.kept, x.reason.replace('"', "\"\""))?;
+    }
+    f.flush()?;
+    println!("  {} rejected or altered records listed in {}", r.rejects.len(), path.display());
+    Ok(())
+}
+
+fn print_summary(reports: &[ImportReport]) {
+    println!(
+        "\n{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "layer", "kind", "records", "features", "nulls", "repaired", "rejected", "version", "seconds", "status"
+    );
+    for r in reports {
+        let status = if r.dry_run {
+            "dry-run"
+        } else if r.skipped_unchanged {
+            "unchanged"
+        } else {
+            "published"
+        };
+        println!(
+            "{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8.2} {:>8}",
+            r.layer,
+            r.kind,
+            r.records,
+            r.features,
+            r.null_geometries,
+            r.repaired + r.ring_fixes,
+            r.rejects.iter().filter(|x| !x.kept).count(),
+            r.version.map_or("-".into(), |v| v.to_string()),
+            r.elapsed.as_secs_f64(),
+            status
+        );
+    }
+}

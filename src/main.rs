@@ -1,0 +1,32 @@
+//! `geokho`: the one binary. Subcommands: migrate, import, rollback, layers,
+//! serve, samples. Each opens the database given by `DATABASE_URL` (default:
+//! the private cluster that `make run` starts) and applies migrations first.
+
+mod cli;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let args = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GEOKHO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = cli::run(args).await {
+        // One line: what happened and, where known, what to do.
+        let mut msg = e.to_string();
+        for cause in e.chain().skip(1) {
+            let c = cause.to_string();
+            if !msg.contains(&c) {
+                msg.push_str(": ");
+                msg.push_str(&c);
+            }
+        }
+        eprintln!("geokho: {}", msg.replace('\n', " "));
+        std::process::exit(1);
+    }
+}
