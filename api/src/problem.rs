@@ -18,12 +18,21 @@ pub struct Problem {
 
 impl Problem {
     fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Problem {
-        Problem { kind: "about:blank", title, status: status.as_u16(), detail: detail.into(), parameter: None }
+        Problem {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            parameter: None,
+        }
     }
 
     /// 400 naming the parameter at fault.
     pub fn bad_request(parameter: &str, detail: impl Into<String>) -> Problem {
-        Problem { parameter: Some(parameter.to_string()), ..Problem::new(StatusCode::BAD_REQUEST, "Bad Request", detail) }
+        Problem {
+            parameter: Some(parameter.to_string()),
+            ..Problem::new(StatusCode::BAD_REQUEST, "Bad Request", detail)
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Problem {
@@ -34,12 +43,23 @@ impl Problem {
     /// whose detail is logged, not shown.
     pub fn internal(e: impl std::fmt::Display) -> Problem {
         let text = e.to_string();
-        if text.contains("pool timed out") || text.contains("Connection refused") || text.contains("connection") {
+        if text.contains("pool timed out")
+            || text.contains("Connection refused")
+            || text.contains("connection")
+        {
             tracing::warn!(error = %text, "database unavailable");
-            return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", "the database is unavailable; retry shortly");
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "the database is unavailable; retry shortly",
+            );
         }
         tracing::error!(error = %text, "internal error");
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", "an internal error occurred")
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            "an internal error occurred",
+        )
     }
 }
 
@@ -47,9 +67,15 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        let mut r = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        let mut r = (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
         }
         r
     }

@@ -34,12 +34,17 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!("{} is already in use: stop the other server or pass --port/GEOKHO_PORT", cfg.addr)
+            anyhow::anyhow!(
+                "{} is already in use: stop the other server or pass --port/GEOKHO_PORT",
+                cfg.addr
+            )
         } else {
             anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr)
         }
     })?;
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 
@@ -49,7 +54,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -45,10 +45,26 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<PgPool, CatalogError
 
 /// The migrations, embedded in the binary so it runs from any folder.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "catalog", include_str!("../../seeds/migrations/0001_catalog.sql")),
-    (2, "vn2000 srs", include_str!("../../seeds/migrations/0002_vn2000_srs.sql")),
-    (3, "land use codes", include_str!("../../seeds/migrations/0003_land_use_codes.sql")),
-    (4, "pgrouting", include_str!("../../seeds/migrations/0004_pgrouting.sql")),
+    (
+        1,
+        "catalog",
+        include_str!("../../seeds/migrations/0001_catalog.sql"),
+    ),
+    (
+        2,
+        "vn2000 srs",
+        include_str!("../../seeds/migrations/0002_vn2000_srs.sql"),
+    ),
+    (
+        3,
+        "land use codes",
+        include_str!("../../seeds/migrations/0003_land_use_codes.sql"),
+    ),
+    (
+        4,
+        "pgrouting",
+        include_str!("../../seeds/migrations/0004_pgrouting.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several

@@ -97,7 +97,8 @@ type LayerRow = (
     chrono::DateTime<chrono::Utc>,
 );
 
-const SELECT_LAYER: &str = "SELECT name, kind, title, geometry_type, srid, version, feature_count, \
+const SELECT_LAYER: &str =
+    "SELECT name, kind, title, geometry_type, srid, version, feature_count, \
      bounds, minzoom, maxzoom, public, fields, updated_at FROM geokho.layers";
 
 fn from_row(r: LayerRow) -> Result<Layer, CatalogError> {

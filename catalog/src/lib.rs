@@ -16,9 +16,8 @@ pub use error::CatalogError;
 pub use ident::{quote_ident, valid_layer_name};
 pub use layer::{get_layer, list_layers, Field, FieldType, Layer};
 pub use publish::{
-    drop_stale_history, import_lock_key, layer_lock_key, live_fingerprint, next_version, publish, rollback,
-    versioned_table,
-    NewVersion, SourceFile,
+    drop_stale_history, import_lock_key, layer_lock_key, live_fingerprint, next_version, publish,
+    rollback, versioned_table, NewVersion, SourceFile,
 };
 
 /// Schema holding the live, served layer tables.

@@ -155,7 +155,11 @@ async fn retire_live(
     Ok(Some(old))
 }
 
-async fn notify(tx: &mut Transaction<'_, Postgres>, layer: &str, v: i64) -> Result<(), CatalogError> {
+async fn notify(
+    tx: &mut Transaction<'_, Postgres>,
+    layer: &str,
+    v: i64,
+) -> Result<(), CatalogError> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(NOTIFY_CHANNEL)
         .bind(format!("{layer}:{v}"))
@@ -164,7 +168,10 @@ async fn notify(tx: &mut Transaction<'_, Postgres>, layer: &str, v: i64) -> Resu
     Ok(())
 }
 
-async fn upsert_layer(tx: &mut Transaction<'_, Postgres>, v: &NewVersion) -> Result<(), CatalogError> {
+async fn upsert_layer(
+    tx: &mut Transaction<'_, Postgres>,
+    v: &NewVersion,
+) -> Result<(), CatalogError> {
     let fields = serde_json::to_value(&v.fields).expect("fields serialise");
     sqlx::query(
         "INSERT INTO geokho.layers (name, kind, title, geometry_type, srid, version, feature_count, \
@@ -227,7 +234,11 @@ pub async fn publish(pool: &PgPool, v: &NewVersion) -> Result<(), CatalogError> 
 }
 
 /// Drops history tables of `layer` beyond the `keep` most recent previous versions.
-pub async fn drop_stale_history(pool: &PgPool, layer: &str, keep: usize) -> Result<(), CatalogError> {
+pub async fn drop_stale_history(
+    pool: &PgPool,
+    layer: &str,
+    keep: usize,
+) -> Result<(), CatalogError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, layer).await?;
     let stale: Vec<(i64, String)> = sqlx::query_as(
@@ -248,17 +259,28 @@ pub async fn drop_stale_history(pool: &PgPool, layer: &str, keep: usize) -> Resu
             ),
         )
         .await?;
-        sqlx::query("UPDATE geokho.layer_versions SET state = 'dropped' WHERE layer = $1 AND version = $2")
-            .bind(layer)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE geokho.layer_versions SET state = 'dropped' WHERE layer = $1 AND version = $2",
+        )
+        .bind(layer)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
-type VersionRow = (i64, String, String, String, i32, i64, Option<Vec<f64>>, serde_json::Value);
+type VersionRow = (
+    i64,
+    String,
+    String,
+    String,
+    i32,
+    i64,
+    Option<Vec<f64>>,
+    serde_json::Value,
+);
 
 /// Restores the most recent previous version of `layer` as live, under a new
 /// (larger) data version so caches keyed on versions never serve stale tiles.

@@ -12,7 +12,9 @@ pub struct RowBuf {
 
 impl RowBuf {
     pub fn with_capacity(n: usize) -> Self {
-        RowBuf { buf: Vec::with_capacity(n) }
+        RowBuf {
+            buf: Vec::with_capacity(n),
+        }
     }
     pub fn begin_row(&mut self, columns: u16) {
         self.buf.extend_from_slice(&(columns as i16).to_be_bytes());

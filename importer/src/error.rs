@@ -26,9 +26,15 @@ pub enum ImportError {
 
 impl ImportError {
     pub(crate) fn file(path: &std::path::Path, reason: impl Into<String>) -> Self {
-        ImportError::File { path: path.to_path_buf(), reason: reason.into() }
+        ImportError::File {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        }
     }
     pub(crate) fn layer(layer: &str, reason: impl Into<String>) -> Self {
-        ImportError::Layer { layer: layer.to_string(), reason: reason.into() }
+        ImportError::Layer {
+            layer: layer.to_string(),
+            reason: reason.into(),
+        }
     }
 }

@@ -115,7 +115,10 @@ async fn plan_off_thread(inputs: &[PathBuf], opts: &ImportOptions) -> Result<Pla
 }
 
 /// Plans an import and reports what it would do, without a database.
-pub async fn dry_run(inputs: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport, ImportError> {
+pub async fn dry_run(
+    inputs: &[PathBuf],
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
     let t0 = Instant::now();
     let plan = plan_off_thread(inputs, opts).await?;
     let mut report = ImportReport::from_plan(&plan, true);
@@ -124,14 +127,23 @@ pub async fn dry_run(inputs: &[PathBuf], opts: &ImportOptions) -> Result<ImportR
 }
 
 /// Imports `inputs` as one layer into the database behind `pool`.
-pub async fn import_layer(pool: &PgPool, inputs: &[PathBuf], opts: &ImportOptions) -> Result<ImportReport, ImportError> {
+pub async fn import_layer(
+    pool: &PgPool,
+    inputs: &[PathBuf],
+    opts: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
     if opts.dry_run {
         return dry_run(inputs, opts).await;
     }
     let t0 = Instant::now();
     let plan = plan_off_thread(inputs, opts).await?;
     let mut report = ImportReport::from_plan(&plan, false);
-    if opts.if_changed && catalog::live_fingerprint(pool, &plan.layer).await?.as_deref() == Some(plan.fingerprint.as_str()) {
+    if opts.if_changed
+        && catalog::live_fingerprint(pool, &plan.layer)
+            .await?
+            .as_deref()
+            == Some(plan.fingerprint.as_str())
+    {
         report.skipped_unchanged = true;
         report.elapsed = t0.elapsed();
         return Ok(report);
@@ -139,18 +151,31 @@ pub async fn import_layer(pool: &PgPool, inputs: &[PathBuf], opts: &ImportOption
     // The session lock lives as long as this connection: a killed import releases it.
     let mut lock_conn = pool.acquire().await?;
     let key = catalog::import_lock_key(&plan.layer);
-    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut *lock_conn).await?;
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(&mut *lock_conn)
+        .await?;
     if !got {
-        return Err(ImportError::Busy { layer: plan.layer.clone() });
+        return Err(ImportError::Busy {
+            layer: plan.layer.clone(),
+        });
     }
     let result = staged_import(pool, Arc::new(plan), opts, &mut report).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut *lock_conn).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut *lock_conn)
+        .await;
     result?;
     report.elapsed = t0.elapsed();
     Ok(report)
 }
 
-async fn staged_import(pool: &PgPool, plan: Arc<Plan>, opts: &ImportOptions, report: &mut ImportReport) -> Result<(), ImportError> {
+async fn staged_import(
+    pool: &PgPool,
+    plan: Arc<Plan>,
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
     stage::drop_leftovers(pool, &plan.layer).await?;
     let version = catalog::next_version(pool).await?;
     let names = StageNames::new(&plan.layer, version);
@@ -174,21 +199,28 @@ async fn load_and_publish(
     let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
     let p = plan.clone();
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
-        produce::split(&p).into_par_iter().try_fold(Stats::default, |mut acc, w| {
-            let (buf, st) = produce::produce(&p, w)?;
-            if !buf.is_empty() {
-                tx.blocking_send(buf).map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
-            }
-            acc.add(st);
-            Ok(acc)
-        })
-        .try_reduce(Stats::default, |mut a, b| {
-            a.add(b);
-            Ok(a)
-        })
+        produce::split(&p)
+            .into_par_iter()
+            .try_fold(Stats::default, |mut acc, w| {
+                let (buf, st) = produce::produce(&p, w)?;
+                if !buf.is_empty() {
+                    tx.blocking_send(buf)
+                        .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
+                }
+                acc.add(st);
+                Ok(acc)
+            })
+            .try_reduce(Stats::default, |mut a, b| {
+                a.add(b);
+                Ok(a)
+            })
     });
-    let stats = produced.await.map_err(|e| ImportError::Input(format!("reading panicked: {e}")));
-    let copied = writers.await.map_err(|e| ImportError::Input(format!("COPY writer panicked: {e}")))?;
+    let stats = produced
+        .await
+        .map_err(|e| ImportError::Input(format!("reading panicked: {e}")));
+    let copied = writers
+        .await
+        .map_err(|e| ImportError::Input(format!("COPY writer panicked: {e}")))?;
     // A writer error explains a producer's "writers stopped": report it first.
     let copied = copied?;
     let stats = stats??;
@@ -199,7 +231,10 @@ async fn load_and_publish(
         layer: plan.layer.clone(),
         version,
         kind: plan.kind.name().into(),
-        title: opts.title.clone().unwrap_or_else(|| plan.kind.default_title().into()),
+        title: opts
+            .title
+            .clone()
+            .unwrap_or_else(|| plan.kind.default_title().into()),
         geometry_type: plan.geometry_type.clone(),
         srid: plan.srid,
         feature_count: fin.features,

@@ -76,8 +76,16 @@ impl LayerKind {
     pub fn default_restricted(self) -> &'static [&'static str] {
         match self {
             LayerKind::Parcels => &[
-                "ten_chu", "chu_su_dung", "so_gcn", "ma_gcn", "so_vao_so", "cmnd", "cccd",
-                "the_chap", "tranh_chap", "ngay_sinh",
+                "ten_chu",
+                "chu_su_dung",
+                "so_gcn",
+                "ma_gcn",
+                "so_vao_so",
+                "cmnd",
+                "cccd",
+                "the_chap",
+                "tranh_chap",
+                "ngay_sinh",
             ],
             LayerKind::Warehouses => &["ma_so_thue_ca_nhan"],
             _ => &[],

@@ -67,14 +67,17 @@ pub fn parse_encoding(s: &str) -> Result<Option<TextEncoding>, String> {
     if s.eq_ignore_ascii_case("auto") {
         return Ok(None);
     }
-    TextEncoding::from_name(s)
-        .map(Some)
-        .ok_or_else(|| format!("unknown encoding '{s}': use auto, utf8, cp1258, tcvn3, vni or latin1"))
+    TextEncoding::from_name(s).map(Some).ok_or_else(|| {
+        format!("unknown encoding '{s}': use auto, utf8, cp1258, tcvn3, vni or latin1")
+    })
 }
 
 /// Reads and resolves a manifest.
 pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
-    let err = |reason: String| ImportError::Manifest { path: path.to_path_buf(), reason };
+    let err = |reason: String| ImportError::Manifest {
+        path: path.to_path_buf(),
+        reason,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let raw: Raw = toml::from_str(&text).map_err(|e| err(e.to_string().replace('\n', " ")))?;
     let base = path.parent().unwrap_or(Path::new("."));
@@ -83,7 +86,12 @@ pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
         .map(|l| {
             let at = |r: String| err(format!("layer {}: {r}", l.name));
             let kind: LayerKind = l.kind.parse().map_err(at)?;
-            let srs = l.srs.as_deref().map(crate::srs::parse_srs).transpose().map_err(at)?;
+            let srs = l
+                .srs
+                .as_deref()
+                .map(crate::srs::parse_srs)
+                .transpose()
+                .map_err(at)?;
             let encoding = match &l.encoding {
                 Some(e) => parse_encoding(e).map_err(at)?,
                 None => None,
@@ -114,7 +122,10 @@ pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
                     kind,
                     srs,
                     encoding,
-                    schema: SchemaOptions { renames: l.renames, restricted: l.restricted },
+                    schema: SchemaOptions {
+                        renames: l.renames,
+                        restricted: l.restricted,
+                    },
                 },
                 title: l.title,
                 zoom,

@@ -38,9 +38,15 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
             }
             out.extend(found);
         } else if p.is_file() {
-            let is_shp = p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+            let is_shp = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
             if !is_shp {
-                return Err(ImportError::file(p, "not a .shp file (other formats arrive with GDAL support)"));
+                return Err(ImportError::file(
+                    p,
+                    "not a .shp file (other formats arrive with GDAL support)",
+                ));
             }
             out.push(p.clone());
         } else {
@@ -57,7 +63,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let p = e?.path();
         if p.is_dir() {
             walk(&p, out)?;
-        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("shp")) {
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("shp"))
+        {
             out.push(p);
         }
     }
@@ -106,7 +116,10 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
     for s in &sources {
         let Some(t) = s.shp.header.shape_type.postgis_type() else {
             if s.shp.header.shape_type == crate::shapefile::ShapeType::MultiPatch {
-                return Err(ImportError::file(&s.files.shp, "MultiPatch shapefiles are not supported"));
+                return Err(ImportError::file(
+                    &s.files.shp,
+                    "MultiPatch shapefiles are not supported",
+                ));
             }
             continue;
         };
@@ -116,14 +129,22 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
             Some(g) => {
                 return Err(ImportError::layer(
                     &opts.layer,
-                    format!("mixed geometry types: {} is {t} but earlier files are {g}", s.files.shp.display()),
+                    format!(
+                        "mixed geometry types: {} is {t} but earlier files are {g}",
+                        s.files.shp.display()
+                    ),
                 ))
             }
         }
     }
     let dbf_fields: Vec<_> = sources
         .iter()
-        .map(|s| s.dbf.as_ref().map(|d| d.header.fields.clone()).unwrap_or_default())
+        .map(|s| {
+            s.dbf
+                .as_ref()
+                .map(|d| d.header.fields.clone())
+                .unwrap_or_default()
+        })
         .collect();
     let schema = schema::build(&dbf_fields, opts.kind.default_restricted(), &opts.schema);
     let fingerprint = fingerprint(&sources, opts);

@@ -62,7 +62,12 @@ pub fn split(plan: &Plan) -> Vec<Work> {
         let mut start = 0;
         while start < n {
             let end = (start + RANGE).min(n);
-            out.push(Work { source: i, start, end, fid_base: base });
+            out.push(Work {
+                source: i,
+                start,
+                end,
+                fid_base: base,
+            });
             start = end;
         }
         base += n as i64;
@@ -107,7 +112,12 @@ pub fn produce(plan: &Plan, w: Work) -> Result<(Vec<u8>, Stats), ImportError> {
             let df = &fields.expect("mapping implies a dbf")[fi];
             let raw = rec.get(df.offset..df.offset + df.length).unwrap_or(&[]);
             if let Some(note) = schema::write_value(&mut out, df, raw, f.field_type, enc) {
-                st.rejects.push(Reject { file: src.files.dbf.clone().unwrap_or_default(), record: i + 1, reason: note, kept: true });
+                st.rejects.push(Reject {
+                    file: src.files.dbf.clone().unwrap_or_default(),
+                    record: i + 1,
+                    reason: note,
+                    kept: true,
+                });
             }
         }
         let at = out.begin_value();
@@ -122,7 +132,12 @@ pub fn produce(plan: &Plan, w: Work) -> Result<(Vec<u8>, Stats), ImportError> {
             }
             ShapeOutcome::Rejected(reason) => {
                 out.buf.truncate(row_start);
-                st.rejects.push(Reject { file: src.files.shp.clone(), record: i + 1, reason, kept: false });
+                st.rejects.push(Reject {
+                    file: src.files.shp.clone(),
+                    record: i + 1,
+                    reason,
+                    kept: false,
+                });
                 return Ok(());
             }
         }

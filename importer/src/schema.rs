@@ -26,7 +26,11 @@ pub fn sanitize_name(raw: &[u8]) -> String {
         .iter()
         .map(|&b| {
             let c = (b as char).to_ascii_lowercase();
-            if c.is_ascii_alphanumeric() { c } else { '_' }
+            if c.is_ascii_alphanumeric() {
+                c
+            } else {
+                '_'
+            }
         })
         .collect();
     while s.contains("__") {
@@ -87,7 +91,11 @@ pub struct SchemaOptions {
 }
 
 /// Builds the schema of a layer from the DBF fields of each of its files.
-pub fn build(files: &[Vec<DbfField>], default_restricted: &[&str], opts: &SchemaOptions) -> LayerSchema {
+pub fn build(
+    files: &[Vec<DbfField>],
+    default_restricted: &[&str],
+    opts: &SchemaOptions,
+) -> LayerSchema {
     let mut fields: Vec<Field> = Vec::new();
     let mut mapping = Vec::with_capacity(files.len());
     for dbf in files {
@@ -140,8 +148,14 @@ pub fn build(files: &[Vec<DbfField>], default_restricted: &[&str], opts: &Schema
 
 /// Trims DBF padding (spaces and NULs) on both ends.
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|&c| c != b' ' && c != 0).unwrap_or(b.len());
-    let end = b.iter().rposition(|&c| c != b' ' && c != 0).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|&c| c != b' ' && c != 0)
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|&c| c != b' ' && c != 0)
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -157,7 +171,13 @@ fn parse_ascii<T: std::str::FromStr>(b: &[u8]) -> Option<T> {
 
 /// Writes one value of DBF field `f` (bytes `raw`) as a column of type `t`.
 /// Returns a note when a non-empty value could not be converted (stored NULL).
-pub fn write_value(out: &mut RowBuf, f: &DbfField, raw: &[u8], t: FieldType, enc: TextEncoding) -> Option<String> {
+pub fn write_value(
+    out: &mut RowBuf,
+    f: &DbfField,
+    raw: &[u8],
+    t: FieldType,
+    enc: TextEncoding,
+) -> Option<String> {
     // Binary-typed DBF fields first (not text on disk).
     match f.kind {
         b'I' if raw.len() == 4 => {
@@ -205,7 +225,13 @@ pub fn write_value(out: &mut RowBuf, f: &DbfField, raw: &[u8], t: FieldType, enc
         },
         FieldType::Date => {
             let d = (v.len() == 8)
-                .then(|| Some((parse_ascii::<i32>(&v[0..4])?, parse_ascii::<u32>(&v[4..6])?, parse_ascii::<u32>(&v[6..8])?)))
+                .then(|| {
+                    Some((
+                        parse_ascii::<i32>(&v[0..4])?,
+                        parse_ascii::<u32>(&v[4..6])?,
+                        parse_ascii::<u32>(&v[6..8])?,
+                    ))
+                })
                 .flatten()
                 .and_then(|(y, m, d)| days_since_2000(y, m, d));
             match d {
@@ -264,13 +290,22 @@ mod tests {
     use super::*;
 
     fn field(name: &str, kind: u8, length: usize, decimals: u8) -> DbfField {
-        DbfField { name: name.as_bytes().to_vec(), kind, length, decimals, offset: 1 }
+        DbfField {
+            name: name.as_bytes().to_vec(),
+            kind,
+            length,
+            decimals,
+            offset: 1,
+        }
     }
 
     #[test]
     fn schema_merges_files_and_widens_types() {
         let a = vec![field("SO_THUA", b'N', 6, 0), field("TEN_CHU", b'C', 50, 0)];
-        let b = vec![field("so_thua", b'N', 12, 0), field("DIEN_TICH", b'N', 12, 2)];
+        let b = vec![
+            field("so_thua", b'N', 12, 0),
+            field("DIEN_TICH", b'N', 12, 2),
+        ];
         let s = build(&[a, b], &["ten_chu"], &SchemaOptions::default());
         let names: Vec<_> = s.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["so_thua", "ten_chu", "dien_tich"]);
@@ -284,7 +319,14 @@ mod tests {
     fn values_convert_and_bad_ones_become_null_with_a_note() {
         let mut out = RowBuf::with_capacity(64);
         let n = field("N", b'N', 8, 0);
-        assert!(write_value(&mut out, &n, b"   42   ", FieldType::Int4, TextEncoding::Utf8).is_none());
+        assert!(write_value(
+            &mut out,
+            &n,
+            b"   42   ",
+            FieldType::Int4,
+            TextEncoding::Utf8
+        )
+        .is_none());
         assert_eq!(&out.buf[..], &[0, 0, 0, 4, 0, 0, 0, 42]);
         out.buf.clear();
         let note = write_value(&mut out, &n, b"  4x2", FieldType::Int4, TextEncoding::Utf8);
@@ -292,7 +334,14 @@ mod tests {
         assert_eq!(&out.buf[..], &(-1i32).to_be_bytes());
         out.buf.clear();
         let d = field("D", b'D', 8, 0);
-        assert!(write_value(&mut out, &d, b"20000102", FieldType::Date, TextEncoding::Utf8).is_none());
+        assert!(write_value(
+            &mut out,
+            &d,
+            b"20000102",
+            FieldType::Date,
+            TextEncoding::Utf8
+        )
+        .is_none());
         assert_eq!(&out.buf[..], &[0, 0, 0, 4, 0, 0, 0, 1]);
     }
 }

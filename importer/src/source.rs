@@ -32,7 +32,11 @@ pub struct Source {
 }
 
 /// Opens `shp` and decides its encoding and CRS (`encoding`/`srs` override).
-pub fn open(shp: &Path, encoding: Option<TextEncoding>, srs: Option<i32>) -> Result<Source, ImportError> {
+pub fn open(
+    shp: &Path,
+    encoding: Option<TextEncoding>,
+    srs: Option<i32>,
+) -> Result<Source, ImportError> {
     let files = FileSet::find(shp)?;
     let shp_reader = ShpReader::open(&files.shp, files.shx.as_deref())?;
     let dbf = files.dbf.as_deref().map(DbfReader::open).transpose()?;
@@ -40,21 +44,33 @@ pub fn open(shp: &Path, encoding: Option<TextEncoding>, srs: Option<i32>) -> Res
         if d.header.records != shp_reader.len() {
             return Err(ImportError::file(
                 d.path(),
-                format!("has {} records but the .shp has {}: the files do not belong together", d.header.records, shp_reader.len()),
+                format!(
+                    "has {} records but the .shp has {}: the files do not belong together",
+                    d.header.records,
+                    shp_reader.len()
+                ),
             ));
         }
     }
     let encoding = decide_encoding(&files, dbf.as_ref(), encoding)?;
     let srid = decide_srid(&files, srs)?;
     if !shp_reader.is_empty() {
-        srs::check_plausible(srid.value, shp_reader.header.bbox).map_err(|e| ImportError::file(&files.shp, e))?;
+        srs::check_plausible(srid.value, shp_reader.header.bbox)
+            .map_err(|e| ImportError::file(&files.shp, e))?;
     }
     let checksums = files
         .parts()
         .into_iter()
         .map(|p| Ok((p.to_path_buf(), sha256_file(p)?)))
         .collect::<Result<_, ImportError>>()?;
-    Ok(Source { files, shp: shp_reader, dbf, encoding, srid, checksums })
+    Ok(Source {
+        files,
+        shp: shp_reader,
+        dbf,
+        encoding,
+        srid,
+        checksums,
+    })
 }
 
 fn sha256_file(p: &Path) -> Result<String, ImportError> {
@@ -62,7 +78,9 @@ fn sha256_file(p: &Path) -> Result<String, ImportError> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(|e| ImportError::file(p, e.to_string()))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| ImportError::file(p, e.to_string()))?;
         if n == 0 {
             break;
         }
@@ -73,7 +91,10 @@ fn sha256_file(p: &Path) -> Result<String, ImportError> {
 
 fn decide_srid(files: &FileSet, srs: Option<i32>) -> Result<Decided<i32>, ImportError> {
     if let Some(s) = srs {
-        return Ok(Decided { value: s, how: "--srs".into() });
+        return Ok(Decided {
+            value: s,
+            how: "--srs".into(),
+        });
     }
     let Some(prj) = &files.prj else {
         return Err(ImportError::file(
@@ -83,14 +104,27 @@ fn decide_srid(files: &FileSet, srs: Option<i32>) -> Result<Decided<i32>, Import
     };
     let text = std::fs::read(prj).map_err(|e| ImportError::file(prj, e.to_string()))?;
     let wkt = String::from_utf8_lossy(&text);
-    let code = srs::identify_prj(&wkt)
-        .map_err(|e| ImportError::file(prj, format!("cannot identify the CRS ({e}); pass --srs EPSG:<code>")))?;
-    Ok(Decided { value: code, how: ".prj".into() })
+    let code = srs::identify_prj(&wkt).map_err(|e| {
+        ImportError::file(
+            prj,
+            format!("cannot identify the CRS ({e}); pass --srs EPSG:<code>"),
+        )
+    })?;
+    Ok(Decided {
+        value: code,
+        how: ".prj".into(),
+    })
 }
 
 /// Samples of text field bytes from the first records, for detection.
 fn text_samples(dbf: &DbfReader, max_records: u64) -> Result<Vec<Vec<u8>>, ImportError> {
-    let text_fields: Vec<_> = dbf.header.fields.iter().filter(|f| f.kind == b'C').cloned().collect();
+    let text_fields: Vec<_> = dbf
+        .header
+        .fields
+        .iter()
+        .filter(|f| f.kind == b'C')
+        .cloned()
+        .collect();
     let mut out = Vec::new();
     if text_fields.is_empty() {
         return Ok(out);
@@ -98,7 +132,12 @@ fn text_samples(dbf: &DbfReader, max_records: u64) -> Result<Vec<Vec<u8>>, Impor
     dbf.for_each_in(0, max_records, |_, rec| {
         for f in &text_fields {
             if let Some(v) = rec.get(f.offset..f.offset + f.length) {
-                let t: Vec<u8> = v.iter().copied().rev().skip_while(|&c| c == b' ' || c == 0).collect();
+                let t: Vec<u8> = v
+                    .iter()
+                    .copied()
+                    .rev()
+                    .skip_while(|&c| c == b' ' || c == 0)
+                    .collect();
                 if !t.is_empty() {
                     out.push(t.into_iter().rev().collect());
                 }
@@ -115,19 +154,31 @@ fn decide_encoding(
     forced: Option<TextEncoding>,
 ) -> Result<Decided<TextEncoding>, ImportError> {
     if let Some(e) = forced {
-        return Ok(Decided { value: e, how: "--encoding".into() });
+        return Ok(Decided {
+            value: e,
+            how: "--encoding".into(),
+        });
     }
     if let Some(cpg) = &files.cpg {
         let text = std::fs::read(cpg).map_err(|e| ImportError::file(cpg, e.to_string()))?;
         if let Some(e) = encoding::from_cpg(&String::from_utf8_lossy(&text)) {
-            return Ok(Decided { value: e, how: ".cpg".into() });
+            return Ok(Decided {
+                value: e,
+                how: ".cpg".into(),
+            });
         }
     }
     let Some(dbf) = dbf else {
-        return Ok(Decided { value: TextEncoding::Utf8, how: "no .dbf".into() });
+        return Ok(Decided {
+            value: TextEncoding::Utf8,
+            how: "no .dbf".into(),
+        });
     };
     if let Some(e) = encoding::from_ldid(dbf.header.ldid) {
-        return Ok(Decided { value: e, how: format!("DBF language driver 0x{:02x}", dbf.header.ldid) });
+        return Ok(Decided {
+            value: e,
+            how: format!("DBF language driver 0x{:02x}", dbf.header.ldid),
+        });
     }
     let samples = text_samples(dbf, 5000)?;
     let refs: Vec<&[u8]> = samples.iter().map(|s| s.as_slice()).collect();

@@ -26,7 +26,11 @@ impl StageNames {
     pub fn new(layer: &str, version: i64) -> Self {
         let t = versioned_table(layer, version);
         StageNames {
-            raw: format!("{}.{}", quote_ident(STAGE_SCHEMA), quote_ident(&format!("{t}_raw"))),
+            raw: format!(
+                "{}.{}",
+                quote_ident(STAGE_SCHEMA),
+                quote_ident(&format!("{t}_raw"))
+            ),
             table: format!("{}.{}", quote_ident(STAGE_SCHEMA), quote_ident(&t)),
         }
     }
@@ -43,9 +47,13 @@ pub async fn drop_leftovers(pool: &PgPool, layer: &str) -> Result<usize, ImportE
     .fetch_all(pool)
     .await?;
     for t in &tables {
-        sqlx::query(&format!("DROP TABLE IF EXISTS {}.{}", quote_ident(STAGE_SCHEMA), quote_ident(t)))
-            .execute(pool)
-            .await?;
+        sqlx::query(&format!(
+            "DROP TABLE IF EXISTS {}.{}",
+            quote_ident(STAGE_SCHEMA),
+            quote_ident(t)
+        ))
+        .execute(pool)
+        .await?;
     }
     Ok(tables.len())
 }
@@ -60,11 +68,20 @@ fn column_list(plan: &Plan) -> String {
 /// Creates the UNLOGGED raw table COPY writes into.
 pub async fn create_raw(pool: &PgPool, plan: &Plan, n: &StageNames) -> Result<(), ImportError> {
     let mut cols = vec!["fid bigint NOT NULL".to_string()];
-    cols.extend(plan.schema.fields.iter().map(|f| format!("{} {}", quote_ident(&f.name), f.field_type.sql())));
+    cols.extend(
+        plan.schema
+            .fields
+            .iter()
+            .map(|f| format!("{} {}", quote_ident(&f.name), f.field_type.sql())),
+    );
     cols.push("geom_raw geometry".into());
-    sqlx::query(&format!("CREATE UNLOGGED TABLE {} ({})", n.raw, cols.join(", ")))
-        .execute(pool)
-        .await?;
+    sqlx::query(&format!(
+        "CREATE UNLOGGED TABLE {} ({})",
+        n.raw,
+        cols.join(", ")
+    ))
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -75,10 +92,17 @@ pub fn spawn_writers(
     plan: &Plan,
     n: &StageNames,
     connections: usize,
-) -> (mpsc::Sender<Vec<u8>>, tokio::task::JoinHandle<Result<u64, ImportError>>) {
+) -> (
+    mpsc::Sender<Vec<u8>>,
+    tokio::task::JoinHandle<Result<u64, ImportError>>,
+) {
     let (tx, rx) = mpsc::channel::<Vec<u8>>(connections * 2);
     let rx = Arc::new(Mutex::new(rx));
-    let sql = format!("COPY {} ({}) FROM STDIN (FORMAT binary)", n.raw, column_list(plan));
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        n.raw,
+        column_list(plan)
+    );
     let pool = pool.clone();
     let handle = tokio::spawn(async move {
         let writers = (0..connections.max(1)).map(|_| {
@@ -124,8 +148,18 @@ pub struct Finished {
 }
 
 /// Builds the finished stage table from the raw one, then indexes and analyses it.
-pub async fn finish(pool: &PgPool, plan: &Plan, n: &StageNames, version: i64) -> Result<Finished, ImportError> {
-    let attrs: String = plan.schema.fields.iter().map(|f| format!("r.{}, ", quote_ident(&f.name))).collect();
+pub async fn finish(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+    version: i64,
+) -> Result<Finished, ImportError> {
+    let attrs: String = plan
+        .schema
+        .fields
+        .iter()
+        .map(|f| format!("r.{}, ", quote_ident(&f.name)))
+        .collect();
     let typ = format!("geometry({}, {})", plan.geometry_type, plan.srid);
     let create = format!(
         "CREATE TABLE {table} AS SELECT r.fid, {attrs}g.geom AS {geom}, ST_Transform(g.geom, 3857) AS {g3857}, \
@@ -166,8 +200,17 @@ pub async fn finish(pool: &PgPool, plan: &Plan, n: &StageNames, version: i64) ->
     let base = versioned_table(&plan.layer, version);
     for sql in [
         format!("ALTER TABLE {} DROP COLUMN _repaired", n.table),
-        format!("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (fid)", n.table, quote_ident(&format!("{base}_pkey"))),
-        format!("CREATE INDEX {} ON {} USING gist ({})", quote_ident(&format!("{base}_geom")), n.table, quote_ident(GEOM_COLUMN)),
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (fid)",
+            n.table,
+            quote_ident(&format!("{base}_pkey"))
+        ),
+        format!(
+            "CREATE INDEX {} ON {} USING gist ({})",
+            quote_ident(&format!("{base}_geom")),
+            n.table,
+            quote_ident(GEOM_COLUMN)
+        ),
         format!(
             "CREATE INDEX {} ON {} USING gist ({})",
             quote_ident(&format!("{base}_geom_3857")),

@@ -41,10 +41,20 @@ pub fn communes(mesh: &Mesh, n: usize) -> Vec<Commune> {
                 Some((c, n, l)) => (c.to_string(), n.to_string(), *l),
                 None => {
                     let (_, base, l) = COMMUNES[idx % COMMUNES.len()];
-                    (format!("{}", 29000 + idx * 3), format!("{base} {}", idx / COMMUNES.len() + 1), l)
+                    (
+                        format!("{}", 29000 + idx * 3),
+                        format!("{base} {}", idx / COMMUNES.len() + 1),
+                        l,
+                    )
                 }
             };
-            out.push(Commune { code, name, level, cols: (cs[ci], cs[ci + 1]), rows: (rs[rj], rs[rj + 1]) });
+            out.push(Commune {
+                code,
+                name,
+                level,
+                cols: (cs[ci], cs[ci + 1]),
+                rows: (rs[rj], rs[rj + 1]),
+            });
         }
     }
     out

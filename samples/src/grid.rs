@@ -27,7 +27,13 @@ pub struct Mesh {
 
 /// Builds strips across `len` metres: land strips of `land` width range, a
 /// road every `road_every` metres, rivers at the given (offset, width).
-fn strips(rng: &mut Rng, len: f64, land: (f64, f64), road_every: f64, rivers: &[(f64, f64)]) -> (Vec<f64>, Vec<Strip>) {
+fn strips(
+    rng: &mut Rng,
+    len: f64,
+    land: (f64, f64),
+    road_every: f64,
+    rivers: &[(f64, f64)],
+) -> (Vec<f64>, Vec<Strip>) {
     let mut bounds = vec![0.0];
     let mut kinds = Vec::new();
     let mut next_road = road_every * 0.5;
@@ -63,12 +69,21 @@ impl Mesh {
         let (xs, cols) = strips(rng, width, (18.0, 32.0), 520.0, &[(canal, 30.0)]);
         // The Tiền river along the south edge.
         let (ys, rows) = strips(rng, height, (35.0, 60.0), 450.0, &[(0.0, 120.0)]);
-        let mut m = Mesh { x0, y0, xs, ys, cols, rows, jitter: Vec::new() };
+        let mut m = Mesh {
+            x0,
+            y0,
+            xs,
+            ys,
+            cols,
+            rows,
+            jitter: Vec::new(),
+        };
         let (nc, nr) = (m.cols.len(), m.rows.len());
         m.jitter = (0..=nr)
             .flat_map(|j| (0..=nc).map(move |i| (i, j)))
             .map(|(i, j)| {
-                let fixed = i == 0 || j == 0 || i == nc || j == nr || m.col_edge(i) || m.row_edge(j);
+                let fixed =
+                    i == 0 || j == 0 || i == nc || j == nr || m.col_edge(i) || m.row_edge(j);
                 if fixed {
                     (0.0, 0.0)
                 } else {
@@ -80,11 +95,13 @@ impl Mesh {
     }
 
     fn col_edge(&self, i: usize) -> bool {
-        self.cols.get(i).is_some_and(|s| *s != Strip::Land) || (i > 0 && self.cols[i - 1] != Strip::Land)
+        self.cols.get(i).is_some_and(|s| *s != Strip::Land)
+            || (i > 0 && self.cols[i - 1] != Strip::Land)
     }
 
     fn row_edge(&self, j: usize) -> bool {
-        self.rows.get(j).is_some_and(|s| *s != Strip::Land) || (j > 0 && self.rows[j - 1] != Strip::Land)
+        self.rows.get(j).is_some_and(|s| *s != Strip::Land)
+            || (j > 0 && self.rows[j - 1] != Strip::Land)
     }
 
     /// Absolute position of node (column line `i`, row line `j`).
@@ -95,7 +112,13 @@ impl Mesh {
 
     /// Closed ring of cell (i, j), counter-clockwise.
     pub fn cell(&self, i: usize, j: usize) -> Vec<(f64, f64)> {
-        vec![self.node(i, j), self.node(i + 1, j), self.node(i + 1, j + 1), self.node(i, j + 1), self.node(i, j)]
+        vec![
+            self.node(i, j),
+            self.node(i + 1, j),
+            self.node(i + 1, j + 1),
+            self.node(i, j + 1),
+            self.node(i, j),
+        ]
     }
 
     /// Closed ring around the block of cells `i0..i1` x `j0..j1`, through every node on its edge.
@@ -127,11 +150,17 @@ impl Mesh {
 
     /// Index of the column (or row) line nearest to `v` metres from the origin.
     pub fn nearest_line(lines: &[f64], v: f64) -> usize {
-        (0..lines.len()).min_by(|&a, &b| (lines[a] - v).abs().total_cmp(&(lines[b] - v).abs())).expect("lines")
+        (0..lines.len())
+            .min_by(|&a, &b| (lines[a] - v).abs().total_cmp(&(lines[b] - v).abs()))
+            .expect("lines")
     }
 }
 
 /// Area of a closed ring (absolute value).
 pub fn area(r: &[(f64, f64)]) -> f64 {
-    (r.windows(2).map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1).sum::<f64>() / 2.0).abs()
+    (r.windows(2)
+        .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+        .sum::<f64>()
+        / 2.0)
+        .abs()
 }

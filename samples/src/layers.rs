@@ -15,7 +15,15 @@ use crate::rng::Rng;
 use crate::SampleError;
 
 fn utf8<'a>(dir: &'a Path, name: &'a str, t: ShapeType, fields: Vec<WriteField>) -> LayerOut<'a> {
-    LayerOut { dir, name, shape_type: t, fields, encoding: TextEncoding::Utf8, cpg: true, prj: true }
+    LayerOut {
+        dir,
+        name,
+        shape_type: t,
+        fields,
+        encoding: TextEncoding::Utf8,
+        cpg: true,
+        prj: true,
+    }
 }
 
 const POLY: ShapeType = ShapeType::Polygon(Dims::Xy);
@@ -53,7 +61,12 @@ pub fn admin(dir: &Path, mesh: &Mesh, communes: &[Commune]) -> Result<PathBuf, S
 /// A jittered rectangle ring.
 fn quad(rng: &mut Rng, x: f64, y: f64, w: f64, h: f64) -> Vec<(f64, f64)> {
     let mut j = || rng.range(-0.08, 0.08);
-    let p = [(x + w * j(), y + h * j()), (x + w * (1.0 + j()), y + h * j()), (x + w * (1.0 + j()), y + h * (1.0 + j())), (x + w * j(), y + h * (1.0 + j()))];
+    let p = [
+        (x + w * j(), y + h * j()),
+        (x + w * (1.0 + j()), y + h * j()),
+        (x + w * (1.0 + j()), y + h * (1.0 + j())),
+        (x + w * j(), y + h * (1.0 + j())),
+    ];
     vec![p[0], p[1], p[2], p[3], p[0]]
 }
 
@@ -68,9 +81,14 @@ pub fn planning(dir: &Path, mesh: &Mesh, rng: &Rng) -> Result<PathBuf, SampleErr
         WriteField::date("NGAY_QD"),
         WriteField::float("DIEN_TICH", 14, 1),
     ];
-    let codes = ["ODT", "ONT", "TMD", "SKC", "CLN", "LUC", "DGT", "DYT", "DGD", "NTS", "SKK"];
+    let codes = [
+        "ODT", "ONT", "TMD", "SKC", "CLN", "LUC", "DGT", "DYT", "DGD", "NTS", "SKK",
+    ];
     let (zw, zh) = (420.0, 330.0);
-    let (nx, ny) = ((mesh.width() / zw).ceil() as usize, (mesh.height() / zh).ceil() as usize);
+    let (nx, ny) = (
+        (mesh.width() / zw).ceil() as usize,
+        (mesh.height() / zh).ceil() as usize,
+    );
     let mut recs = Vec::new();
     for j in 0..ny {
         for i in 0..nx {
@@ -80,7 +98,10 @@ pub fn planning(dir: &Path, mesh: &Mesh, rng: &Rng) -> Result<PathBuf, SampleErr
             let ring = vec![(x, y), (x + zw, y), (x + zw, y + zh), (x, y + zh), (x, y)];
             let code = *r.pick(&codes);
             let name = match code {
-                "ODT" | "ONT" => format!("Khu dân cư {}", r.pick(STREETS).trim_start_matches("Đường ")),
+                "ODT" | "ONT" => format!(
+                    "Khu dân cư {}",
+                    r.pick(STREETS).trim_start_matches("Đường ")
+                ),
                 "SKK" | "SKC" => format!("Cụm công nghiệp Trung An {}", j * nx + i + 1),
                 "TMD" => "Khu thương mại dịch vụ Chợ Mỹ Tho".to_string(),
                 "CLN" => format!("Vùng chuyên canh {}", r.pick(FRUITS)),
@@ -114,7 +135,11 @@ pub fn land_fund(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<Pat
         WriteField::text("DV_QL", 150),
         WriteField::text("TT_GPMB", 60),
     ];
-    let status = ["Đã giải phóng mặt bằng", "Đang bồi thường, hỗ trợ tái định cư", "Chưa thực hiện"];
+    let status = [
+        "Đã giải phóng mặt bằng",
+        "Đang bồi thường, hỗ trợ tái định cư",
+        "Chưa thực hiện",
+    ];
     let recs: Vec<_> = (0..count)
         .map(|k| {
             let (w, h) = (r.range(80.0, 260.0), r.range(70.0, 220.0));
@@ -139,13 +164,38 @@ pub fn land_fund(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<Pat
 }
 
 /// Class of a road: (cap_quan_ly, name, lanes, width m, surface, speed km/h).
-fn road_class(dir: char, k: usize, r: &mut Rng) -> (&'static str, String, i64, f64, &'static str, i64) {
+fn road_class(
+    dir: char,
+    k: usize,
+    r: &mut Rng,
+) -> (&'static str, String, i64, f64, &'static str, i64) {
     match (dir, k) {
         ('h', 1) => ("QL", "Quốc lộ 50".into(), 4, 15.0, "Bê tông nhựa", 60),
         ('v', 2) => ("ĐT", "Đường tỉnh 864".into(), 2, 9.0, "Bê tông nhựa", 50),
-        ('h', 3) | ('v', 0) => ("ĐH", format!("Đường huyện {}", 90 + k), 2, 7.0, "Láng nhựa", 40),
-        _ if r.chance(0.5) => ("ĐĐT", r.pick(STREETS).to_string(), 2, 7.5, "Bê tông nhựa", 40),
-        _ => ("ĐX", format!("Đường liên ấp {}", k + 1), 1, 3.5, "Bê tông xi măng", 30),
+        ('h', 3) | ('v', 0) => (
+            "ĐH",
+            format!("Đường huyện {}", 90 + k),
+            2,
+            7.0,
+            "Láng nhựa",
+            40,
+        ),
+        _ if r.chance(0.5) => (
+            "ĐĐT",
+            r.pick(STREETS).to_string(),
+            2,
+            7.5,
+            "Bê tông nhựa",
+            40,
+        ),
+        _ => (
+            "ĐX",
+            format!("Đường liên ấp {}", k + 1),
+            1,
+            3.5,
+            "Bê tông xi măng",
+            30,
+        ),
     }
 }
 
@@ -159,10 +209,19 @@ struct Segment {
 
 fn segments(mesh: &Mesh, rng: &Rng) -> Vec<Segment> {
     let mut r = rng.fork(23);
-    let road_cols: Vec<usize> = (0..mesh.cols.len()).filter(|&i| matches!(mesh.cols[i], Strip::Road(_))).collect();
-    let road_rows: Vec<usize> = (0..mesh.rows.len()).filter(|&j| matches!(mesh.rows[j], Strip::Road(_))).collect();
-    let canal: Vec<usize> = (0..mesh.cols.len()).filter(|&i| mesh.cols[i] == Strip::River).collect();
-    let river_top = mesh.y0 + mesh.ys[(0..mesh.rows.len()).rfind(|&j| mesh.rows[j] == Strip::River).map_or(0, |j| j + 1)];
+    let road_cols: Vec<usize> = (0..mesh.cols.len())
+        .filter(|&i| matches!(mesh.cols[i], Strip::Road(_)))
+        .collect();
+    let road_rows: Vec<usize> = (0..mesh.rows.len())
+        .filter(|&j| matches!(mesh.rows[j], Strip::Road(_)))
+        .collect();
+    let canal: Vec<usize> = (0..mesh.cols.len())
+        .filter(|&i| mesh.cols[i] == Strip::River)
+        .collect();
+    let river_top = mesh.y0
+        + mesh.ys[(0..mesh.rows.len())
+            .rfind(|&j| mesh.rows[j] == Strip::River)
+            .map_or(0, |j| j + 1)];
     let mut out = Vec::new();
     // Horizontal roads: cut at every vertical road and at both canal banks.
     for (k, &j) in road_rows.iter().enumerate() {
@@ -176,8 +235,15 @@ fn segments(mesh: &Mesh, rng: &Rng) -> Vec<Segment> {
         cuts.sort_by(f64::total_cmp);
         let one_way = class.0 == "ĐĐT" && r.chance(0.5);
         for w in cuts.windows(2) {
-            let bridge = canal.iter().any(|&c| (w[0] - (mesh.x0 + mesh.xs[c])).abs() < 1e-6);
-            out.push(Segment { line: vec![(w[0], y), (w[1], y)], class: class.clone(), one_way, bridge });
+            let bridge = canal
+                .iter()
+                .any(|&c| (w[0] - (mesh.x0 + mesh.xs[c])).abs() < 1e-6);
+            out.push(Segment {
+                line: vec![(w[0], y), (w[1], y)],
+                class: class.clone(),
+                one_way,
+                bridge,
+            });
         }
     }
     // Vertical roads: from the river bank north, cut at every horizontal road.
@@ -189,7 +255,12 @@ fn segments(mesh: &Mesh, rng: &Rng) -> Vec<Segment> {
         cuts.sort_by(f64::total_cmp);
         let one_way = class.0 == "ĐĐT" && r.chance(0.5);
         for w in cuts.windows(2) {
-            out.push(Segment { line: vec![(x, w[0]), (x, w[1])], class: class.clone(), one_way, bridge: false });
+            out.push(Segment {
+                line: vec![(x, w[0]), (x, w[1])],
+                class: class.clone(),
+                one_way,
+                bridge: false,
+            });
         }
     }
     out
@@ -213,10 +284,21 @@ pub fn transport(root: &Path, mesh: &Mesh, rng: &Rng) -> Result<(PathBuf, PathBu
         let c = &s.class;
         (
             Shape::PolyLine(vec![s.line.clone()]),
-            vec![V::S(c.1.clone()), V::S(c.0.into()), V::I(c.2), V::F(c.3), V::S(c.4.into()), V::I(c.5), V::B(s.one_way)],
+            vec![
+                V::S(c.1.clone()),
+                V::S(c.0.into()),
+                V::I(c.2),
+                V::F(c.3),
+                V::S(c.4.into()),
+                V::I(c.5),
+                V::B(s.one_way),
+            ],
         )
     });
-    let roads = write_layer(&utf8(&root.join("duong_bo"), "duong_bo", LINE, road_fields), roads)?;
+    let roads = write_layer(
+        &utf8(&root.join("duong_bo"), "duong_bo", LINE, road_fields),
+        roads,
+    )?;
     let bridge_fields = vec![
         WriteField::text("TEN_CAU", 80),
         WriteField::text("TUYEN", 100),
@@ -242,13 +324,21 @@ pub fn transport(root: &Path, mesh: &Mesh, rng: &Rng) -> Result<(PathBuf, PathBu
             )
         })
         .collect();
-    let bridges = write_layer(&utf8(&root.join("cau"), "cau", POINT, bridge_fields), bridges)?;
+    let bridges = write_layer(
+        &utf8(&root.join("cau"), "cau", POINT, bridge_fields),
+        bridges,
+    )?;
     Ok((roads, bridges))
 }
 
 /// kho_bai: warehouses beside roads. Written without a `.prj`, as a logistics
 /// firm's file often arrives: the manifest supplies the CRS.
-pub fn warehouses(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<PathBuf, SampleError> {
+pub fn warehouses(
+    dir: &Path,
+    mesh: &Mesh,
+    count: usize,
+    rng: &Rng,
+) -> Result<PathBuf, SampleError> {
     let mut r = rng.fork(25);
     let segs = segments(mesh, rng);
     let fields = vec![
@@ -268,7 +358,11 @@ pub fn warehouses(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<Pa
             let t = r.range(0.1, 0.9);
             let side = if r.chance(0.5) { 1.0 } else { -1.0 };
             let off = side * r.range(18.0, 40.0);
-            let (x, y) = if (a.1 - b.1).abs() < 1e-9 { (a.0 + (b.0 - a.0) * t, a.1 + off) } else { (a.0 + off, a.1 + (b.1 - a.1) * t) };
+            let (x, y) = if (a.1 - b.1).abs() < 1e-9 {
+                (a.0 + (b.0 - a.0) * t, a.1 + off)
+            } else {
+                (a.0 + off, a.1 + (b.1 - a.1) * t)
+            };
             let kind = *r.pick(WAREHOUSE_TYPES);
             let mut services: Vec<&str> = (0..1 + r.below(4)).map(|_| *r.pick(SERVICES)).collect();
             services.sort();
@@ -289,14 +383,20 @@ pub fn warehouses(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<Pa
             )
         })
         .collect();
-    let out = LayerOut { prj: false, ..utf8(dir, "kho_bai", POINT, fields) };
+    let out = LayerOut {
+        prj: false,
+        ..utf8(dir, "kho_bai", POINT, fields)
+    };
     write_layer(&out, recs)
 }
 
 /// cang_ben: inland ports and landings on the north bank of the river.
 pub fn ports(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<PathBuf, SampleError> {
     let mut r = rng.fork(26);
-    let bank = mesh.y0 + mesh.ys[(0..mesh.rows.len()).rfind(|&j| mesh.rows[j] == Strip::River).map_or(0, |j| j + 1)];
+    let bank = mesh.y0
+        + mesh.ys[(0..mesh.rows.len())
+            .rfind(|&j| mesh.rows[j] == Strip::River)
+            .map_or(0, |j| j + 1)];
     let fields = vec![
         WriteField::text("TEN", 120),
         WriteField::text("LOAI", 60),
@@ -304,7 +404,12 @@ pub fn ports(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<PathBuf
         WriteField::int("CONG_SUAT", 9),
         WriteField::float("TAI_TRONG", 6, 1),
     ];
-    let kinds = ["Cảng hàng hóa", "Bến hàng hóa", "Bến khách ngang sông", "Bến thủy nội địa"];
+    let kinds = [
+        "Cảng hàng hóa",
+        "Bến hàng hóa",
+        "Bến khách ngang sông",
+        "Bến thủy nội địa",
+    ];
     let recs: Vec<_> = (0..count)
         .map(|k| {
             let x = mesh.x0 + mesh.width() * (k as f64 + 0.5) / count as f64;
@@ -312,7 +417,11 @@ pub fn ports(dir: &Path, mesh: &Mesh, count: usize, rng: &Rng) -> Result<PathBuf
             (
                 Shape::Point(x, bank - 10.0),
                 vec![
-                    V::S(if k == 0 { "Cảng Mỹ Tho".into() } else { format!("{kind} Mỹ Tho {k}") }),
+                    V::S(if k == 0 {
+                        "Cảng Mỹ Tho".into()
+                    } else {
+                        format!("{kind} Mỹ Tho {k}")
+                    }),
                     V::S(kind.into()),
                     V::S("Sông Tiền".into()),
                     V::I(50_000 * (1 + r.below(40)) as i64),

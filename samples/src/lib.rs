@@ -23,14 +23,20 @@ pub use parcels::TCVN3_COMMUNE;
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("encoding: {0}")]
     Encode(String),
 }
 
 impl SampleError {
     fn io(path: &Path, source: std::io::Error) -> Self {
-        SampleError::Io { path: path.to_path_buf(), source }
+        SampleError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -46,7 +52,11 @@ pub struct SampleOptions {
 
 impl Default for SampleOptions {
     fn default() -> Self {
-        SampleOptions { parcels: 5000, seed: 82, one_parcel_file: false }
+        SampleOptions {
+            parcels: 5000,
+            seed: 82,
+            one_parcel_file: false,
+        }
     }
 }
 
@@ -70,17 +80,42 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Summary, SampleError
     let mesh = grid::Mesh::new(&mut mesh_rng, ORIGIN.0, ORIGIN.1, side * 1.15, side / 1.15);
     let n = ((opts.parcels as f64 / 1250.0).sqrt().ceil() as usize).max(1);
     let communes = communes::communes(&mesh, n);
-    let (mut files, parcels) = parcels::write(&dir.join("thua_dat"), &mesh, &communes, opts.one_parcel_file, &rng)?;
+    let (mut files, parcels) = parcels::write(
+        &dir.join("thua_dat"),
+        &mesh,
+        &communes,
+        opts.one_parcel_file,
+        &rng,
+    )?;
     files.push(layers::admin(&dir.join("ranh_gioi"), &mesh, &communes)?);
     files.push(layers::planning(&dir.join("quy_hoach_sdd"), &mesh, &rng)?);
-    files.push(layers::land_fund(&dir.join("quy_dat"), &mesh, (opts.parcels / 125).max(4), &rng)?);
+    files.push(layers::land_fund(
+        &dir.join("quy_dat"),
+        &mesh,
+        (opts.parcels / 125).max(4),
+        &rng,
+    )?);
     let (roads, bridges) = layers::transport(dir, &mesh, &rng)?;
     files.extend([roads, bridges]);
-    files.push(layers::warehouses(&dir.join("kho_bai"), &mesh, (opts.parcels / 25).max(10), &rng)?);
-    files.push(layers::ports(&dir.join("cang_ben"), &mesh, (opts.parcels / 600).max(3), &rng)?);
+    files.push(layers::warehouses(
+        &dir.join("kho_bai"),
+        &mesh,
+        (opts.parcels / 25).max(10),
+        &rng,
+    )?);
+    files.push(layers::ports(
+        &dir.join("cang_ben"),
+        &mesh,
+        (opts.parcels / 600).max(3),
+        &rng,
+    )?);
     let manifest = dir.join("layers.toml");
     std::fs::write(&manifest, MANIFEST).map_err(|e| SampleError::io(&manifest, e))?;
-    Ok(Summary { parcels, communes: communes.len(), files })
+    Ok(Summary {
+        parcels,
+        communes: communes.len(),
+        files,
+    })
 }
 
 /// The manifest importing every sample layer.

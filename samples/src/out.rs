@@ -35,7 +35,10 @@ pub struct LayerOut<'a> {
 }
 
 /// Writes `records` as `<dir>/<name>.shp` (+ .shx .dbf, .prj, .cpg).
-pub fn write_layer(l: &LayerOut<'_>, records: impl IntoIterator<Item = (Shape, Vec<V>)>) -> Result<PathBuf, SampleError> {
+pub fn write_layer(
+    l: &LayerOut<'_>,
+    records: impl IntoIterator<Item = (Shape, Vec<V>)>,
+) -> Result<PathBuf, SampleError> {
     std::fs::create_dir_all(l.dir).map_err(|e| SampleError::io(l.dir, e))?;
     let base = l.dir.join(l.name);
     let io = |e| SampleError::io(&base, e);
@@ -46,7 +49,11 @@ pub fn write_layer(l: &LayerOut<'_>, records: impl IntoIterator<Item = (Shape, V
             .map(|v| {
                 Ok(match v {
                     V::Null => WriteValue::Null,
-                    V::S(s) => WriteValue::Text(l.encoding.encode(&s).map_err(|e| SampleError::Encode(e.to_string()))?),
+                    V::S(s) => WriteValue::Text(
+                        l.encoding
+                            .encode(&s)
+                            .map_err(|e| SampleError::Encode(e.to_string()))?,
+                    ),
                     V::I(i) => WriteValue::Int(i),
                     V::F(f) => WriteValue::Float(f),
                     V::D(y, m, d) => WriteValue::Date(y, m, d),
@@ -64,7 +71,11 @@ pub fn write_layer(l: &LayerOut<'_>, records: impl IntoIterator<Item = (Shape, V
         let name = match l.encoding {
             TextEncoding::Utf8 => "UTF-8",
             TextEncoding::Cp1258 => "1258",
-            _ => return Err(SampleError::Encode("no .cpg name exists for TCVN3/VNI".into())),
+            _ => {
+                return Err(SampleError::Encode(
+                    "no .cpg name exists for TCVN3/VNI".into(),
+                ))
+            }
         };
         std::fs::write(base.with_extension("cpg"), name).map_err(io)?;
     }

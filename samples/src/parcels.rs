@@ -35,8 +35,21 @@ fn fields() -> Vec<WriteField> {
 }
 
 const FIELD_USES: &[(&str, u32)] = &[
-    ("LUC", 30), ("CLN", 30), ("LUK", 8), ("HNK", 8), ("NTS", 5), ("ONT", 6), ("BCS", 1), ("MNC", 1),
-    ("DTL", 1), ("NTD", 1), ("TSC", 1), ("DGD", 1), ("DYT", 1), ("SKC", 2), ("TMD", 2),
+    ("LUC", 30),
+    ("CLN", 30),
+    ("LUK", 8),
+    ("HNK", 8),
+    ("NTS", 5),
+    ("ONT", 6),
+    ("BCS", 1),
+    ("MNC", 1),
+    ("DTL", 1),
+    ("NTD", 1),
+    ("TSC", 1),
+    ("DGD", 1),
+    ("DYT", 1),
+    ("SKC", 2),
+    ("TMD", 2),
 ];
 
 fn weighted(rng: &mut Rng) -> &'static str {
@@ -51,7 +64,14 @@ fn weighted(rng: &mut Rng) -> &'static str {
     "LUC"
 }
 
-fn land_use(m: &Mesh, i: usize, j: usize, urban: bool, rng: &mut Rng, blocks: &Rng) -> &'static str {
+fn land_use(
+    m: &Mesh,
+    i: usize,
+    j: usize,
+    urban: bool,
+    rng: &mut Rng,
+    blocks: &Rng,
+) -> &'static str {
     let (c, r) = (m.cols[i], m.rows[j]);
     if c == Strip::River || r == Strip::River {
         return "SON";
@@ -65,7 +85,13 @@ fn land_use(m: &Mesh, i: usize, j: usize, urban: bool, rng: &mut Rng, blocks: &R
         || near_road(m.rows.get(j + 1))
         || (j > 0 && near_road(m.rows.get(j - 1)));
     if frontage && rng.chance(0.8) {
-        return if rng.chance(0.12) { "TMD" } else if urban { "ODT" } else { "ONT" };
+        return if rng.chance(0.12) {
+            "TMD"
+        } else if urban {
+            "ODT"
+        } else {
+            "ONT"
+        };
     }
     if urban && rng.chance(0.5) {
         return "ODT";
@@ -97,7 +123,10 @@ fn with_spike(ring: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let (c, d) = (ring[2], ring[3]);
     let mid = ((c.0 + d.0) / 2.0, (c.1 + d.1) / 2.0);
     let centre = ((ring[0].0 + c.0) / 2.0, (ring[0].1 + c.1) / 2.0);
-    let tip = (mid.0 + (centre.0 - mid.0) * 0.3, mid.1 + (centre.1 - mid.1) * 0.3);
+    let tip = (
+        mid.0 + (centre.0 - mid.0) * 0.3,
+        mid.1 + (centre.1 - mid.1) * 0.3,
+    );
     let mut r = ring[..3].to_vec();
     r.extend([mid, tip, mid]);
     r.extend_from_slice(&ring[3..]);
@@ -105,7 +134,13 @@ fn with_spike(ring: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 /// Writes the parcels of every commune; returns the files and the parcel count.
-pub fn write(dir: &Path, mesh: &Mesh, communes: &[Commune], one_file: bool, rng: &Rng) -> Result<(Vec<PathBuf>, usize), SampleError> {
+pub fn write(
+    dir: &Path,
+    mesh: &Mesh,
+    communes: &[Commune],
+    one_file: bool,
+    rng: &Rng,
+) -> Result<(Vec<PathBuf>, usize), SampleError> {
     let blocks = rng.fork(7);
     let mut files = Vec::new();
     let mut total = 0usize;
@@ -122,18 +157,34 @@ pub fn write(dir: &Path, mesh: &Mesh, communes: &[Commune], one_file: bool, rng:
                 let sheet_x = ((mesh.xs[i] - mesh.xs[c.cols.0]) / 500.0) as i64;
                 let sheet_y = ((mesh.ys[j] - mesh.ys[c.rows.0]) / 500.0) as i64;
                 let so_to = 1 + sheet_y * 10 + sheet_x;
-                let so_thua = sheet_counts.entry(so_to).and_modify(|n| *n += 1).or_insert(1i64);
+                let so_thua = sheet_counts
+                    .entry(so_to)
+                    .and_modify(|n| *n += 1)
+                    .or_insert(1i64);
                 let dien_tich = (area(&ring) * 10.0).round() / 10.0;
                 total += 1;
-                if invalid < INVALID_PARCELS && use_code != "DGT" && use_code != "SON" && total % 997 == 500 {
+                if invalid < INVALID_PARCELS
+                    && use_code != "DGT"
+                    && use_code != "SON"
+                    && total % 997 == 500
+                {
                     ring = with_spike(&ring);
                     invalid += 1;
                 }
                 let issued = !matches!(use_code, "DGT" | "SON" | "MNC" | "DTL") && r.chance(0.85);
                 let dia_chi = if c.urban() {
-                    format!("Số {} {}, {}, thành phố Mỹ Tho, tỉnh Tiền Giang", 1 + r.below(300), r.pick(STREETS), c.name)
+                    format!(
+                        "Số {} {}, {}, thành phố Mỹ Tho, tỉnh Tiền Giang",
+                        1 + r.below(300),
+                        r.pick(STREETS),
+                        c.name
+                    )
                 } else {
-                    format!("{}, {}, thành phố Mỹ Tho, tỉnh Tiền Giang", r.pick(AP), c.name)
+                    format!(
+                        "{}, {}, thành phố Mỹ Tho, tỉnh Tiền Giang",
+                        r.pick(AP),
+                        c.name
+                    )
                 };
                 let values = vec![
                     V::S(c.code.clone()),
@@ -143,9 +194,32 @@ pub fn write(dir: &Path, mesh: &Mesh, communes: &[Commune], one_file: bool, rng:
                     V::S(use_code.into()),
                     V::S(dia_chi),
                     V::S(owner(&mut r, use_code, c)),
-                    if issued { V::S(format!("{} {:06}", ["CS", "BY", "CH", "DE"][r.below(4)], r.below(1_000_000))) } else { V::Null },
-                    V::S(if issued { "Đã cấp giấy chứng nhận" } else { "Chưa cấp giấy chứng nhận" }.into()),
-                    if issued { V::D(2005 + r.below(20) as u16, 1 + r.below(12) as u8, 1 + r.below(28) as u8) } else { V::Null },
+                    if issued {
+                        V::S(format!(
+                            "{} {:06}",
+                            ["CS", "BY", "CH", "DE"][r.below(4)],
+                            r.below(1_000_000)
+                        ))
+                    } else {
+                        V::Null
+                    },
+                    V::S(
+                        if issued {
+                            "Đã cấp giấy chứng nhận"
+                        } else {
+                            "Chưa cấp giấy chứng nhận"
+                        }
+                        .into(),
+                    ),
+                    if issued {
+                        V::D(
+                            2005 + r.below(20) as u16,
+                            1 + r.below(12) as u8,
+                            1 + r.below(28) as u8,
+                        )
+                    } else {
+                        V::Null
+                    },
                 ];
                 records.push((Shape::Polygon(vec![ring]), values));
             }
@@ -161,7 +235,11 @@ pub fn write(dir: &Path, mesh: &Mesh, communes: &[Commune], one_file: bool, rng:
             name: &name,
             shape_type: ShapeType::Polygon(Dims::Xy),
             fields: fields(),
-            encoding: if tcvn3 { TextEncoding::Tcvn3 } else { TextEncoding::Utf8 },
+            encoding: if tcvn3 {
+                TextEncoding::Tcvn3
+            } else {
+                TextEncoding::Utf8
+            },
             cpg: !tcvn3,
             prj: true,
         };

@@ -56,21 +56,42 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
     };
     if let Some(m) = &a.manifest {
         let layers = manifest::load(m)?;
-        return Ok(layers.into_iter().map(|l| (l.files, base(l.plan, l.title, l.zoom, l.public))).collect());
+        return Ok(layers
+            .into_iter()
+            .map(|l| (l.files, base(l.plan, l.title, l.zoom, l.public)))
+            .collect());
     }
     if a.inputs.is_empty() {
         bail!("nothing to import: give shapefiles or folders, or --manifest layers.toml");
     }
-    let kind: LayerKind = a.kind.parse().map_err(|e: String| anyhow::anyhow!("--kind: {e}"))?;
+    let kind: LayerKind = a
+        .kind
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!("--kind: {e}"))?;
     let layer = match &a.layer {
         Some(l) => l.clone(),
         None => importer::schema::sanitize_name(
-            a.inputs[0].file_stem().and_then(|s| s.to_str()).unwrap_or("layer").as_bytes(),
+            a.inputs[0]
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("layer")
+                .as_bytes(),
         ),
     };
-    let srs = a.srs.as_deref().map(importer::srs::parse_srs).transpose().map_err(anyhow::Error::msg)?;
+    let srs = a
+        .srs
+        .as_deref()
+        .map(importer::srs::parse_srs)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let encoding = parse_encoding(&a.encoding).map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
-    let plan = PlanOptions { layer, kind, srs, encoding, schema: SchemaOptions::default() };
+    let plan = PlanOptions {
+        layer,
+        kind,
+        srs,
+        encoding,
+        schema: SchemaOptions::default(),
+    };
     Ok(vec![(a.inputs.clone(), base(plan, None, None, true))])
 }
 
@@ -79,7 +100,10 @@ pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
     let pool = if a.dry_run {
         None
     } else {
-        let opts = catalog::DbOptions { max_connections: (a.connections as u32 + 2).max(4), ..Default::default() };
+        let opts = catalog::DbOptions {
+            max_connections: (a.connections as u32 + 2).max(4),
+            ..Default::default()
+        };
         Some(super::open_db(url, &opts).await?)
     };
     let mut reports = Vec::new();
@@ -107,16 +131,33 @@ fn print_files(r: &ImportReport) {
             f.encoding_how,
             f.srid,
             f.srid_how,
-            if f.index_rebuilt { "  .shx rebuilt" } else { "" }
+            if f.index_rebuilt {
+                "  .shx rebuilt"
+            } else {
+                ""
+            }
         );
     }
     if r.dry_run {
         let fields: Vec<String> = r
             .fields
             .iter()
-            .map(|f| format!("{} {}{}", f.name, f.field_type.sql(), if f.restricted { " (restricted)" } else { "" }))
+            .map(|f| {
+                format!(
+                    "{} {}{}",
+                    f.name,
+                    f.field_type.sql(),
+                    if f.restricted { " (restricted)" } else { "" }
+                )
+            })
             .collect();
-        println!("  {}: {} EPSG:{}; columns: {}", r.layer, r.geometry_type, r.srid, fields.join(", "));
+        println!(
+            "  {}: {} EPSG:{}; columns: {}",
+            r.layer,
+            r.geometry_type,
+            r.srid,
+            fields.join(", ")
+        );
     }
 }
 
@@ -126,20 +167,42 @@ fn write_rejects(dir: &std::path::Path, r: &ImportReport) -> anyhow::Result<()> 
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(format!("{}-v{}.csv", r.layer, r.version.unwrap_or(0)));
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| path.display().to_string())?);
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(&path).with_context(|| path.display().to_string())?,
+    );
     writeln!(f, "file,record,imported,reason")?;
     for x in &r.rejects {
-        writeln!(f, "\"{}\",{},{},\"{}\"", x.file.display(), x.record, x.kept, x.reason.replace('"', "\"\""))?;
+        writeln!(
+            f,
+            "\"{}\",{},{},\"{}\"",
+            x.file.display(),
+            x.record,
+            x.kept,
+            x.reason.replace('"', "\"\"")
+        )?;
     }
     f.flush()?;
-    println!("  {} rejected or altered records listed in {}", r.rejects.len(), path.display());
+    println!(
+        "  {} rejected or altered records listed in {}",
+        r.rejects.len(),
+        path.display()
+    );
     Ok(())
 }
 
 fn print_summary(reports: &[ImportReport]) {
     println!(
         "\n{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "layer", "kind", "records", "features", "nulls", "repaired", "rejected", "version", "seconds", "status"
+        "layer",
+        "kind",
+        "records",
+        "features",
+        "nulls",
+        "repaired",
+        "rejected",
+        "version",
+        "seconds",
+        "status"
     );
     for r in reports {
         let status = if r.dry_run {

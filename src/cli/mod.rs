@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:55432/geokho";
 
 #[derive(Parser, Debug)]
-#[command(name = "geokho", version, about = "Shared GIS base map and spatial data warehouse for Vietnamese provinces")]
+#[command(
+    name = "geokho",
+    version,
+    about = "Shared GIS base map and spatial data warehouse for Vietnamese provinces"
+)]
 pub struct Cli {
     /// PostgreSQL URL.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -57,7 +61,9 @@ pub async fn open_db(url: &str, opts: &catalog::DbOptions) -> anyhow::Result<sql
     let pool = catalog::connect(url, opts)
         .await
         .with_context(|| format!("cannot connect to {} (is the cluster running? `make run` starts one; or set DATABASE_URL)", redact(url)))?;
-    catalog::migrate(&pool).await.context("applying migrations")?;
+    catalog::migrate(&pool)
+        .await
+        .context("applying migrations")?;
     Ok(pool)
 }
 
@@ -89,17 +95,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Layers => {
             let pool = open_db(&cli.database_url, &Default::default()).await?;
-            println!("{:<16} {:<11} {:>9} {:>6} {:<20} {:>8}", "layer", "kind", "features", "srid", "geometry", "version");
+            println!(
+                "{:<16} {:<11} {:>9} {:>6} {:<20} {:>8}",
+                "layer", "kind", "features", "srid", "geometry", "version"
+            );
             for l in catalog::list_layers(&pool).await? {
-                println!("{:<16} {:<11} {:>9} {:>6} {:<20} {:>8}", l.name, l.kind, l.feature_count, l.srid, l.geometry_type, l.version);
+                println!(
+                    "{:<16} {:<11} {:>9} {:>6} {:<20} {:>8}",
+                    l.name, l.kind, l.feature_count, l.srid, l.geometry_type, l.version
+                );
             }
             Ok(())
         }
         Command::Serve(a) => serve::run(&cli.database_url, a).await,
-        Command::Samples { out, parcels, seed, one_parcel_file } => {
-            let opts = samples::SampleOptions { parcels, seed, one_parcel_file };
-            let s = samples::generate(&out, &opts).with_context(|| format!("generating samples into {}", out.display()))?;
-            println!("{} parcels in {} communes, {} shapefiles in {}", s.parcels, s.communes, s.files.len(), out.display());
+        Command::Samples {
+            out,
+            parcels,
+            seed,
+            one_parcel_file,
+        } => {
+            let opts = samples::SampleOptions {
+                parcels,
+                seed,
+                one_parcel_file,
+            };
+            let s = samples::generate(&out, &opts)
+                .with_context(|| format!("generating samples into {}", out.display()))?;
+            println!(
+                "{} parcels in {} communes, {} shapefiles in {}",
+                s.parcels,
+                s.communes,
+                s.files.len(),
+                out.display()
+            );
             Ok(())
         }
     }

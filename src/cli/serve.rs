@@ -21,10 +21,26 @@ pub struct ServeArgs {
 }
 
 pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
-    let opts = catalog::DbOptions { max_connections: a.pool, statement_timeout_ms: 10_000, application_name: "geokho-serve" };
+    let opts = catalog::DbOptions {
+        max_connections: a.pool,
+        statement_timeout_ms: 10_000,
+        application_name: "geokho-serve",
+    };
     let pool = super::open_db(url, &opts).await?;
-    let cfg = api::ServeConfig { addr: SocketAddr::new(a.addr, a.port), public_url: a.public_url.clone() };
-    let base = a.public_url.unwrap_or_else(|| format!("http://{}", cfg.addr));
+    let cfg = api::ServeConfig {
+        addr: SocketAddr::new(a.addr, a.port),
+        public_url: a.public_url.clone(),
+    };
+    let base = a
+        .public_url
+        .unwrap_or_else(|| format!("http://{}", cfg.addr));
     println!("geokho serving on {base}\n  catalog:  {base}/catalog\n  tilejson: {base}/tiles/thua_dat.json\n  health:   {base}/health");
-    api::serve(api::AppState { pool, public_url: None }, &cfg).await
+    api::serve(
+        api::AppState {
+            pool,
+            public_url: None,
+        },
+        &cfg,
+    )
+    .await
 }

@@ -25,11 +25,17 @@ impl TileCoord {
     pub fn new(z: u32, x: u32, y: u32) -> Result<TileCoord, TileError> {
         let name = format!("{z}/{x}/{y}");
         if z > u32::from(MAX_ZOOM) {
-            return Err(TileError::BadCoord(name, format!("zoom must be 0-{MAX_ZOOM}")));
+            return Err(TileError::BadCoord(
+                name,
+                format!("zoom must be 0-{MAX_ZOOM}"),
+            ));
         }
         let n = 1u64 << z;
         if u64::from(x) >= n || u64::from(y) >= n {
-            return Err(TileError::BadCoord(name, format!("x and y must be below {n} at zoom {z}")));
+            return Err(TileError::BadCoord(
+                name,
+                format!("x and y must be below {n} at zoom {z}"),
+            ));
         }
         Ok(TileCoord { z: z as u8, x, y })
     }
@@ -44,7 +50,12 @@ impl TileCoord {
         let n = f64::from(1u32 << z);
         let x = ((lon + 180.0) / 360.0 * n).floor();
         let lat_r = lat.to_radians();
-        let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
-        TileCoord { z, x: x.clamp(0.0, n - 1.0) as u32, y: y.clamp(0.0, n - 1.0) as u32 }
+        let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+            .floor();
+        TileCoord {
+            z,
+            x: x.clamp(0.0, n - 1.0) as u32,
+            y: y.clamp(0.0, n - 1.0) as u32,
+        }
     }
 }

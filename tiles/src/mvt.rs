@@ -56,7 +56,11 @@ fn sql_literal(s: &str) -> String {
 
 /// Renders the tile `c` of `layers`, concatenating each layer's MVT bytes
 /// (protobuf messages of repeated layers concatenate into one tile).
-pub async fn render(pool: &PgPool, layers: &[TileLayer<'_>], c: TileCoord) -> Result<Vec<u8>, TileError> {
+pub async fn render(
+    pool: &PgPool,
+    layers: &[TileLayer<'_>],
+    c: TileCoord,
+) -> Result<Vec<u8>, TileError> {
     let mut out = Vec::new();
     for t in layers {
         if i32::from(c.z) < t.layer.minzoom || i32::from(c.z) > t.layer.maxzoom {

@@ -20,13 +20,25 @@ pub fn tilejson(layers: &[(&Layer, Vec<&Field>)], o: &TileJsonOptions<'_>) -> Va
     let minzoom = layers.iter().map(|(l, _)| l.minzoom).min().unwrap_or(0);
     let maxzoom = layers.iter().map(|(l, _)| l.maxzoom).max().unwrap_or(22);
     let bounds = layers.iter().filter_map(|(l, _)| l.bounds).reduce(|a, b| {
-        [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
     });
     let vector_layers: Vec<Value> = layers
         .iter()
         .map(|(l, fields)| {
-            let f: Map<String, Value> =
-                fields.iter().map(|f| (f.name.clone(), Value::String(f.field_type.tilejson().into()))).collect();
+            let f: Map<String, Value> = fields
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        Value::String(f.field_type.tilejson().into()),
+                    )
+                })
+                .collect();
             json!({
                 "id": l.name,
                 "description": l.title,

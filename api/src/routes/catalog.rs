@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 use crate::base_url::base_url;
 use crate::{AppState, Problem};
 
-pub async fn catalog(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, Problem> {
+pub async fn catalog(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
     let base = base_url(s.public_url.as_deref(), &headers);
     let layers = catalog::list_layers(&s.pool).await?;
     let items: Vec<Value> = layers

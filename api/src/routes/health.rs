@@ -7,6 +7,9 @@ use serde_json::{json, Value};
 use crate::{AppState, Problem};
 
 pub async fn health(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
-    sqlx::query("SELECT 1").execute(&s.pool).await.map_err(Problem::internal)?;
+    sqlx::query("SELECT 1")
+        .execute(&s.pool)
+        .await
+        .map_err(Problem::internal)?;
     Ok(Json(json!({"status": "ok"})))
 }

@@ -133,7 +133,7 @@ impl Letter {
             self.base.to_ascii_lowercase(),
             'a' | 'e' | 'i' | 'o' | 'u' | 'y'
         );
-        let modifier_ok = self.modifier.map_or(true, |m| m.fits(self.base));
+        let modifier_ok = self.modifier.is_none_or(|m| m.fits(self.base));
         let tone_ok = self.tone.is_none() || vowel;
         (self.base.is_ascii_alphabetic() || self.base == 'đ' || self.base == 'Đ')
             && modifier_ok

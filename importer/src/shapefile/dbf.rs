@@ -44,16 +44,24 @@ impl DbfReader {
         let mut f = File::open(path).map_err(|e| ShapefileError::io(path, e))?;
         let size = f.metadata().map_err(|e| ShapefileError::io(path, e))?.len();
         let mut head = [0u8; 32];
-        f.read_exact(&mut head)
-            .map_err(|_| ShapefileError::bad(path, "shorter than the 32-byte dBASE header (empty or truncated)"))?;
+        f.read_exact(&mut head).map_err(|_| {
+            ShapefileError::bad(
+                path,
+                "shorter than the 32-byte dBASE header (empty or truncated)",
+            )
+        })?;
         let records = u64::from(u32::from_le_bytes(head[4..8].try_into().expect("4")));
         let header_len = u64::from(u16::from_le_bytes([head[8], head[9]]));
         let record_len = usize::from(u16::from_le_bytes([head[10], head[11]]));
         if header_len < 33 || header_len > size {
-            return Err(ShapefileError::bad(path, format!("header length {header_len} is impossible (not a .dbf?)")));
+            return Err(ShapefileError::bad(
+                path,
+                format!("header length {header_len} is impossible (not a .dbf?)"),
+            ));
         }
         let mut desc = vec![0u8; header_len as usize - 32];
-        f.read_exact(&mut desc).map_err(|e| ShapefileError::io(path, e))?;
+        f.read_exact(&mut desc)
+            .map_err(|e| ShapefileError::io(path, e))?;
         let fields = parse_fields(path, &desc)?;
         let used: usize = 1 + fields.iter().map(|f| f.length).sum::<usize>();
         if used > record_len {
@@ -71,7 +79,13 @@ impl DbfReader {
         }
         Ok(DbfReader {
             path: path.to_path_buf(),
-            header: DbfHeader { records, header_len, record_len, ldid: head[29], fields },
+            header: DbfHeader {
+                records,
+                header_len,
+                record_len,
+                ldid: head[29],
+                fields,
+            },
         })
     }
 
@@ -93,11 +107,12 @@ impl DbfReader {
             .map_err(|e| ShapefileError::io(&self.path, e))?;
         let mut buf = vec![0u8; rl];
         for i in start..end.min(self.header.records) {
-            r.read_exact(&mut buf).map_err(|e| ShapefileError::BadRecord {
-                path: self.path.clone(),
-                record: i + 1,
-                reason: format!("cannot read: {e}"),
-            })?;
+            r.read_exact(&mut buf)
+                .map_err(|e| ShapefileError::BadRecord {
+                    path: self.path.clone(),
+                    record: i + 1,
+                    reason: format!("cannot read: {e}"),
+                })?;
             f(i, &buf)?;
         }
         Ok(())
@@ -113,10 +128,19 @@ fn parse_fields(path: &Path, desc: &[u8]) -> Result<Vec<DbfField>, ShapefileErro
         }
         let name: Vec<u8> = d[..11].iter().copied().take_while(|&b| b != 0).collect();
         if name.is_empty() {
-            return Err(ShapefileError::bad(path, format!("field {} has an empty name", fields.len() + 1)));
+            return Err(ShapefileError::bad(
+                path,
+                format!("field {} has an empty name", fields.len() + 1),
+            ));
         }
         let length = usize::from(d[16]);
-        fields.push(DbfField { name, kind: d[11], length, decimals: d[17], offset });
+        fields.push(DbfField {
+            name,
+            kind: d[11],
+            length,
+            decimals: d[17],
+            offset,
+        });
         offset += length;
     }
     Ok(fields)

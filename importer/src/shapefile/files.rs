@@ -64,7 +64,10 @@ impl FileSet {
     /// Every existing part, for checksums.
     pub fn parts(&self) -> Vec<&Path> {
         let mut v = vec![self.shp.as_path()];
-        for p in [&self.shx, &self.dbf, &self.prj, &self.cpg].into_iter().flatten() {
+        for p in [&self.shx, &self.dbf, &self.prj, &self.cpg]
+            .into_iter()
+            .flatten()
+        {
             v.push(p.as_path());
         }
         v
@@ -81,14 +84,18 @@ fn sibling(shp: &Path, ext: &str) -> Option<PathBuf> {
         }
     }
     // Other mixed cases, e.g. `.Dbf`.
-    std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_stem().and_then(|s| s.to_str()) == Some(stem)
-                && p.extension()
-                    .and_then(|x| x.to_str())
-                    .is_some_and(|x| x.eq_ignore_ascii_case(ext))
-        })
+    std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })
+    .ok()?
+    .filter_map(|e| e.ok())
+    .map(|e| e.path())
+    .find(|p| {
+        p.file_stem().and_then(|s| s.to_str()) == Some(stem)
+            && p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| x.eq_ignore_ascii_case(ext))
+    })
 }

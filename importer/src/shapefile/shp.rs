@@ -118,17 +118,28 @@ fn le_f64(b: &[u8]) -> f64 {
 
 fn read_header(path: &Path, b: &[u8]) -> Result<ShpHeader, ShapefileError> {
     if b.len() < 100 {
-        return Err(ShapefileError::bad(path, "shorter than the 100-byte shapefile header (empty or truncated file)"));
+        return Err(ShapefileError::bad(
+            path,
+            "shorter than the 100-byte shapefile header (empty or truncated file)",
+        ));
     }
     if be_i32(&b[0..4]) != 9994 {
-        return Err(ShapefileError::bad(path, "not a shapefile (file code is not 9994)"));
+        return Err(ShapefileError::bad(
+            path,
+            "not a shapefile (file code is not 9994)",
+        ));
     }
     let code = le_i32(&b[32..36]);
     let shape_type = ShapeType::from_code(code)
         .ok_or_else(|| ShapefileError::bad(path, format!("unknown shape type {code}")))?;
     Ok(ShpHeader {
         shape_type,
-        bbox: [le_f64(&b[36..]), le_f64(&b[44..]), le_f64(&b[52..]), le_f64(&b[60..])],
+        bbox: [
+            le_f64(&b[36..]),
+            le_f64(&b[44..]),
+            le_f64(&b[52..]),
+            le_f64(&b[60..]),
+        ],
         declared_len: u64::from(be_i32(&b[24..28]) as u32) * 2,
     })
 }
@@ -139,19 +150,31 @@ impl ShpReader {
         let mut f = File::open(shp).map_err(|e| ShapefileError::io(shp, e))?;
         let size = f.metadata().map_err(|e| ShapefileError::io(shp, e))?.len();
         let mut head = vec![0u8; 100.min(size as usize)];
-        f.read_exact(&mut head).map_err(|e| ShapefileError::io(shp, e))?;
+        f.read_exact(&mut head)
+            .map_err(|e| ShapefileError::io(shp, e))?;
         let header = read_header(shp, &head)?;
         if size < header.declared_len {
             return Err(ShapefileError::bad(
                 shp,
-                format!("truncated: header declares {} bytes but the file has {size}", header.declared_len),
+                format!(
+                    "truncated: header declares {} bytes but the file has {size}",
+                    header.declared_len
+                ),
             ));
         }
         let (index, index_rebuilt) = match shx {
             Some(shx) => (read_shx(shx, shp, size)?, false),
-            None => (scan(shp, &mut f, size.min(header.declared_len.max(100)))?, true),
+            None => (
+                scan(shp, &mut f, size.min(header.declared_len.max(100)))?,
+                true,
+            ),
         };
-        Ok(ShpReader { path: shp.to_path_buf(), header, index, index_rebuilt })
+        Ok(ShpReader {
+            path: shp.to_path_buf(),
+            header,
+            index,
+            index_rebuilt,
+        })
     }
 
     /// Number of records.
@@ -183,14 +206,16 @@ impl ShpReader {
             let e = self.index[i as usize];
             let content = e.offset + 8;
             if content != pos {
-                r.seek(SeekFrom::Start(content)).map_err(|x| ShapefileError::io(&self.path, x))?;
+                r.seek(SeekFrom::Start(content))
+                    .map_err(|x| ShapefileError::io(&self.path, x))?;
             }
             buf.resize(e.len as usize, 0);
-            r.read_exact(&mut buf).map_err(|x| ShapefileError::BadRecord {
-                path: self.path.clone(),
-                record: i + 1,
-                reason: format!("cannot read content: {x}"),
-            })?;
+            r.read_exact(&mut buf)
+                .map_err(|x| ShapefileError::BadRecord {
+                    path: self.path.clone(),
+                    record: i + 1,
+                    reason: format!("cannot read content: {x}"),
+                })?;
             pos = content + u64::from(e.len);
             f(i, &buf)?;
         }
@@ -202,7 +227,10 @@ fn read_shx(shx: &Path, shp: &Path, shp_size: u64) -> Result<Vec<Entry>, Shapefi
     let b = std::fs::read(shx).map_err(|e| ShapefileError::io(shx, e))?;
     read_header(shx, &b)?;
     if (b.len() - 100) % 8 != 0 {
-        return Err(ShapefileError::bad(shx, format!("length {} is not 100 + 8 x records (truncated?)", b.len())));
+        return Err(ShapefileError::bad(
+            shx,
+            format!("length {} is not 100 + 8 x records (truncated?)", b.len()),
+        ));
     }
     let mut out = Vec::with_capacity((b.len() - 100) / 8);
     for (i, rec) in b[100..].chunks_exact(8).enumerate() {
@@ -222,13 +250,15 @@ fn read_shx(shx: &Path, shp: &Path, shp_size: u64) -> Result<Vec<Entry>, Shapefi
 
 /// Rebuilds the index by walking the record headers of the `.shp`.
 fn scan(shp: &Path, f: &mut File, end: u64) -> Result<Vec<Entry>, ShapefileError> {
-    f.seek(SeekFrom::Start(100)).map_err(|e| ShapefileError::io(shp, e))?;
+    f.seek(SeekFrom::Start(100))
+        .map_err(|e| ShapefileError::io(shp, e))?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut out = Vec::new();
     let mut pos = 100u64;
     let mut head = [0u8; 8];
     while pos + 8 <= end {
-        r.read_exact(&mut head).map_err(|e| ShapefileError::io(shp, e))?;
+        r.read_exact(&mut head)
+            .map_err(|e| ShapefileError::io(shp, e))?;
         let len = (be_i32(&head[4..8]) as u32).saturating_mul(2);
         if pos + 8 + u64::from(len) > end {
             return Err(ShapefileError::BadRecord {
@@ -238,7 +268,8 @@ fn scan(shp: &Path, f: &mut File, end: u64) -> Result<Vec<Entry>, ShapefileError
             });
         }
         out.push(Entry { offset: pos, len });
-        r.seek_relative(i64::from(len)).map_err(|e| ShapefileError::io(shp, e))?;
+        r.seek_relative(i64::from(len))
+            .map_err(|e| ShapefileError::io(shp, e))?;
         pos += 8 + u64::from(len);
     }
     Ok(out)

@@ -52,17 +52,26 @@ fn parse_multi(c: &[u8], d: Dims, has_parts: bool) -> Result<Parsed<'_>, String>
         let npt = le_i32(c, 40).ok_or("content too short for the point count")?;
         (np, npt, 44)
     } else {
-        (1, le_i32(c, 36).ok_or("content too short for the point count")?, 40)
+        (
+            1,
+            le_i32(c, 36).ok_or("content too short for the point count")?,
+            40,
+        )
     };
     if nparts < 0 || npoints < 0 || nparts > 10_000_000 || npoints > 100_000_000 {
-        return Err(format!("implausible counts: {nparts} parts, {npoints} points"));
+        return Err(format!(
+            "implausible counts: {nparts} parts, {npoints} points"
+        ));
     }
     let (nparts, npoints) = (nparts as usize, npoints as usize);
     let pts_at = parts_at + if has_parts { 4 * nparts } else { 0 };
     let xy_end = pts_at + 16 * npoints;
-    let xy = c
-        .get(pts_at..xy_end)
-        .ok_or_else(|| format!("content of {} bytes too short for {npoints} points", c.len()))?;
+    let xy = c.get(pts_at..xy_end).ok_or_else(|| {
+        format!(
+            "content of {} bytes too short for {npoints} points",
+            c.len()
+        )
+    })?;
     let mut parts = Vec::with_capacity(nparts);
     if has_parts {
         for i in 0..nparts {
@@ -83,7 +92,12 @@ fn parse_multi(c: &[u8], d: Dims, has_parts: bool) -> Result<Parsed<'_>, String>
     if d == Dims::Xyz && third.is_none() {
         return Err("content too short for the Z values".into());
     }
-    Ok(Parsed { parts, xy, third, npoints })
+    Ok(Parsed {
+        parts,
+        xy,
+        third,
+        npoints,
+    })
 }
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
@@ -130,7 +144,12 @@ fn sub_header(out: &mut Vec<u8>, code: u32, d: Dims) {
 }
 
 /// Writes EWKB for `content` (a record of a file whose type is `file_type`) into `out`.
-pub fn shape_to_ewkb(content: &[u8], file_type: ShapeType, srid: i32, out: &mut Vec<u8>) -> ShapeOutcome {
+pub fn shape_to_ewkb(
+    content: &[u8],
+    file_type: ShapeType,
+    srid: i32,
+    out: &mut Vec<u8>,
+) -> ShapeOutcome {
     let Some(code) = le_i32(content, 0) else {
         return ShapeOutcome::Rejected("empty record content".into());
     };
@@ -141,11 +160,16 @@ pub fn shape_to_ewkb(content: &[u8], file_type: ShapeType, srid: i32, out: &mut 
         return ShapeOutcome::Null;
     }
     if t != file_type {
-        return ShapeOutcome::Rejected(format!("shape type {code} in a file of type {}", file_type.code()));
+        return ShapeOutcome::Rejected(format!(
+            "shape type {code} in a file of type {}",
+            file_type.code()
+        ));
     }
     let r = match t {
         ShapeType::Point(d) => point(content, d, srid, out),
-        ShapeType::MultiPoint(d) => parse_multi(content, d, false).map(|p| multipoint(&p, d, srid, out)),
+        ShapeType::MultiPoint(d) => {
+            parse_multi(content, d, false).map(|p| multipoint(&p, d, srid, out))
+        }
         ShapeType::PolyLine(d) => parse_multi(content, d, true).map(|p| lines(&p, d, srid, out)),
         ShapeType::Polygon(d) => parse_multi(content, d, true).map(|p| polygons(&p, d, srid, out)),
         ShapeType::MultiPatch => Err("MultiPatch shapes are not supported".into()),
@@ -180,7 +204,9 @@ fn multipoint(p: &Parsed<'_>, d: Dims, srid: i32, out: &mut Vec<u8>) -> ShapeOut
 }
 
 fn lines(p: &Parsed<'_>, d: Dims, srid: i32, out: &mut Vec<u8>) -> ShapeOutcome {
-    let keep: Vec<usize> = (0..p.parts.len()).filter(|&k| part_range(p, k).len() >= 2).collect();
+    let keep: Vec<usize> = (0..p.parts.len())
+        .filter(|&k| part_range(p, k).len() >= 2)
+        .collect();
     let fixes = (p.parts.len() - keep.len()) as u32;
     if keep.is_empty() {
         return ShapeOutcome::Null;
@@ -345,7 +371,12 @@ mod tests {
         let a: &[(f64, f64)] = &[(0., 0.), (0., 1.), (1., 1.), (1., 0.)];
         let b: &[(f64, f64)] = &[(5., 5.), (5., 6.), (6., 6.), (6., 5.), (5., 5.)];
         let mut out = Vec::new();
-        let r = shape_to_ewkb(&polygon_content(&[a, b]), ShapeType::Polygon(Dims::Xy), 4326, &mut out);
+        let r = shape_to_ewkb(
+            &polygon_content(&[a, b]),
+            ShapeType::Polygon(Dims::Xy),
+            4326,
+            &mut out,
+        );
         assert_eq!(r, ShapeOutcome::Written { fixes: 1 });
         assert_eq!(u32_at(&out, 9), 2);
         assert_eq!(u32_at(&out, 22), 5, "closed ring has 5 points");
@@ -365,6 +396,14 @@ mod tests {
             shape_to_ewkb(&point, ShapeType::Polygon(Dims::Xy), 1, &mut out),
             ShapeOutcome::Rejected(_)
         ));
-        assert_eq!(shape_to_ewkb(&0i32.to_le_bytes(), ShapeType::Polygon(Dims::Xy), 1, &mut out), ShapeOutcome::Null);
+        assert_eq!(
+            shape_to_ewkb(
+                &0i32.to_le_bytes(),
+                ShapeType::Polygon(Dims::Xy),
+                1,
+                &mut out
+            ),
+            ShapeOutcome::Null
+        );
     }
 }

@@ -34,19 +34,44 @@ pub struct WriteField {
 
 impl WriteField {
     pub fn text(name: &str, length: u8) -> Self {
-        WriteField { name: name.into(), kind: b'C', length, decimals: 0 }
+        WriteField {
+            name: name.into(),
+            kind: b'C',
+            length,
+            decimals: 0,
+        }
     }
     pub fn int(name: &str, length: u8) -> Self {
-        WriteField { name: name.into(), kind: b'N', length, decimals: 0 }
+        WriteField {
+            name: name.into(),
+            kind: b'N',
+            length,
+            decimals: 0,
+        }
     }
     pub fn float(name: &str, length: u8, decimals: u8) -> Self {
-        WriteField { name: name.into(), kind: b'N', length, decimals }
+        WriteField {
+            name: name.into(),
+            kind: b'N',
+            length,
+            decimals,
+        }
     }
     pub fn date(name: &str) -> Self {
-        WriteField { name: name.into(), kind: b'D', length: 8, decimals: 0 }
+        WriteField {
+            name: name.into(),
+            kind: b'D',
+            length: 8,
+            decimals: 0,
+        }
     }
     pub fn logical(name: &str) -> Self {
-        WriteField { name: name.into(), kind: b'L', length: 1, decimals: 0 }
+        WriteField {
+            name: name.into(),
+            kind: b'L',
+            length: 1,
+            decimals: 0,
+        }
     }
 }
 
@@ -80,7 +105,12 @@ fn create(base: &Path, ext: &str) -> std::io::Result<BufWriter<File>> {
     Ok(BufWriter::new(File::create(base.with_extension(ext))?))
 }
 
-fn shp_header(w: &mut impl Write, t: ShapeType, len_bytes: u64, bbox: [f64; 4]) -> std::io::Result<()> {
+fn shp_header(
+    w: &mut impl Write,
+    t: ShapeType,
+    len_bytes: u64,
+    bbox: [f64; 4],
+) -> std::io::Result<()> {
     w.write_all(&9994i32.to_be_bytes())?;
     w.write_all(&[0u8; 20])?;
     w.write_all(&((len_bytes / 2) as i32).to_be_bytes())?;
@@ -93,12 +123,19 @@ fn shp_header(w: &mut impl Write, t: ShapeType, len_bytes: u64, bbox: [f64; 4]) 
 }
 
 fn signed_area(r: &[(f64, f64)]) -> f64 {
-    r.windows(2).map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1).sum::<f64>() / 2.0
+    r.windows(2)
+        .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+        .sum::<f64>()
+        / 2.0
 }
 
 impl ShapefileWriter {
     /// Creates `<base>.shp/.shx/.dbf`.
-    pub fn create(base: &Path, shape_type: ShapeType, fields: Vec<WriteField>) -> std::io::Result<Self> {
+    pub fn create(
+        base: &Path,
+        shape_type: ShapeType,
+        fields: Vec<WriteField>,
+    ) -> std::io::Result<Self> {
         let mut w = ShapefileWriter {
             shp: create(base, "shp")?,
             shx: create(base, "shx")?,
@@ -138,7 +175,12 @@ impl ShapefileWriter {
     }
 
     fn grow(&mut self, x: f64, y: f64) {
-        self.bbox = [self.bbox[0].min(x), self.bbox[1].min(y), self.bbox[2].max(x), self.bbox[3].max(y)];
+        self.bbox = [
+            self.bbox[0].min(x),
+            self.bbox[1].min(y),
+            self.bbox[2].max(x),
+            self.bbox[3].max(y),
+        ];
     }
 
     fn content(&mut self, shape: &Shape) -> Vec<u8> {
@@ -199,10 +241,16 @@ impl ShapefileWriter {
     /// Appends one record.
     pub fn write(&mut self, shape: &Shape, values: &[WriteValue]) -> std::io::Result<()> {
         assert_eq!(values.len(), self.fields.len(), "one value per field");
-        debug_assert!(matches!(self.shape_type, ShapeType::Point(Dims::Xy) | ShapeType::PolyLine(Dims::Xy) | ShapeType::Polygon(Dims::Xy)));
+        debug_assert!(matches!(
+            self.shape_type,
+            ShapeType::Point(Dims::Xy)
+                | ShapeType::PolyLine(Dims::Xy)
+                | ShapeType::Polygon(Dims::Xy)
+        ));
         let c = self.content(shape);
         self.records += 1;
-        self.shx.write_all(&((self.shp_len / 2) as i32).to_be_bytes())?;
+        self.shx
+            .write_all(&((self.shp_len / 2) as i32).to_be_bytes())?;
         self.shx.write_all(&((c.len() / 2) as i32).to_be_bytes())?;
         self.shp.write_all(&(self.records as i32).to_be_bytes())?;
         self.shp.write_all(&((c.len() / 2) as i32).to_be_bytes())?;
@@ -220,7 +268,9 @@ impl ShapefileWriter {
                     b
                 }
                 WriteValue::Int(i) => format!("{i:>w$}").into_bytes(),
-                WriteValue::Float(x) => format!("{x:>w$.p$}", p = usize::from(f.decimals)).into_bytes(),
+                WriteValue::Float(x) => {
+                    format!("{x:>w$.p$}", p = usize::from(f.decimals)).into_bytes()
+                }
                 WriteValue::Date(y, m, d) => format!("{y:04}{m:02}{d:02}").into_bytes(),
                 WriteValue::Bool(b) => vec![if *b { b'T' } else { b'F' }],
             };
@@ -232,7 +282,11 @@ impl ShapefileWriter {
 
     /// Writes the final headers and closes the files.
     pub fn finish(mut self) -> std::io::Result<PathBuf> {
-        let bbox = if self.records == 0 { [0.0; 4] } else { self.bbox };
+        let bbox = if self.records == 0 {
+            [0.0; 4]
+        } else {
+            self.bbox
+        };
         self.dbf.write_all(&[0x1A])?;
         self.dbf.seek(SeekFrom::Start(0))?;
         self.write_dbf_header()?;

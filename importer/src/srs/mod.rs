@@ -30,6 +30,8 @@ pub fn parse_srs(s: &str) -> Result<i32, String> {
     let code = lower.strip_prefix("epsg:").unwrap_or(&lower);
     match code.parse::<i32>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("--srs {t}: expected EPSG:<code> or vn2000:<province>")),
+        _ => Err(format!(
+            "--srs {t}: expected EPSG:<code> or vn2000:<province>"
+        )),
     }
 }

@@ -21,7 +21,8 @@ pub fn identify_prj(wkt: &str) -> Result<i32, String> {
         return Ok(code);
     }
     let norm = w.to_ascii_lowercase().replace([' ', '-'], "_");
-    let vn2000 = norm.contains("vn_2000") || norm.contains("vietnam_2000") || norm.contains("vn2000");
+    let vn2000 =
+        norm.contains("vn_2000") || norm.contains("vietnam_2000") || norm.contains("vn2000");
     let wgs84 = norm.contains("wgs_1984") || norm.contains("wgs_84") || norm.contains("wgs84");
     if norm.starts_with("geogcs") {
         return match (vn2000, wgs84) {
@@ -41,7 +42,9 @@ pub fn identify_prj(wkt: &str) -> Result<i32, String> {
     let fe = param(&norm, "false_easting").unwrap_or(0.0);
     let fnorth = param(&norm, "false_northing").unwrap_or(0.0);
     if (fe - 500_000.0).abs() > 1e-6 || fnorth.abs() > 1e-6 {
-        return Err(format!("false easting/northing {fe}/{fnorth} is neither TM-3 nor UTM"));
+        return Err(format!(
+            "false easting/northing {fe}/{fnorth} is neither TM-3 nor UTM"
+        ));
     }
     let utm_zone = ((cm + 183.0) / 6.0).round();
     let is_utm_cm = ((utm_zone * 6.0 - 183.0) - cm).abs() < 1e-9;
@@ -51,7 +54,9 @@ pub fn identify_prj(wkt: &str) -> Result<i32, String> {
                 .iter()
                 .find(|(m, _)| (m - cm).abs() < 1e-6)
                 .map(|(_, c)| *c)
-                .ok_or_else(|| format!("VN-2000 TM-3 with central meridian {cm} has no EPSG code"));
+                .ok_or_else(|| {
+                    format!("VN-2000 TM-3 with central meridian {cm} has no EPSG code")
+                });
         }
         if (k - 0.9996).abs() < 1e-9 && is_utm_cm {
             return match utm_zone as i32 {
@@ -60,7 +65,9 @@ pub fn identify_prj(wkt: &str) -> Result<i32, String> {
                 z => Err(format!("VN-2000 UTM zone {z} has no EPSG code")),
             };
         }
-        return Err(format!("VN-2000 Transverse Mercator with scale {k} is neither TM-3 nor UTM"));
+        return Err(format!(
+            "VN-2000 Transverse Mercator with scale {k} is neither TM-3 nor UTM"
+        ));
     }
     if wgs84 && (k - 0.9996).abs() < 1e-9 && is_utm_cm {
         return Ok(32600 + utm_zone as i32);
@@ -105,14 +112,24 @@ mod tests {
     #[test]
     fn identifies_esri_vn2000_zones_and_wgs84() {
         let mk = |cm: f64, k: f64, datum: &str| {
-            format!(r#"PROJCS["x",GEOGCS["g",DATUM["{datum}",SPHEROID["WGS_1984",6378137.0,298.257223563]]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",{cm}],PARAMETER["Scale_Factor",{k}],UNIT["Meter",1.0]]"#)
+            format!(
+                r#"PROJCS["x",GEOGCS["g",DATUM["{datum}",SPHEROID["WGS_1984",6378137.0,298.257223563]]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",{cm}],PARAMETER["Scale_Factor",{k}],UNIT["Meter",1.0]]"#
+            )
         };
         assert_eq!(identify_prj(&mk(104.5, 0.9999, "D_Vietnam_2000")), Ok(9207));
-        assert_eq!(identify_prj(&mk(108.25, 0.9999, "D_Vietnam_2000")), Ok(9217));
+        assert_eq!(
+            identify_prj(&mk(108.25, 0.9999, "D_Vietnam_2000")),
+            Ok(9217)
+        );
         assert_eq!(identify_prj(&mk(105.0, 0.9996, "D_Vietnam_2000")), Ok(3405));
         assert_eq!(identify_prj(&mk(105.0, 0.9996, "D_WGS_1984")), Ok(32648));
         assert!(identify_prj(&mk(105.1, 0.9999, "D_Vietnam_2000")).is_err());
-        assert_eq!(identify_prj(r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]]]"#), Ok(4326));
+        assert_eq!(
+            identify_prj(
+                r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]]]"#
+            ),
+            Ok(4326)
+        );
         assert!(identify_prj("").is_err());
         assert!(identify_prj("garbage").is_err());
     }

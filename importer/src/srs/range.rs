@@ -25,7 +25,9 @@ pub fn check_plausible(srid: i32, b: [f64; 4]) -> Result<(), String> {
         }
         return Ok(());
     }
-    let vn_projected = (9205..=9218).contains(&srid) || (5896..=5899).contains(&srid) || matches!(srid, 3405 | 3406);
+    let vn_projected = (9205..=9218).contains(&srid)
+        || (5896..=5899).contains(&srid)
+        || matches!(srid, 3405 | 3406);
     if !vn_projected {
         return Ok(());
     }

@@ -38,7 +38,12 @@ pub struct Province {
 
 macro_rules! p {
     ($slug:expr, $name:expr, $gso:expr, $cm:expr) => {
-        Province { slug: $slug, name: $name, gso: $gso, central_meridian: $cm }
+        Province {
+            slug: $slug,
+            name: $name,
+            gso: $gso,
+            central_meridian: $cm,
+        }
     };
 }
 

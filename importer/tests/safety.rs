@@ -1,0 +1,206 @@
+//! The importer against a real PostGIS: sample layers land intact (geometry,
+//! Vietnamese text from UTF-8 and TCVN3 files, legal areas), re-imports are
+//! versioned and skippable, rollback restores, and a failing import leaves
+//! the live layer untouched with nothing left in the stage schema.
+
+use std::path::PathBuf;
+
+use importer::manifest;
+use importer::{import_layer, ImportError, ImportOptions};
+use sqlx::PgPool;
+use testkit::{repo_root, temp_dir, TestDb};
+
+fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
+    let layers = manifest::load(&repo_root().join("data-samples/layers.toml"))
+        .expect("sample manifest loads");
+    let l = layers
+        .into_iter()
+        .find(|l| l.plan.layer == name)
+        .expect("layer in manifest");
+    let opts = ImportOptions {
+        plan: l.plan,
+        title: l.title,
+        zoom: l.zoom,
+        public: l.public,
+        dry_run: false,
+        if_changed: false,
+        connections: 3,
+    };
+    (l.files, opts)
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM geokho_data.{table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn stage_tables(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'geokho_stage'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn parcels_land_with_text_geometry_and_areas_intact() {
+    let db = TestDb::new("parcels").await;
+    let (files, opts) = sample_layer("thua_dat");
+    let r = import_layer(&db.pool, &files, &opts)
+        .await
+        .expect("import succeeds");
+    let enc: Vec<_> = r.files.iter().map(|f| f.encoding.as_str()).collect();
+    assert_eq!(
+        enc,
+        ["utf8", "utf8", "tcvn3", "utf8"],
+        "one commune's DBF is TCVN3 without .cpg"
+    );
+    assert_eq!(r.files[2].encoding_how.split(' ').next(), Some("detected"));
+    assert_eq!(count(&db.pool, "thua_dat").await as u64, r.records);
+    assert_eq!(r.repaired, 5, "the five spiked parcels are repaired");
+    let invalid: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM geokho_data.thua_dat WHERE NOT ST_IsValid(geom)")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(invalid, 0);
+    // TCVN3 text decoded: commune 28267's file.
+    let addr: String = sqlx::query_scalar(
+        "SELECT dia_chi FROM geokho_data.thua_dat WHERE ma_xa = '28267' ORDER BY fid LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        addr.contains("Xã Tân Mỹ Chánh, thành phố Mỹ Tho, tỉnh Tiền Giang"),
+        "{addr}"
+    );
+    // Legal area in VN-2000 equals the recorded dien_tich; Web Mercator would be ~3% larger here.
+    let worst: f64 =
+        sqlx::query_scalar("SELECT max(abs(ST_Area(geom) - dien_tich)) FROM geokho_data.thua_dat")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(worst < 0.06, "area mismatch {worst}");
+    let srid: i32 = sqlx::query_scalar("SELECT ST_SRID(geom) FROM geokho_data.thua_dat LIMIT 1")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(srid, 9210);
+    let layer = catalog::get_layer(&db.pool, "thua_dat")
+        .await
+        .unwrap()
+        .expect("in catalog");
+    let restricted: Vec<_> = layer
+        .fields
+        .iter()
+        .filter(|f| f.restricted)
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(restricted, ["ten_chu", "so_gcn"]);
+    assert!(
+        layer.fields.iter().any(|f| f.name == "tinh_trang_gcn"),
+        "manifest rename applied"
+    );
+    let b = layer.bounds.expect("bounds");
+    assert!(
+        b[0] > 106.3 && b[2] < 106.4 && b[1] > 10.3 && b[3] < 10.4,
+        "Mỹ Tho bounds: {b:?}"
+    );
+}
+
+#[tokio::test]
+async fn versions_skip_rollback_and_failed_imports_leave_live_data_alone() {
+    let db = TestDb::new("versions").await;
+    let (files, mut opts) = sample_layer("duong_bo");
+    let v1 = import_layer(&db.pool, &files, &opts)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
+    let n1 = count(&db.pool, "duong_bo").await;
+
+    opts.if_changed = true;
+    let again = import_layer(&db.pool, &files, &opts).await.unwrap();
+    assert!(again.skipped_unchanged && again.version.is_none());
+
+    // A damaged copy of the same layer: truncated .shp.
+    let bad = temp_dir("bad-roads");
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        std::fs::copy(
+            files[0].with_extension(ext),
+            bad.join(format!("duong_bo.{ext}")),
+        )
+        .unwrap();
+    }
+    let shp = bad.join("duong_bo.shp");
+    let bytes = std::fs::read(&shp).unwrap();
+    std::fs::write(&shp, &bytes[..bytes.len() - 40]).unwrap();
+    let err = import_layer(&db.pool, std::slice::from_ref(&shp), &opts)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ImportError::Shapefile(_)), "{err}");
+    assert!(
+        err.to_string().contains("duong_bo.shp") && err.to_string().contains("truncated"),
+        "{err}"
+    );
+    assert_eq!(
+        catalog::get_layer(&db.pool, "duong_bo")
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        v1
+    );
+    assert_eq!(count(&db.pool, "duong_bo").await, n1);
+
+    // A file whose DBF belongs to another shapefile: fails after nothing was staged.
+    std::fs::copy(files[0].with_extension("shp"), &shp).unwrap();
+    std::fs::copy(
+        repo_root().join("data-samples/cau/cau.dbf"),
+        bad.join("duong_bo.dbf"),
+    )
+    .unwrap();
+    let err = import_layer(&db.pool, std::slice::from_ref(&shp), &opts)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("duong_bo.dbf") && err.to_string().contains("records"),
+        "{err}"
+    );
+    assert_eq!(stage_tables(&db.pool).await, 0);
+
+    // A second version of the same files, then rollback to the first.
+    opts.if_changed = false;
+    let v2 = import_layer(&db.pool, &files, &opts)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
+    assert!(v2 > v1);
+    let restored = catalog::rollback(&db.pool, "duong_bo").await.unwrap();
+    assert!(restored > v2, "rollback publishes a newer version number");
+    assert_eq!(count(&db.pool, "duong_bo").await, n1);
+    let states: Vec<(i64, String)> = sqlx::query_as("SELECT version, state FROM geokho.layer_versions WHERE layer = 'duong_bo' ORDER BY version")
+        .fetch_all(&db.pool).await.unwrap();
+    assert_eq!(
+        states,
+        vec![(v2, "previous".to_string()), (restored, "live".to_string())]
+    );
+    assert_eq!(stage_tables(&db.pool).await, 0);
+}
+
+#[tokio::test]
+async fn a_file_without_prj_or_srs_is_refused_with_the_fix() {
+    let (files, mut opts) = sample_layer("kho_bai");
+    opts.plan.srs = None;
+    let err = importer::import::dry_run(&files, &opts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("kho_bai.shp") && err.contains("--srs"),
+        "{err}"
+    );
+}
