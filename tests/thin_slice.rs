@@ -4,84 +4,10 @@
 //! decoder (GDAL's MVT driver, via ogrinfo) to PostGIS's feature count with
 //! Vietnamese text intact and restricted fields absent.
 
-use std::process::Command;
+mod common;
 
-use importer::{import_layer, manifest, ImportOptions};
-use serde_json::Value;
-use testkit::{repo_root, temp_dir, TestDb};
-
-async fn import_samples(db: &TestDb) {
-    for l in manifest::load(&repo_root().join("data-samples/layers.toml")).expect("manifest") {
-        let opts = ImportOptions {
-            plan: l.plan,
-            title: l.title,
-            zoom: l.zoom,
-            public: l.public,
-            dry_run: false,
-            if_changed: false,
-            connections: 2,
-        };
-        import_layer(&db.pool, &l.files, &opts)
-            .await
-            .expect("sample layer imports");
-    }
-}
-
-async fn start_server(db: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = api::router(api::AppState {
-        pool: db.pool.clone(),
-        public_url: None,
-    });
-    tokio::spawn(async move { axum_serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    axum::serve(listener, app).await.unwrap();
-}
-
-async fn get_json(url: &str) -> Value {
-    let r = reqwest::get(url).await.unwrap();
-    assert_eq!(r.status(), 200, "{url}");
-    r.json().await.unwrap()
-}
-
-/// Decodes an MVT with ogrinfo: (layer name, feature count, full text dump).
-fn ogr_decode(path: &std::path::Path, z: u32, x: u32, y: u32) -> (String, usize, String) {
-    let out = Command::new("ogrinfo")
-        .args([
-            "-ro",
-            "-al",
-            "-oo",
-            &format!("Z={z}"),
-            "-oo",
-            &format!("X={x}"),
-            "-oo",
-            &format!("Y={y}"),
-        ])
-        .arg(format!("MVT:{}", path.display()))
-        .output()
-        .expect("ogrinfo (gdal-bin) runs");
-    assert!(
-        out.status.success(),
-        "ogrinfo failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("ogrinfo prints UTF-8");
-    let layer = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Layer name: "))
-        .unwrap_or_default()
-        .to_string();
-    let count = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Feature Count: "))
-        .map(|n| n.trim().parse().unwrap())
-        .unwrap_or(0);
-    (layer, count, text)
-}
+use common::{fetch_tile, get_json, import_samples, start_server};
+use testkit::TestDb;
 
 #[tokio::test]
 async fn catalog_tilejson_and_tiles_serve_the_sample_province() {
@@ -148,18 +74,11 @@ async fn catalog_tilejson_and_tiles_serve_the_sample_province() {
         .replace("{z}", "16")
         .replace("{x}", &c.x.to_string())
         .replace("{y}", &c.y.to_string());
-    let r = reqwest::get(&url).await.unwrap();
-    assert_eq!(r.status(), 200);
+    let (headers, _, decoded) = fetch_tile(&url, 16, c.x, c.y).await;
     assert_eq!(
-        r.headers()["content-type"],
+        headers["content-type"],
         "application/vnd.mapbox-vector-tile"
     );
-    let body = r.bytes().await.unwrap();
-    let file = temp_dir("tile").join("tile.mvt");
-    std::fs::write(&file, &body).unwrap();
-
-    let (layer, n, text) = ogr_decode(&file, 16, c.x, c.y);
-    assert_eq!(layer, "thua_dat");
     let expected: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM geokho_data.thua_dat \
          WHERE ST_Intersects(geom_3857, ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096))",
@@ -170,15 +89,19 @@ async fn catalog_tilejson_and_tiles_serve_the_sample_province() {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert!(n > 0);
-    assert_eq!(n as i64, expected, "features in the tile vs PostGIS");
+    assert!(expected > 0);
+    assert_eq!(
+        decoded.layers,
+        vec![("thua_dat".to_string(), expected as usize)],
+        "features in the tile vs PostGIS"
+    );
     assert!(
-        text.contains(&format!("dia_chi (String) = {addr}")),
+        decoded.text.contains(&format!("dia_chi (String) = {addr}")),
         "address '{addr}' intact in the decoded tile"
     );
     assert!(addr.contains("Tân Mỹ Chánh"));
     assert!(
-        !text.contains("ten_chu"),
+        !decoded.text.contains("ten_chu"),
         "restricted field leaked into a tile"
     );
 

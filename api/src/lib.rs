@@ -3,11 +3,14 @@
 //! RFC 9457 problem+json responses.
 
 mod base_url;
+mod listener;
 mod problem;
+mod registry;
 mod routes;
 mod server;
 mod state;
 
 pub use problem::Problem;
+pub use registry::Registry;
 pub use server::{router, serve, ServeConfig};
-pub use state::AppState;
+pub use state::{AppState, DEFAULT_CACHE_BYTES};

@@ -24,6 +24,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(routes::health::health))
         .route("/tiles/{name}", get(routes::tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(routes::tiles::tile))
+        .route("/", get(routes::web::index))
+        .route("/web/{file}", get(routes::web::asset))
+        .route("/styles", get(routes::web::styles))
+        .route("/styles/{name}", get(routes::web::style))
         .fallback(|| async { Problem::not_found("no such resource") })
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -42,10 +46,12 @@ pub async fn serve(state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
             anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr)
         }
     })?;
-    axum::serve(listener, router(state))
+    let follower = state.follow_changes();
+    let r = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown())
-        .await?;
-    Ok(())
+        .await;
+    follower.abort();
+    Ok(r?)
 }
 
 async fn shutdown() {

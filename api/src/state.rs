@@ -1,6 +1,11 @@
 //! Explicit state shared by handlers.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
+use tiles::TileCache;
+
+use crate::registry::Registry;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -9,4 +14,32 @@ pub struct AppState {
     /// Public base URL for links (e.g. behind a proxy); derived from the
     /// request's Host header when `None`.
     pub public_url: Option<String>,
+    /// Published layers, kept current by the NOTIFY listener.
+    pub layers: Arc<Registry>,
+    pub cache: TileCache,
+}
+
+/// Default in-memory tile cache size.
+pub const DEFAULT_CACHE_BYTES: u64 = 512 * 1024 * 1024;
+
+impl AppState {
+    /// Loads the layers; `cache_bytes` bounds the tile cache.
+    pub async fn new(
+        pool: PgPool,
+        public_url: Option<String>,
+        cache_bytes: u64,
+    ) -> Result<AppState, catalog::CatalogError> {
+        let layers = Arc::new(Registry::load(&pool).await?);
+        Ok(AppState {
+            pool,
+            public_url,
+            layers,
+            cache: TileCache::new(cache_bytes),
+        })
+    }
+
+    /// Starts the background task that follows layer changes (call once per server).
+    pub fn follow_changes(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(crate::listener::run(self.clone()))
+    }
 }

@@ -7,12 +7,16 @@
 
 mod db;
 mod error;
+mod generalize;
 mod ident;
 mod layer;
 mod publish;
 
 pub use db::{connect, migrate, DbOptions};
 pub use error::CatalogError;
+pub use generalize::{
+    band_for_zoom, generalizes, tolerance, GENERALIZED, MINZOOM_COLUMN, PIXEL_Z0,
+};
 pub use ident::{quote_ident, valid_layer_name};
 pub use layer::{get_layer, list_layers, Field, FieldType, Layer};
 pub use publish::{

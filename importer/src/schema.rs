@@ -11,7 +11,11 @@ use crate::encoding::TextEncoding;
 use crate::shapefile::DbfField;
 
 /// Column names the importer itself uses.
-const RESERVED: &[&str] = &["fid", "geom", "geom_3857", "geom_raw", "_repaired"];
+const RESERVED: &[&str] = &["fid", "geom", "geom_3857", "geom_raw", "_repaired", "zmin"];
+
+fn reserved(name: &str) -> bool {
+    RESERVED.contains(&name) || catalog::GENERALIZED.iter().any(|(_, c)| *c == name)
+}
 
 /// Turns a DBF field name into a lower-case SQL-safe column name.
 ///
@@ -43,7 +47,7 @@ pub fn sanitize_name(raw: &[u8]) -> String {
     if s.as_bytes()[0].is_ascii_digit() {
         s = format!("f_{s}");
     }
-    if RESERVED.contains(&s.as_str()) {
+    if reserved(&s) {
         s.push_str("_src");
     }
     s

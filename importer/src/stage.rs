@@ -161,19 +161,49 @@ pub async fn finish(
         .map(|f| format!("r.{}, ", quote_ident(&f.name)))
         .collect();
     let typ = format!("geometry({}, {})", plan.geometry_type, plan.srid);
+    let generalize = catalog::generalizes(&plan.geometry_type);
+    let gen_cols: String = if generalize {
+        catalog::GENERALIZED
+            .iter()
+            .map(|(z, col)| {
+                format!(
+                    "ST_SimplifyPreserveTopology(m.m, {}) AS {}, ",
+                    catalog::tolerance(*z),
+                    quote_ident(col)
+                )
+            })
+            .collect()
+    } else {
+        String::new()
+    };
+    // Smallest zoom at which the feature's bounding-box diagonal spans a pixel.
+    let zmin = if generalize {
+        format!(
+            "CASE WHEN m.m IS NULL THEN 24 ELSE LEAST(24, GREATEST(0, ceil(ln({px} / GREATEST(\
+             sqrt((ST_XMax(m.m) - ST_XMin(m.m)) ^ 2 + (ST_YMax(m.m) - ST_YMin(m.m)) ^ 2), 1e-6)) / ln(2)))) END",
+            px = catalog::PIXEL_Z0
+        )
+    } else {
+        "0".to_string()
+    };
     let create = format!(
-        "CREATE TABLE {table} AS SELECT r.fid, {attrs}g.geom AS {geom}, ST_Transform(g.geom, 3857) AS {g3857}, \
-         NOT v.ok AS _repaired \
+        "CREATE TABLE {table} AS SELECT r.fid, {attrs}g.geom AS {geom}, m.m AS {g3857}, {gen_cols}\
+         ({zmin})::smallint AS {zmin_col}, NOT v.ok AS _repaired \
          FROM {raw} r, LATERAL (SELECT r.geom_raw IS NULL OR ST_IsValid(r.geom_raw) AS ok) v, \
-         LATERAL (SELECT (CASE WHEN v.ok THEN r.geom_raw ELSE NULLIF_EMPTY END)::{typ} AS geom) g",
+         LATERAL (SELECT (CASE WHEN v.ok THEN r.geom_raw ELSE NULLIF_EMPTY END)::{typ} AS geom) g, \
+         LATERAL (SELECT ST_Transform(g.geom, 3857) AS m) m",
         table = n.table,
         raw = n.raw,
         geom = quote_ident(GEOM_COLUMN),
         g3857 = quote_ident(GEOM_3857_COLUMN),
+        zmin_col = quote_ident(catalog::MINZOOM_COLUMN),
     )
     .replace(
         "NULLIF_EMPTY",
-        &format!("(SELECT CASE WHEN ST_IsEmpty(x) THEN NULL ELSE x END FROM (SELECT {} AS x) e)", repair_sql(&plan.geometry_type)),
+        &format!(
+            "(SELECT CASE WHEN ST_IsEmpty(x) THEN NULL ELSE x END FROM (SELECT {} AS x) e)",
+            repair_sql(&plan.geometry_type)
+        ),
     );
     sqlx::query(&create).execute(pool).await?;
     let r = sqlx::query(&format!(
@@ -217,10 +247,26 @@ pub async fn finish(
             n.table,
             quote_ident(GEOM_3857_COLUMN)
         ),
-        format!("ANALYZE {}", n.table),
         format!("DROP TABLE {}", n.raw),
     ] {
         sqlx::query(&sql).execute(pool).await?;
     }
+    // Partial indexes let low-zoom tiles skip features smaller than a pixel.
+    if generalize {
+        for (z, _) in catalog::GENERALIZED {
+            sqlx::query(&format!(
+                "CREATE INDEX {} ON {} USING gist ({}) WHERE {} <= {z}",
+                quote_ident(&format!("{base}_z{z}")),
+                n.table,
+                quote_ident(GEOM_3857_COLUMN),
+                quote_ident(catalog::MINZOOM_COLUMN)
+            ))
+            .execute(pool)
+            .await?;
+        }
+    }
+    sqlx::query(&format!("ANALYZE {}", n.table))
+        .execute(pool)
+        .await?;
     Ok(fin)
 }

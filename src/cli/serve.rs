@@ -15,6 +15,9 @@ pub struct ServeArgs {
     /// Public base URL used in links (when behind a proxy).
     #[arg(long, env = "GEOKHO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// In-memory tile cache size in MiB.
+    #[arg(long, env = "GEOKHO_CACHE_MB", default_value_t = 512)]
+    pub cache_mb: u64,
     /// Database connections.
     #[arg(long, env = "GEOKHO_DB_POOL", default_value_t = 16)]
     pub pool: u32,
@@ -35,12 +38,6 @@ pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
         .public_url
         .unwrap_or_else(|| format!("http://{}", cfg.addr));
     println!("geokho serving on {base}\n  catalog:  {base}/catalog\n  tilejson: {base}/tiles/thua_dat.json\n  health:   {base}/health");
-    api::serve(
-        api::AppState {
-            pool,
-            public_url: None,
-        },
-        &cfg,
-    )
-    .await
+    let state = api::AppState::new(pool, cfg.public_url.clone(), a.cache_mb * 1024 * 1024).await?;
+    api::serve(state, &cfg).await
 }

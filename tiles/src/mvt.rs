@@ -1,23 +1,35 @@
 //! The SQL of one table layer's tile and the rendering of (composite) tiles.
 //!
-//! Like martin: one prepared `ST_AsMVT` query per layer over its Web Mercator
-//! column, clipped to the tile envelope with a 64-pixel buffer; feature ids
-//! from `fid`. Names come from the catalog (quoted), tile numbers are bound.
+//! Like martin: one prepared `ST_AsMVT` query per layer and zoom band over the
+//! Web Mercator column, clipped to the tile with a 64-pixel buffer; feature
+//! ids from `fid`. Unlike martin: below zoom 14 the query reads a geometry
+//! simplified for the band (prepared at import) and skips features smaller
+//! than a pixel (`zmin`), and a tile over its byte budget is rendered again
+//! with a stricter size threshold. Names come from the catalog (quoted);
+//! tile numbers and filter values are bound parameters.
 
-use catalog::{quote_ident, Field, FieldType, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_3857_COLUMN};
+use catalog::{
+    quote_ident, Field, FieldType, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_3857_COLUMN, MINZOOM_COLUMN,
+};
 use sqlx::PgPool;
 
+use crate::filter::{Param, SqlFilter};
 use crate::{TileCoord, TileError};
 
 /// Tile extent and buffer in tile units.
 pub const EXTENT: i32 = 4096;
 pub const BUFFER: i32 = 64;
+/// Bytes a tile may have; a bigger one is rendered again with fewer features.
+pub const TILE_BUDGET: usize = 500 * 1024;
+/// Number of the first filter parameter ($1..$4 are z, x, y and the size threshold).
+pub const FIRST_FILTER_PARAM: usize = 5;
 
-/// One layer of a tile: the catalog layer and the fields to include.
+/// One layer of a tile: the catalog layer, the fields to include, a filter.
 #[derive(Debug, Clone)]
 pub struct TileLayer<'a> {
     pub layer: &'a Layer,
     pub fields: Vec<&'a Field>,
+    pub filter: Option<SqlFilter>,
 }
 
 fn column(f: &Field) -> String {
@@ -29,16 +41,30 @@ fn column(f: &Field) -> String {
     }
 }
 
-/// The SQL of one layer's tile; `$1..$3` = z, x, y.
-pub fn layer_tile(t: &TileLayer<'_>) -> String {
+/// The SQL of one layer's tile at zoom `z`; `$1..$3` = z, x, y, `$4` = the
+/// largest `zmin` (feature size threshold) to include, then filter values.
+pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8) -> String {
     let mut cols: Vec<String> = vec![quote_ident(FID_COLUMN)];
     cols.extend(t.fields.iter().map(|f| column(f)));
-    let g = quote_ident(GEOM_3857_COLUMN);
+    let full = quote_ident(GEOM_3857_COLUMN);
+    let zmin = quote_ident(MINZOOM_COLUMN);
+    let (geom, band_cond) = match catalog::band_for_zoom(z) {
+        Some((max, col)) if catalog::generalizes(&t.layer.geometry_type) => {
+            // The literal bound lets the planner use the band's partial index.
+            (quote_ident(col), format!(" AND {zmin} <= {max}"))
+        }
+        _ => (full.clone(), String::new()),
+    };
+    let filter = t
+        .filter
+        .as_ref()
+        .map(|f| format!(" AND {}", f.sql))
+        .unwrap_or_default();
     format!(
         "SELECT ST_AsMVT(q, {name}, {EXTENT}, 'geom', {fid}) FROM (\
-           SELECT {cols}, ST_AsMVTGeom({g}, ST_TileEnvelope($1, $2, $3), {EXTENT}, {BUFFER}, true) AS geom \
+           SELECT {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope($1, $2, $3), {EXTENT}, {BUFFER}, true) AS geom \
            FROM {schema}.{table} \
-           WHERE {g} && ST_TileEnvelope($1, $2, $3, margin => {margin})\
+           WHERE {full} && ST_TileEnvelope($1, $2, $3, margin => {margin}){band_cond} AND {zmin} <= $4{filter}\
          ) q WHERE q.geom IS NOT NULL",
         name = sql_literal(&t.layer.name),
         fid = sql_literal(FID_COLUMN),
@@ -54,26 +80,56 @@ fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// Renders the tile `c` of `layers`, concatenating each layer's MVT bytes
-/// (protobuf messages of repeated layers concatenate into one tile).
+async fn render_layer(
+    pool: &PgPool,
+    t: &TileLayer<'_>,
+    c: TileCoord,
+    max_zmin: i32,
+) -> Result<Vec<u8>, TileError> {
+    let sql = layer_tile_sql(t, c.z);
+    let mut q = sqlx::query_scalar::<_, Option<Vec<u8>>>(&sql)
+        .bind(i32::from(c.z))
+        .bind(c.x as i32)
+        .bind(c.y as i32)
+        .bind(max_zmin);
+    for p in t.filter.iter().flat_map(|f| f.params.iter()) {
+        q = match p {
+            Param::Text(s) => q.bind(s.clone()),
+            Param::Float(x) => q.bind(*x),
+            Param::Bool(b) => q.bind(*b),
+        };
+    }
+    Ok(q.fetch_one(pool).await?.unwrap_or_default())
+}
+
+/// Renders tile `c` of `layers`, concatenating each layer's MVT bytes
+/// (protobuf messages of repeated layers concatenate into one tile). Each
+/// layer gets an equal share of `budget` bytes (normally [`TILE_BUDGET`]);
+/// over it, features spanning less than one more zoom level of pixels are
+/// dropped, up to four times.
 pub async fn render(
     pool: &PgPool,
     layers: &[TileLayer<'_>],
     c: TileCoord,
+    budget: usize,
 ) -> Result<Vec<u8>, TileError> {
+    let share = budget / layers.len().max(1);
     let mut out = Vec::new();
     for t in layers {
         if i32::from(c.z) < t.layer.minzoom || i32::from(c.z) > t.layer.maxzoom {
             continue;
         }
-        let sql = layer_tile(t);
-        let bytes: Option<Vec<u8>> = sqlx::query_scalar(&sql)
-            .bind(i32::from(c.z))
-            .bind(c.x as i32)
-            .bind(c.y as i32)
-            .fetch_one(pool)
-            .await?;
-        out.extend(bytes.unwrap_or_default());
+        let mut cap = i32::from(c.z);
+        let mut bytes = render_layer(pool, t, c, cap).await?;
+        for _ in 0..4 {
+            if bytes.len() <= share || cap <= 0 {
+                break;
+            }
+            cap -= 1;
+            tracing::debug!(layer = %t.layer.name, z = c.z, x = c.x, y = c.y, size = bytes.len(), cap, "tile over budget");
+            bytes = render_layer(pool, t, c, cap).await?;
+        }
+        out.extend(bytes);
     }
     Ok(out)
 }

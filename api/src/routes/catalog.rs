@@ -14,7 +14,7 @@ pub async fn catalog(
     headers: HeaderMap,
 ) -> Result<Json<Value>, Problem> {
     let base = base_url(s.public_url.as_deref(), &headers);
-    let layers = catalog::list_layers(&s.pool).await?;
+    let layers = s.layers.all();
     let items: Vec<Value> = layers
         .iter()
         .filter(|l| l.public)

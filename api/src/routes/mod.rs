@@ -3,3 +3,4 @@
 pub mod catalog;
 pub mod health;
 pub mod tiles;
+pub mod web;

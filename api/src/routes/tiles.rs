@@ -1,21 +1,31 @@
 //! `GET /tiles/{layers}.json` (TileJSON) and `GET /tiles/{layers}/{z}/{x}/{y}.mvt`
-//! for one layer or several, comma-separated (a composite tile).
+//! for one layer or several, comma-separated (a composite tile), with
+//! `?properties=a,b` and `?filter=<CQL2 text>`; ETag/If-None-Match, cached.
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use catalog::Layer;
-use tiles::{TileCoord, TileJsonOptions, TileLayer};
+use catalog::{Field, Layer};
+use tiles::{TileCoord, TileJsonOptions, TileKey, TileLayer};
 
 use crate::base_url::base_url;
 use crate::{AppState, Problem};
 
 /// At most this many layers in one composite request.
 const MAX_LAYERS: usize = 16;
+/// Access tier of the caller (only anonymous exists until API keys arrive).
+const TIER: &str = "public";
 
-/// Loads the public layers named in `list` ("a,b,c"), or a problem naming the bad one.
-async fn load_layers(s: &AppState, list: &str) -> Result<Vec<Layer>, Problem> {
+/// The public layers named in `list` ("a,b,c"), or a problem naming the bad one.
+async fn load_layers(
+    s: &AppState,
+    list: &str,
+    want_version: Option<&str>,
+) -> Result<Vec<Arc<Layer>>, Problem> {
     let names: Vec<&str> = list.split(',').collect();
     if names.len() > MAX_LAYERS {
         return Err(Problem::bad_request(
@@ -24,19 +34,36 @@ async fn load_layers(s: &AppState, list: &str) -> Result<Vec<Layer>, Problem> {
         ));
     }
     let mut out = Vec::with_capacity(names.len());
-    for n in names {
-        if !catalog::valid_layer_name(n) {
-            return Err(Problem::not_found(format!(
-                "no layer named '{}'",
-                n.chars().take(64).collect::<String>()
-            )));
-        }
-        match catalog::get_layer(&s.pool, n).await? {
+    for n in &names {
+        let shown: String = n.chars().take(64).collect();
+        let layer = if catalog::valid_layer_name(n) {
+            s.layers.get(n)
+        } else {
+            None
+        };
+        match layer {
             Some(l) if l.public => out.push(l),
-            _ => return Err(Problem::not_found(format!("no layer named '{n}'"))),
+            _ => return Err(Problem::not_found(format!("no layer named '{shown}'"))),
+        }
+    }
+    // A client asking for a newer version than we know: the NOTIFY may still be on its way.
+    if let Some(v) = want_version {
+        if v != versions(&out) {
+            for n in &names {
+                s.layers.refresh(&s.pool, n).await?;
+            }
+            return Box::pin(load_layers(s, list, None)).await;
         }
     }
     Ok(out)
+}
+
+fn versions(layers: &[Arc<Layer>]) -> String {
+    layers
+        .iter()
+        .map(|l| l.version.to_string())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// `/tiles/{name}`: `name` is `<layers>.json`.
@@ -47,17 +74,23 @@ pub async fn tilejson(
 ) -> Result<Response, Problem> {
     let Some(list) = name.strip_suffix(".json") else {
         return Err(Problem::not_found(format!(
-            "no resource /tiles/{name}: use /tiles/<layer>.json"
+            "no resource /tiles/{}: use /tiles/<layer>.json",
+            name.chars().take(64).collect::<String>()
         )));
     };
-    let layers = load_layers(&s, list).await?;
+    let layers = load_layers(&s, list, None).await?;
     let base = base_url(s.public_url.as_deref(), &headers);
     let with_fields: Vec<_> = layers
         .iter()
-        .map(|l| (l, l.public_fields().collect::<Vec<_>>()))
+        .map(|l| (l.as_ref(), l.public_fields().collect::<Vec<_>>()))
         .collect();
     let doc = tiles::tilejson(&with_fields, &TileJsonOptions { base_url: &base });
-    Ok(Json(doc).into_response())
+    let mut r = Json(doc).into_response();
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=10"),
+    );
+    Ok(r)
 }
 
 fn parse_num(name: &str, v: &str) -> Result<u32, Problem> {
@@ -72,41 +105,164 @@ fn parse_num(name: &str, v: &str) -> Result<u32, Problem> {
     })
 }
 
+/// FNV-1a: a hash that is the same in every process (ETags must agree across servers).
+fn fnv(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The fields of `layer` to include: the visible ones, narrowed by `?properties=`.
+fn choose_fields<'a>(layer: &'a Layer, props: Option<&[&str]>) -> Vec<&'a Field> {
+    layer
+        .public_fields()
+        .filter(|f| props.is_none_or(|p| p.contains(&f.name.as_str())))
+        .collect()
+}
+
 /// `/tiles/{layers}/{z}/{x}/{y}.mvt`
 pub async fn tile(
     State(s): State<AppState>,
     Path((list, z, x, y_ext)): Path<(String, String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let y = y_ext
         .strip_suffix(".mvt")
         .or_else(|| y_ext.strip_suffix(".pbf"))
         .ok_or_else(|| Problem::not_found("tile URLs end in .mvt"))?;
     let c = TileCoord::new(parse_num("z", &z)?, parse_num("x", &x)?, parse_num("y", y)?)?;
-    let layers = load_layers(&s, &list).await?;
-    let tl: Vec<TileLayer<'_>> = layers
-        .iter()
-        .map(|l| TileLayer {
+    let layers = load_layers(&s, &list, q.get("v").map(String::as_str)).await?;
+
+    let props: Option<Vec<&str>> = q
+        .get("properties")
+        .map(|p| p.split(',').filter(|n| !n.is_empty()).collect());
+    if let Some(p) = &props {
+        if let Some(bad) = p.iter().find(|n| {
+            !layers
+                .iter()
+                .any(|l| l.public_fields().any(|f| f.name == **n))
+        }) {
+            return Err(Problem::bad_request(
+                "properties",
+                format!(
+                    "unknown field '{}'",
+                    bad.chars().take(64).collect::<String>()
+                ),
+            ));
+        }
+    }
+    let filter_text = q
+        .get("filter")
+        .map(String::as_str)
+        .filter(|f| !f.trim().is_empty());
+    if let Some(lang) = q.get("filter-lang") {
+        if lang != "cql2-text" {
+            return Err(Problem::bad_request(
+                "filter-lang",
+                "tiles accept filter-lang=cql2-text only",
+            ));
+        }
+    }
+    if filter_text.is_some() && layers.len() > 1 {
+        return Err(Problem::bad_request(
+            "filter",
+            "a filter applies to one layer: request the layers separately",
+        ));
+    }
+    let mut tile_layers = Vec::with_capacity(layers.len());
+    for l in &layers {
+        let fields = choose_fields(l, props.as_deref());
+        let filter = match filter_text {
+            Some(t) => {
+                let visible: Vec<&Field> = l.public_fields().collect();
+                Some(
+                    tiles::compile_filter(t, &visible, tiles::FIRST_FILTER_PARAM)
+                        .map_err(|e| Problem::bad_request("filter", e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        tile_layers.push(TileLayer {
             layer: l,
-            fields: l.public_fields().collect(),
-        })
-        .collect();
-    let body = tiles::render(&s.pool, &tl, c).await?;
-    let etag = format!(
-        "\"{}\"",
-        layers
+            fields,
+            filter,
+        });
+    }
+
+    let mut sorted_props = props.clone().unwrap_or_default();
+    sorted_props.sort_unstable();
+    let variant = fnv(&[&sorted_props.join(","), filter_text.unwrap_or(""), TIER]);
+    let vers = versions(&layers);
+    let etag = format!("\"{vers}-{variant:x}\"");
+    let immutable = q.get("v").is_some_and(|v| *v == vers);
+    let cache_control = if immutable {
+        "public, max-age=86400, immutable"
+    } else {
+        "public, max-age=30"
+    };
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return Ok(with_headers(
+            StatusCode::NOT_MODIFIED.into_response(),
+            &etag,
+            cache_control,
+            None,
+        ));
+    }
+    let key = TileKey {
+        layers: layers
             .iter()
-            .map(|l| l.version.to_string())
+            .map(|l| format!("{}@{}", l.name, l.version))
             .collect::<Vec<_>>()
-            .join("-")
-    );
+            .join(",")
+            .into(),
+        coord: c,
+        variant,
+    };
+    let (body, hit) = s
+        .cache
+        .get_or_render(
+            key,
+            tiles::render(&s.pool, &tile_layers, c, tiles::TILE_BUDGET),
+        )
+        .await
+        .map_err(|e| Problem::internal(e.as_ref()))?;
     let mut r = body.into_response();
-    let h = r.headers_mut();
-    h.insert(
+    r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
     );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    Ok(with_headers(r, &etag, cache_control, Some(hit)))
+}
+
+fn with_headers(
+    mut r: Response,
+    etag: &str,
+    cache_control: &'static str,
+    hit: Option<bool>,
+) -> Response {
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
-    Ok(r)
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    if let Some(hit) = hit {
+        h.insert(
+            "x-geokho-cache",
+            HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+        );
+    }
+    r
 }

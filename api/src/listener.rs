@@ -1,0 +1,51 @@
+//! Keeps this server current with the database: LISTENs for published layer
+//! versions, refreshes the registry and purges the layer's cached tiles. After
+//! a lost connection it reloads everything, since notifications may have been
+//! missed. Tile cache keys hold versions, so correctness never depends on a
+//! purge arriving: purging only frees memory at once.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+
+use crate::AppState;
+
+/// Runs until the process ends.
+pub async fn run(state: AppState) {
+    loop {
+        if let Err(e) = listen(&state).await {
+            tracing::warn!(error = %e, "layer change listener lost the database; retrying");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn catch_up(state: &AppState) -> Result<(), catalog::CatalogError> {
+    for name in state.layers.reload(&state.pool).await? {
+        state.cache.purge_layer(&name);
+    }
+    Ok(())
+}
+
+async fn listen(state: &AppState) -> anyhow::Result<()> {
+    let mut l = PgListener::connect_with(&state.pool).await?;
+    l.listen(catalog::NOTIFY_CHANNEL).await?;
+    catch_up(state).await?;
+    loop {
+        match l.try_recv().await? {
+            Some(n) => {
+                let layer = n
+                    .payload()
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                tracing::info!(payload = n.payload(), "layer version published");
+                state.layers.refresh(&state.pool, &layer).await?;
+                state.cache.purge_layer(&layer);
+            }
+            // The connection dropped and was re-established: notifications may be lost.
+            None => catch_up(state).await?,
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Per-zoom generalisation shared by the importer (which prepares it) and the
+//! tile server (which uses it): simplified Web Mercator columns for zoom
+//! bands, and each feature's smallest zoom at which it spans a pixel.
+
+/// Simplified Web Mercator columns: (deepest zoom served from it, column).
+/// Zooms deeper than the last band use [`crate::GEOM_3857_COLUMN`].
+pub const GENERALIZED: &[(u8, &str)] = &[
+    (9, "geom_3857_z9"),
+    (11, "geom_3857_z11"),
+    (13, "geom_3857_z13"),
+];
+
+/// Column holding the smallest zoom at which a feature spans at least one pixel.
+pub const MINZOOM_COLUMN: &str = "zmin";
+
+/// Metres per pixel of a 256-pixel tile at the equator, zoom 0.
+pub const PIXEL_Z0: f64 = 156_543.033_928;
+
+/// Simplification tolerance (metres, Web Mercator) for a band ending at zoom
+/// `z`: half a pixel there.
+///
+/// ```
+/// assert!((catalog::tolerance(13) - 9.55).abs() < 0.01);
+/// ```
+pub fn tolerance(z: u8) -> f64 {
+    PIXEL_Z0 / f64::from(1u32 << z) / 2.0
+}
+
+/// The band serving zoom `z`: its deepest zoom and column, or `None` for full detail.
+///
+/// ```
+/// assert_eq!(catalog::band_for_zoom(7), Some((9, "geom_3857_z9")));
+/// assert_eq!(catalog::band_for_zoom(12), Some((13, "geom_3857_z13")));
+/// assert_eq!(catalog::band_for_zoom(14), None);
+/// ```
+pub fn band_for_zoom(z: u8) -> Option<(u8, &'static str)> {
+    GENERALIZED.iter().copied().find(|(max, _)| z <= *max)
+}
+
+/// Whether a PostGIS geometry type gets generalised columns (points do not).
+pub fn generalizes(geometry_type: &str) -> bool {
+    !geometry_type.contains("Point") && geometry_type != "Geometry"
+}
