@@ -14,7 +14,8 @@ run: deps
 	@scripts/run.sh
 
 ## Build and run all tests against a throwaway cluster (port $(GEOKHO_TEST_PG_PORT)).
-test: deps
+test:
+	@GEOKHO_BROWSER=1 scripts/install-deps.sh
 	@scripts/test.sh
 
 ## Stop the private cluster started by `make run`.

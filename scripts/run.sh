@@ -11,6 +11,7 @@ if (exec 3<>"/dev/tcp/$addr/$port") 2>/dev/null; then
   die "port $port on $addr is already in use: stop that program or run GEOKHO_PORT=<free port> make run"
 fi
 cargo build --release --locked -q || die "the build failed (see above)"
+scripts/web-deps.sh || echo "geokho: the map viewer at / will lack MapLibre until that is fixed; tiles and /catalog work" >&2
 if [ -z "${DATABASE_URL:-}" ]; then
   scripts/pg.sh start .pg "${GEOKHO_PG_PORT:-55432}"
   export DATABASE_URL="postgres://postgres@127.0.0.1:${GEOKHO_PG_PORT:-55432}/geokho"

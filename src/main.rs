@@ -12,7 +12,7 @@ async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GEOKHO_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info")
+                tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=info")
             }),
         )
         .with_writer(std::io::stderr)

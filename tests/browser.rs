@@ -9,43 +9,17 @@
 //! Needs node, `web/node_modules` and /usr/bin/chromium: `make test` installs
 //! them (GEOKHO_BROWSER=1 scripts/install-deps.sh, scripts/web-deps.sh).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use importer::{import_layer, manifest, ImportOptions};
+use common::{import_samples, start_server};
 use serde_json::Value;
 use testkit::{repo_root, temp_dir, TestDb};
 
 const STYLES: [&str; 4] = ["base", "cadastral", "planning", "logistics"];
-
-async fn import_samples(db: &TestDb) {
-    for l in manifest::load(&repo_root().join("data-samples/layers.toml")).expect("manifest") {
-        let opts = ImportOptions {
-            plan: l.plan,
-            title: l.title,
-            zoom: l.zoom,
-            public: l.public,
-            dry_run: false,
-            if_changed: false,
-            connections: 2,
-        };
-        import_layer(&db.pool, &l.files, &opts)
-            .await
-            .expect("sample layer imports");
-    }
-}
-
-async fn start_server(db: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = api::router(api::AppState {
-        pool: db.pool.clone(),
-        public_url: None,
-    });
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
 
 /// Fails (never skips) when a browser-test prerequisite is missing.
 fn require_browser_tools() {
@@ -136,7 +110,8 @@ async fn viewer_draws_parcels_and_shows_a_popup_in_headless_chromium() {
     );
 }
 
-/// code -> colour of every `match` on a land-use field in `v`.
+/// (code, colour) of every `match` on a land-use field in `v` that yields
+/// colours (a `match` in a filter yields booleans).
 fn land_use_colours(v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Array(a) => {
@@ -146,12 +121,15 @@ fn land_use_colours(v: &Value, out: &mut Vec<(String, String)>) {
                     || a[1] == serde_json::json!(["get", "ma_loai_dat_qh"]));
             if on_land_use {
                 for pair in a[2..a.len() - 1].chunks(2) {
+                    let Some(colour) = pair[1].as_str().filter(|c| c.starts_with('#')) else {
+                        continue;
+                    };
                     let codes = match &pair[0] {
                         Value::Array(cs) => cs.clone(),
                         c => vec![c.clone()],
                     };
                     for c in codes {
-                        out.push((c.as_str().unwrap().into(), pair[1].as_str().unwrap().into()));
+                        out.push((c.as_str().unwrap().into(), colour.into()));
                     }
                 }
             }

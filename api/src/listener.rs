@@ -20,9 +20,18 @@ pub async fn run(state: AppState) {
     }
 }
 
-async fn catch_up(state: &AppState) -> Result<(), catalog::CatalogError> {
+/// Drops what this server and the shared store hold of older versions of `layer`.
+async fn purge(state: &AppState, layer: &str) -> anyhow::Result<()> {
+    state.cache.purge_layer(layer);
+    if let Some(l) = state.layers.get(layer) {
+        tiles::tile_store::purge_stale(&state.pool, layer, l.version).await?;
+    }
+    Ok(())
+}
+
+async fn catch_up(state: &AppState) -> anyhow::Result<()> {
     for name in state.layers.reload(&state.pool).await? {
-        state.cache.purge_layer(&name);
+        purge(state, &name).await?;
     }
     Ok(())
 }
@@ -42,7 +51,7 @@ async fn listen(state: &AppState) -> anyhow::Result<()> {
                     .to_string();
                 tracing::info!(payload = n.payload(), "layer version published");
                 state.layers.refresh(&state.pool, &layer).await?;
-                state.cache.purge_layer(&layer);
+                purge(state, &layer).await?;
             }
             // The connection dropped and was re-established: notifications may be lost.
             None => catch_up(state).await?,

@@ -65,6 +65,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pgrouting",
         include_str!("../../seeds/migrations/0004_pgrouting.sql"),
     ),
+    (
+        5,
+        "tile store",
+        include_str!("../../seeds/migrations/0005_tile_store.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several

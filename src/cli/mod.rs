@@ -2,6 +2,7 @@
 
 mod import;
 mod serve;
+mod tileset;
 
 use std::path::PathBuf;
 
@@ -40,6 +41,10 @@ pub enum Command {
     Layers,
     /// Serve tiles, TileJSON and the catalog over HTTP.
     Serve(serve::ServeArgs),
+    /// Pre-render tiles into the shared tile store (kept across restarts).
+    Seed(tileset::Range),
+    /// Write a PMTiles or MBTiles file of layers.
+    Export(tileset::ExportArgs),
     /// Generate the sample province (deterministic).
     Samples {
         /// Output folder.
@@ -108,6 +113,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(a) => serve::run(&cli.database_url, a).await,
+        Command::Seed(r) => tileset::seed(&cli.database_url, r).await,
+        Command::Export(a) => tileset::export(&cli.database_url, a).await,
         Command::Samples {
             out,
             parcels,

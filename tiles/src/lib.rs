@@ -6,13 +6,29 @@
 mod cache;
 mod coord;
 mod error;
+mod export;
 mod filter;
 mod mvt;
+mod pyramid;
+mod seed;
+mod store;
 mod tilejson;
 
 pub use cache::{TileCache, TileKey};
 pub use coord::TileCoord;
 pub use error::TileError;
+pub use export::{export, ExportError, ExportReport, Format};
 pub use filter::{compile_filter, FilterError, Param, SqlFilter};
 pub use mvt::{layer_tile_sql, render, TileLayer, FIRST_FILTER_PARAM, TILE_BUDGET};
+pub use pyramid::{count_tiles, tiles_in};
+pub use seed::{default_variant, seed, SeedReport};
+pub use store::{layers_key, variant};
 pub use tilejson::{tilejson, TileJsonOptions};
+
+/// Persistent tile store operations.
+pub mod tile_store {
+    pub use crate::store::{get, purge_stale, put};
+}
+
+/// Access tier of anonymous callers.
+pub const PUBLIC_TIER: &str = "public";

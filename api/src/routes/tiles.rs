@@ -18,7 +18,7 @@ use crate::{AppState, Problem};
 /// At most this many layers in one composite request.
 const MAX_LAYERS: usize = 16;
 /// Access tier of the caller (only anonymous exists until API keys arrive).
-const TIER: &str = "public";
+const TIER: &str = tiles::PUBLIC_TIER;
 
 /// The public layers named in `list` ("a,b,c"), or a problem naming the bad one.
 async fn load_layers(
@@ -105,18 +105,6 @@ fn parse_num(name: &str, v: &str) -> Result<u32, Problem> {
     })
 }
 
-/// FNV-1a: a hash that is the same in every process (ETags must agree across servers).
-fn fnv(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in p.bytes().chain([0xff]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
-}
-
 /// The fields of `layer` to include: the visible ones, narrowed by `?properties=`.
 fn choose_fields<'a>(layer: &'a Layer, props: Option<&[&str]>) -> Vec<&'a Field> {
     layer
@@ -195,9 +183,11 @@ pub async fn tile(
         });
     }
 
-    let mut sorted_props = props.clone().unwrap_or_default();
-    sorted_props.sort_unstable();
-    let variant = fnv(&[&sorted_props.join(","), filter_text.unwrap_or(""), TIER]);
+    let variant = tiles::variant(
+        props.as_deref().unwrap_or_default(),
+        filter_text.unwrap_or(""),
+        TIER,
+    );
     let vers = versions(&layers);
     let etag = format!("\"{vers}-{variant:x}\"");
     let immutable = q.get("v").is_some_and(|v| *v == vers);
@@ -218,37 +208,50 @@ pub async fn tile(
             None,
         ));
     }
+    let layers_key = tiles::layers_key(&layers);
     let key = TileKey {
-        layers: layers
-            .iter()
-            .map(|l| format!("{}@{}", l.name, l.version))
-            .collect::<Vec<_>>()
-            .join(",")
-            .into(),
+        layers: layers_key.as_str().into(),
         coord: c,
         variant,
     };
+    // Seeded tiles exist for the default variant only; look there before rendering.
+    let seeded = props.is_none() && filter_text.is_none();
+    let mut from_store = false;
+    let fetch = async {
+        if seeded {
+            if let Some(t) = tiles::tile_store::get(&s.pool, &layers_key, variant, c).await? {
+                from_store = true;
+                return Ok(t);
+            }
+        }
+        tiles::render(&s.pool, &tile_layers, c, tiles::TILE_BUDGET).await
+    };
     let (body, hit) = s
         .cache
-        .get_or_render(
-            key,
-            tiles::render(&s.pool, &tile_layers, c, tiles::TILE_BUDGET),
-        )
+        .get_or_render(key, fetch)
         .await
         .map_err(|e| Problem::internal(e.as_ref()))?;
+    let source = if hit {
+        "hit"
+    } else if from_store {
+        "store"
+    } else {
+        "miss"
+    };
     let mut r = body.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
     );
-    Ok(with_headers(r, &etag, cache_control, Some(hit)))
+    Ok(with_headers(r, &etag, cache_control, Some(source)))
 }
 
+/// Adds ETag, Cache-Control and `x-geokho-cache` (hit, store or miss).
 fn with_headers(
     mut r: Response,
     etag: &str,
     cache_control: &'static str,
-    hit: Option<bool>,
+    source: Option<&'static str>,
 ) -> Response {
     let h = r.headers_mut();
     if let Ok(v) = HeaderValue::from_str(etag) {
@@ -258,11 +261,8 @@ fn with_headers(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
     );
-    if let Some(hit) = hit {
-        h.insert(
-            "x-geokho-cache",
-            HeaderValue::from_static(if hit { "hit" } else { "miss" }),
-        );
+    if let Some(source) = source {
+        h.insert("x-geokho-cache", HeaderValue::from_static(source));
     }
     r
 }

@@ -1,6 +1,7 @@
 //! A small shapefile writer (`.shp`, `.shx`, `.dbf`) for the sample generator
 //! and tests. Text values are written as given bytes, so callers choose the
 //! encoding (UTF-8, or TCVN3 as legacy cadastral software writes it).
+//! Point, PolyLine and Polygon files in XY, XYZ(M) and XYM, and Null-typed files.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Dims, ShapeType};
 
-/// A 2-D shape to write.
+/// A shape to write (its Z/M ordinates, if any, go to [`ShapefileWriter::write_zm`]).
 #[derive(Debug, Clone)]
 pub enum Shape {
     Null,
@@ -122,6 +123,19 @@ fn shp_header(
     w.write_all(&[0u8; 32])
 }
 
+/// M "no data" (any value below -1e38, per the ESRI specification).
+const NO_DATA: f64 = -1e39;
+
+fn dims_of(t: ShapeType) -> Dims {
+    match t {
+        ShapeType::Point(d)
+        | ShapeType::PolyLine(d)
+        | ShapeType::Polygon(d)
+        | ShapeType::MultiPoint(d) => d,
+        ShapeType::Null | ShapeType::MultiPatch => Dims::Xy,
+    }
+}
+
 fn signed_area(r: &[(f64, f64)]) -> f64 {
     r.windows(2)
         .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
@@ -183,18 +197,31 @@ impl ShapefileWriter {
         ];
     }
 
-    fn content(&mut self, shape: &Shape) -> Vec<u8> {
+    fn content(&mut self, shape: &Shape, z: &[f64], m: &[f64]) -> Vec<u8> {
         let mut c = Vec::new();
+        let dims = dims_of(self.shape_type);
         match shape {
             Shape::Null => c.extend_from_slice(&0i32.to_le_bytes()),
             Shape::Point(x, y) => {
                 self.grow(*x, *y);
-                c.extend_from_slice(&1i32.to_le_bytes());
+                c.extend_from_slice(&ShapeType::Point(dims).code().to_le_bytes());
                 c.extend_from_slice(&x.to_le_bytes());
                 c.extend_from_slice(&y.to_le_bytes());
+                // PointZ: x y z m; PointM: x y m.
+                if dims == Dims::Xyz {
+                    c.extend_from_slice(&z[0].to_le_bytes());
+                }
+                if dims != Dims::Xy {
+                    c.extend_from_slice(&m.first().copied().unwrap_or(NO_DATA).to_le_bytes());
+                }
             }
-            Shape::PolyLine(parts) => self.parts(&mut c, 3, parts.clone()),
+            Shape::PolyLine(parts) => {
+                let code = ShapeType::PolyLine(dims).code();
+                self.parts(&mut c, code, parts.clone(), z.to_vec(), m.to_vec())
+            }
             Shape::Polygon(rings) => {
+                let (mut z, mut m) = (z.to_vec(), m.to_vec());
+                let mut at = 0;
                 let oriented = rings
                     .iter()
                     .enumerate()
@@ -202,19 +229,34 @@ impl ShapefileWriter {
                         let cw = signed_area(r) < 0.0;
                         let want_cw = i == 0;
                         let mut r = r.clone();
+                        let span = at..at + r.len();
+                        at += r.len();
                         if cw != want_cw {
                             r.reverse();
+                            for o in [&mut z, &mut m] {
+                                if let Some(s) = o.get_mut(span.clone()) {
+                                    s.reverse();
+                                }
+                            }
                         }
                         r
                     })
                     .collect();
-                self.parts(&mut c, 5, oriented)
+                let code = ShapeType::Polygon(dims).code();
+                self.parts(&mut c, code, oriented, z, m)
             }
         }
         c
     }
 
-    fn parts(&mut self, c: &mut Vec<u8>, code: i32, parts: Vec<Vec<(f64, f64)>>) {
+    fn parts(
+        &mut self,
+        c: &mut Vec<u8>,
+        code: i32,
+        parts: Vec<Vec<(f64, f64)>>,
+        z: Vec<f64>,
+        m: Vec<f64>,
+    ) {
         let pts: Vec<(f64, f64)> = parts.iter().flatten().copied().collect();
         let mut bb = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
         for &(x, y) in &pts {
@@ -236,18 +278,60 @@ impl ShapefileWriter {
             c.extend_from_slice(&x.to_le_bytes());
             c.extend_from_slice(&y.to_le_bytes());
         }
+        // Z types: [zmin zmax][z...] then optionally [mmin mmax][m...]; M types: the M block.
+        for o in [z, m] {
+            if o.is_empty() {
+                continue;
+            }
+            let lo = o.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = o.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            for v in [lo, hi].into_iter().chain(o) {
+                c.extend_from_slice(&v.to_le_bytes());
+            }
+        }
     }
 
-    /// Appends one record.
+    /// Appends one record of a 2-D file (or a Null-typed file).
     pub fn write(&mut self, shape: &Shape, values: &[WriteValue]) -> std::io::Result<()> {
+        self.write_zm(shape, &[], &[], values)
+    }
+
+    /// Appends one record with Z and/or M ordinates, one per point in the
+    /// order the shape lists its points: `z` for Z files (required), `m` for
+    /// M files (required) and Z files (optional). Rings are re-oriented with
+    /// their ordinates. A count that does not match is an `InvalidInput` error.
+    pub fn write_zm(
+        &mut self,
+        shape: &Shape,
+        z: &[f64],
+        m: &[f64],
+        values: &[WriteValue],
+    ) -> std::io::Result<()> {
         assert_eq!(values.len(), self.fields.len(), "one value per field");
-        debug_assert!(matches!(
-            self.shape_type,
-            ShapeType::Point(Dims::Xy)
-                | ShapeType::PolyLine(Dims::Xy)
-                | ShapeType::Polygon(Dims::Xy)
-        ));
-        let c = self.content(shape);
+        let n = match shape {
+            Shape::Null => 0,
+            Shape::Point(..) => 1,
+            Shape::PolyLine(p) | Shape::Polygon(p) => p.iter().map(Vec::len).sum(),
+        };
+        let dims = dims_of(self.shape_type);
+        let ok = match (shape, dims) {
+            (Shape::Null, _) => true,
+            _ if self.shape_type == ShapeType::Null => false,
+            (_, Dims::Xy) => z.is_empty() && m.is_empty(),
+            (_, Dims::Xyz) => z.len() == n && (m.is_empty() || m.len() == n),
+            (_, Dims::Xym) => z.is_empty() && m.len() == n,
+        };
+        if !ok {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} values for a {n}-point shape in a file of type {}",
+                    z.len() + m.len(),
+                    self.shape_type.code()
+                ),
+            ));
+        }
+        let c = self.content(shape, z, m);
         self.records += 1;
         self.shx
             .write_all(&((self.shp_len / 2) as i32).to_be_bytes())?;

@@ -1,0 +1,171 @@
+//! Seeding into the shared tile store (served after a restart, purged when a
+//! new version lands) and exporting PMTiles / MBTiles that other readers open:
+//! the protomaps Python reader for PMTiles and GDAL for MBTiles.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{fetch_tile, import_samples, sample_layer, start_server};
+use testkit::{temp_dir, TestDb};
+use tiles::{Format, TileCoord};
+
+async fn layer(db: &TestDb, name: &str) -> Arc<catalog::Layer> {
+    Arc::new(catalog::get_layer(&db.pool, name).await.unwrap().unwrap())
+}
+
+async fn stored(db: &TestDb, like: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM geokho.tile_store WHERE layers LIKE $1")
+        .bind(like)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn seeded_tiles_survive_a_restart_and_are_purged_by_a_new_version() {
+    let db = TestDb::new("seed").await;
+    import_samples(&db).await;
+    let parcels = layer(&db, "thua_dat").await;
+    let b = parcels.bounds.unwrap();
+    let rep = tiles::seed(&db.pool, parcels.clone(), (13, 15), None, 4, || {})
+        .await
+        .unwrap();
+    assert_eq!(rep.tiles, tiles::count_tiles(b, 13, 15));
+    assert!(rep.tiles > 10 && rep.bytes > 100_000, "{rep:?}");
+    let key = format!("thua_dat@{}", parcels.version);
+    assert_eq!(stored(&db, &key).await as u64, rep.tiles);
+
+    // A server started after seeding serves the stored tile without rendering.
+    let base = start_server(&db).await;
+    let c = tiles::tiles_in(b, 15).nth(3).unwrap();
+    let (h, body, d) = fetch_tile(
+        &format!("{base}/tiles/thua_dat/15/{}/{}.mvt", c.x, c.y),
+        15,
+        c.x,
+        c.y,
+    )
+    .await;
+    assert_eq!(h["x-geokho-cache"], "store");
+    let row: Vec<u8> = sqlx::query_scalar(
+        "SELECT data FROM geokho.tile_store WHERE layers = $1 AND z = 15 AND x = $2 AND y = $3",
+    )
+    .bind(&key)
+    .bind(c.x as i32)
+    .bind(c.y as i32)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(body, row);
+    assert_eq!(
+        d.layers.first().map(|l| l.0.as_str()),
+        if body.is_empty() {
+            None
+        } else {
+            Some("thua_dat")
+        }
+    );
+
+    // A new version: the running server purges the old version's stored tiles.
+    let (files, opts) = sample_layer("thua_dat");
+    importer::import_layer(&db.pool, &files, &opts)
+        .await
+        .unwrap();
+    let mut left = -1;
+    for _ in 0..50 {
+        left = stored(&db, &key).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "stale stored tiles deleted");
+    let (h, _, _) = fetch_tile(
+        &format!("{base}/tiles/thua_dat/15/{}/{}.mvt", c.x, c.y),
+        15,
+        c.x,
+        c.y,
+    )
+    .await;
+    assert_eq!(h["x-geokho-cache"], "miss");
+}
+
+#[tokio::test]
+async fn exports_open_in_other_readers() {
+    let db = TestDb::new("export").await;
+    import_samples(&db).await;
+    let ls = vec![layer(&db, "thua_dat").await, layer(&db, "duong_bo").await];
+    let dir = temp_dir("export");
+
+    let pm = dir.join("province.pmtiles");
+    let rep = tiles::export(&db.pool, &ls, (12, 15), None, Format::PmTiles, &pm, 4)
+        .await
+        .unwrap();
+    assert!(rep.tiles > 10);
+    let c: TileCoord = tiles::tiles_in(ls[0].bounds.unwrap(), 15).nth(2).unwrap();
+    let out = Command::new("python3")
+        .arg(testkit::repo_root().join("tests/tools/pmtiles_read.py"))
+        .arg(&pm)
+        .args([c.z.to_string(), c.x.to_string(), c.y.to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "pmtiles reader (pip pmtiles, installed by make test): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tile_type"], "TileType.MVT");
+    assert_eq!(v["compression"], "Compression.GZIP");
+    assert_eq!(
+        (v["min_zoom"].as_u64(), v["max_zoom"].as_u64()),
+        (Some(12), Some(15))
+    );
+    assert_eq!(v["tiles"].as_u64(), Some(rep.tiles));
+    assert_eq!(
+        v["vector_layers"],
+        serde_json::json!(["thua_dat", "duong_bo"])
+    );
+    let tl: Vec<tiles::TileLayer<'_>> = ls
+        .iter()
+        .map(|l| tiles::TileLayer {
+            layer: l,
+            fields: l.public_fields().collect(),
+            filter: None,
+        })
+        .collect();
+    let direct = tiles::render(&db.pool, &tl, c, tiles::TILE_BUDGET)
+        .await
+        .unwrap();
+    let hex: String = direct.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        v["tile"].as_str(),
+        Some(hex.as_str()),
+        "the stored tile equals a fresh render"
+    );
+
+    let mb = dir.join("province.mbtiles");
+    let rep2 = tiles::export(&db.pool, &ls, (12, 15), None, Format::MbTiles, &mb, 4)
+        .await
+        .unwrap();
+    assert_eq!(rep2.tiles, rep.tiles);
+    let out = Command::new("ogrinfo")
+        .args(["-ro", "-al", "-oo", "ZOOM_LEVEL=15"])
+        .arg(&mb)
+        .output()
+        .expect("ogrinfo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Layer name: thua_dat") && text.contains("Layer name: duong_bo"));
+    assert!(
+        text.contains("thành phố Mỹ Tho"),
+        "Vietnamese text intact in the MBTiles"
+    );
+    assert!(!text.contains("ten_chu"));
+}
