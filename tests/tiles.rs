@@ -191,6 +191,35 @@ async fn low_zooms_are_generalised_and_tiles_keep_to_the_budget() {
         "budgeted tile {} bytes",
         small.len()
     );
+
+    // Points cannot be thinned by size: the largest-first limit keeps the tile in budget, not empty.
+    let wh = catalog::get_layer(&db.pool, "kho_bai")
+        .await
+        .unwrap()
+        .unwrap();
+    let t = tiles::TileLayer {
+        layer: &wh,
+        fields: wh.public_fields().collect(),
+        filter: None,
+    };
+    let c10 = TileCoord::containing(
+        (wh.bounds.unwrap()[0] + wh.bounds.unwrap()[2]) / 2.0,
+        (wh.bounds.unwrap()[1] + wh.bounds.unwrap()[3]) / 2.0,
+        10,
+    );
+    let full = tiles::render(&db.pool, std::slice::from_ref(&t), c10, tiles::TILE_BUDGET)
+        .await
+        .unwrap();
+    let cut = tiles::render(&db.pool, std::slice::from_ref(&t), c10, full.len() / 5)
+        .await
+        .unwrap();
+    assert!(full.len() > 10_000, "warehouse tile {} bytes", full.len());
+    assert!(
+        !cut.is_empty() && cut.len() <= full.len() / 5,
+        "{} of {} bytes",
+        cut.len(),
+        full.len()
+    );
 }
 
 #[tokio::test]

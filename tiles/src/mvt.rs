@@ -43,7 +43,8 @@ fn column(f: &Field) -> String {
 
 /// The SQL of one layer's tile at zoom `z`; `$1..$3` = z, x, y, `$4` = the
 /// largest `zmin` (feature size threshold) to include, then filter values.
-pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8) -> String {
+/// With `limit`, only that many features, largest first.
+pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
     let mut cols: Vec<String> = vec![quote_ident(FID_COLUMN)];
     cols.extend(t.fields.iter().map(|f| column(f)));
     let full = quote_ident(GEOM_3857_COLUMN);
@@ -60,11 +61,14 @@ pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8) -> String {
         .as_ref()
         .map(|f| format!(" AND {}", f.sql))
         .unwrap_or_default();
+    let limit = limit
+        .map(|n| format!(" ORDER BY {zmin}, {} LIMIT {n}", quote_ident(FID_COLUMN)))
+        .unwrap_or_default();
     format!(
         "SELECT ST_AsMVT(q, {name}, {EXTENT}, 'geom', {fid}) FROM (\
            SELECT {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope($1, $2, $3), {EXTENT}, {BUFFER}, true) AS geom \
            FROM {schema}.{table} \
-           WHERE {full} && ST_TileEnvelope($1, $2, $3, margin => {margin}){band_cond} AND {zmin} <= $4{filter}\
+           WHERE {full} && ST_TileEnvelope($1, $2, $3, margin => {margin}){band_cond} AND {zmin} <= $4{filter}{limit}\
          ) q WHERE q.geom IS NOT NULL",
         name = sql_literal(&t.layer.name),
         fid = sql_literal(FID_COLUMN),
@@ -85,8 +89,9 @@ async fn render_layer(
     t: &TileLayer<'_>,
     c: TileCoord,
     max_zmin: i32,
+    limit: Option<u32>,
 ) -> Result<Vec<u8>, TileError> {
-    let sql = layer_tile_sql(t, c.z);
+    let sql = layer_tile_sql(t, c.z, limit);
     let mut q = sqlx::query_scalar::<_, Option<Vec<u8>>>(&sql)
         .bind(i32::from(c.z))
         .bind(c.x as i32)
@@ -106,7 +111,8 @@ async fn render_layer(
 /// (protobuf messages of repeated layers concatenate into one tile). Each
 /// layer gets an equal share of `budget` bytes (normally [`TILE_BUDGET`]);
 /// over it, features spanning less than one more zoom level of pixels are
-/// dropped, up to four times.
+/// dropped, up to four times, then only the largest features are kept, in
+/// ever smaller numbers, until the tile fits.
 pub async fn render(
     pool: &PgPool,
     layers: &[TileLayer<'_>],
@@ -120,14 +126,22 @@ pub async fn render(
             continue;
         }
         let mut cap = i32::from(c.z);
-        let mut bytes = render_layer(pool, t, c, cap).await?;
+        let mut bytes = render_layer(pool, t, c, cap, None).await?;
         for _ in 0..4 {
             if bytes.len() <= share || cap <= 0 {
                 break;
             }
             cap -= 1;
             tracing::debug!(layer = %t.layer.name, z = c.z, x = c.x, y = c.y, size = bytes.len(), cap, "tile over budget");
-            bytes = render_layer(pool, t, c, cap).await?;
+            bytes = render_layer(pool, t, c, cap, None).await?;
+        }
+        let mut limit = 16_384u32;
+        while bytes.len() > share && limit > 0 {
+            bytes = render_layer(pool, t, c, cap, Some(limit)).await?;
+            limit /= 4;
+        }
+        if bytes.len() > share {
+            bytes.clear();
         }
         out.extend(bytes);
     }
