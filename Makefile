@@ -43,3 +43,8 @@ fmt:
 ## Delete the private cluster's data (after `make stop`).
 clean-db: stop
 	rm -rf .pg
+
+.PHONY: oracle
+## The importer's outside oracle: every shapefile of PostGIS's loader suite and pyshp's edge cases vs shp2pgsql.
+oracle: deps
+	@scripts/oracle.sh

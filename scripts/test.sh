@@ -15,3 +15,4 @@ export GEOKHO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 cargo fmt --all -- --check || { echo "geokho: code is not formatted: run make fmt" >&2; exit 1; }
 cargo clippy --workspace --all-targets --locked -q -- -D warnings
 cargo test --workspace --locked "$@"
+scripts/oracle.sh

@@ -75,7 +75,10 @@ async fn viewer_draws_parcels_and_shows_a_popup_in_headless_chromium() {
         "viewer test failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    eprintln!("viewer test took {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "viewer test took {:.1} s: {stdout}",
+        started.elapsed().as_secs_f64()
+    );
     let line = stdout
         .lines()
         .rev()

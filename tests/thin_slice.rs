@@ -57,6 +57,17 @@ async fn catalog_tilejson_and_tiles_serve_the_sample_province() {
         "{names:?}"
     );
 
+    // No text was cut inside a UTF-8 character anywhere (U+FFFD would show it).
+    for l in &ids {
+        let broken: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM geokho_data.{l} t WHERE t::text LIKE '%' || chr(65533) || '%'"
+        ))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(broken, 0, "{l} has replacement characters");
+    }
+
     let tj = get_json(parcels["tilejson"].as_str().unwrap()).await;
     assert!(tj["vector_layers"][0]["fields"].get("ten_chu").is_none());
     let template = tj["tiles"][0].as_str().unwrap();

@@ -117,7 +117,7 @@
         const text = name ? [el('code', { textContent: code }), name] : [code];
         ul.append(el('li', { title: name || code }, sw, ...text));
       }
-      box.append(el('section', {}, el('h2', { textContent: title }), ul));
+      box.append(el('details', { open: true }, el('summary', { textContent: title }), ul));
     }
   }
 
@@ -154,6 +154,7 @@
   }
 
   async function main() {
+    if (typeof maplibregl === 'undefined') throw new Error('MapLibre GL JS did not load: run npm ci --prefix web');
     const [cat, styles] = await Promise.all([getJson('catalog'), getJson('styles')]);
     catalog = new Map(cat.layers.map((l) => [l.id, l]));
     const ids = styles.styles.map((s) => s.id);

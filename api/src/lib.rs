@@ -4,6 +4,7 @@
 
 mod base_url;
 mod listener;
+mod params;
 mod problem;
 mod registry;
 mod routes;

@@ -21,6 +21,16 @@ pub struct ServeConfig {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/catalog", get(routes::catalog::catalog))
+        .route("/ogc", get(routes::ogc::landing))
+        .route("/ogc/conformance", get(routes::ogc::conformance))
+        .route("/ogc/collections", get(routes::ogc::collections))
+        .route("/ogc/collections/{id}", get(routes::ogc::collection))
+        .route("/ogc/collections/{id}/items", get(routes::ogc::items))
+        .route("/ogc/collections/{id}/items/{fid}", get(routes::ogc::item))
+        .route(
+            "/ogc/collections/{id}/queryables",
+            get(routes::ogc::queryables),
+        )
         .route("/health", get(routes::health::health))
         .route("/tiles/{name}", get(routes::tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(routes::tiles::tile))

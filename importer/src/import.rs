@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use crate::error::ImportError;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::produce::{self, Reject, Stats};
+use crate::progress::{NoProgress, Progress};
 use crate::stage::{self, StageNames};
 
 /// Options of one layer import.
@@ -43,6 +44,8 @@ pub struct FileSummary {
     pub srid: i32,
     pub srid_how: String,
     pub index_rebuilt: bool,
+    /// Warnings about the file (rebuilt index, ignored empty .dbf, ...).
+    pub notes: Vec<String>,
 }
 
 /// What an import did.
@@ -89,6 +92,7 @@ impl ImportReport {
                     srid: s.srid.value,
                     srid_how: s.srid.how.clone(),
                     index_rebuilt: s.shp.index_rebuilt,
+                    notes: s.notes.clone(),
                 })
                 .collect(),
             srid: p.srid,
@@ -132,6 +136,16 @@ pub async fn import_layer(
     inputs: &[PathBuf],
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
+    import_layer_with_progress(pool, inputs, opts, Arc::new(NoProgress)).await
+}
+
+/// [`import_layer`], reporting progress to `progress`.
+pub async fn import_layer_with_progress(
+    pool: &PgPool,
+    inputs: &[PathBuf],
+    opts: &ImportOptions,
+    progress: Arc<dyn Progress>,
+) -> Result<ImportReport, ImportError> {
     if opts.dry_run {
         return dry_run(inputs, opts).await;
     }
@@ -160,7 +174,8 @@ pub async fn import_layer(
             layer: plan.layer.clone(),
         });
     }
-    let result = staged_import(pool, Arc::new(plan), opts, &mut report).await;
+    let result = staged_import(pool, Arc::new(plan), opts, &mut report, &progress).await;
+    progress.finish();
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
         .execute(&mut *lock_conn)
@@ -175,11 +190,12 @@ async fn staged_import(
     plan: Arc<Plan>,
     opts: &ImportOptions,
     report: &mut ImportReport,
+    progress: &Arc<dyn Progress>,
 ) -> Result<(), ImportError> {
     stage::drop_leftovers(pool, &plan.layer).await?;
     let version = catalog::next_version(pool).await?;
     let names = StageNames::new(&plan.layer, version);
-    let r = load_and_publish(pool, plan.clone(), opts, version, &names, report).await;
+    let r = load_and_publish(pool, plan.clone(), opts, version, &names, report, progress).await;
     if r.is_err() {
         // Best effort; the next import drops whatever remains.
         let _ = stage::drop_leftovers(pool, &plan.layer).await;
@@ -194,8 +210,16 @@ async fn load_and_publish(
     version: i64,
     names: &StageNames,
     report: &mut ImportReport,
+    progress: &Arc<dyn Progress>,
 ) -> Result<(), ImportError> {
     stage::create_raw(pool, &plan, names).await?;
+    let files: Vec<_> = plan
+        .sources
+        .iter()
+        .map(|s| (s.files.shp.clone(), s.shp.len()))
+        .collect();
+    progress.start(&files);
+    let prog = progress.clone();
     let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
     let p = plan.clone();
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
@@ -203,6 +227,7 @@ async fn load_and_publish(
             .into_par_iter()
             .try_fold(Stats::default, |mut acc, w| {
                 let (buf, st) = produce::produce(&p, w)?;
+                prog.advance(w.source, w.end - w.start);
                 if !buf.is_empty() {
                     tx.blocking_send(buf)
                         .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
@@ -225,6 +250,7 @@ async fn load_and_publish(
     let copied = copied?;
     let stats = stats??;
     debug_assert_eq!(copied, stats.rows);
+    progress.phase("validating, Web Mercator copy, indexes, ANALYZE");
     let fin = stage::finish(pool, &plan, names, version).await?;
     let (minzoom, maxzoom) = opts.zoom.unwrap_or_else(|| plan.kind.zoom_range());
     let nv = NewVersion {

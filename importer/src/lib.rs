@@ -6,6 +6,7 @@
 //! table: repaired geometry, Web Mercator copy, indexes, ANALYZE)
 //! -> `catalog::publish` (atomic swap into the live schema, NOTIFY).
 
+pub mod archive;
 pub mod copy;
 pub mod encoding;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod kind;
 pub mod manifest;
 pub mod plan;
 pub mod produce;
+pub mod progress;
 pub mod schema;
 pub mod shapefile;
 pub mod source;
@@ -21,5 +23,8 @@ pub mod srs;
 pub mod stage;
 
 pub use error::ImportError;
-pub use import::{import_layer, FileSummary, ImportOptions, ImportReport};
+pub use import::{
+    import_layer, import_layer_with_progress, FileSummary, ImportOptions, ImportReport,
+};
 pub use kind::LayerKind;
+pub use progress::{NoProgress, Progress};

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::archive::{self, Extracted};
 use crate::encoding::TextEncoding;
 use crate::error::ImportError;
 use crate::kind::LayerKind;
@@ -24,9 +25,12 @@ pub struct Plan {
     pub geometry_type: String,
     pub fingerprint: String,
     pub records: u64,
+    /// Folders of extracted ZIP inputs, deleted when the plan is dropped.
+    pub extracted: Vec<Extracted>,
 }
 
 /// Expands files and directories into `.shp` paths (sorted, de-duplicated).
+/// ZIP archives are refused here: [`plan`] extracts them first.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
     let mut out = Vec::new();
     for p in inputs {
@@ -38,17 +42,7 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
             }
             out.extend(found);
         } else if p.is_file() {
-            let is_shp = p
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
-            if !is_shp {
-                return Err(ImportError::file(
-                    p,
-                    "not a .shp file (other formats arrive with GDAL support)",
-                ));
-            }
-            out.push(p.clone());
+            out.push(shp_of(p)?);
         } else {
             return Err(ImportError::file(p, "no such file or directory"));
         }
@@ -56,6 +50,45 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+fn has_ext(p: &Path, ext: &str) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+}
+
+/// The `.shp` a file given on the command line stands for: itself, or the
+/// `.shp` beside a `.dbf`/`.shx`/`.prj`/`.cpg` that was named instead.
+fn shp_of(p: &Path) -> Result<PathBuf, ImportError> {
+    if has_ext(p, "shp") {
+        return Ok(p.to_path_buf());
+    }
+    let part = ["dbf", "shx", "prj", "cpg"].iter().find(|e| has_ext(p, e));
+    if let Some(ext) = part {
+        let dir = p.parent().unwrap_or(Path::new("."));
+        let stem = p.file_stem().unwrap_or_default();
+        let shp = std::fs::read_dir(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+        .map_err(|e| ImportError::file(p, e.to_string()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|x| x.file_stem() == Some(stem) && has_ext(x, "shp"));
+        return shp.ok_or_else(|| {
+            ImportError::file(
+                p,
+                format!(
+                    "no .shp beside this .{ext}: a shapefile's geometry is in its .shp; give that file (a lone .dbf holds attributes only)"
+                ),
+            )
+        });
+    }
+    Err(ImportError::file(
+        p,
+        "not a shapefile (.shp) or a folder of them (other formats arrive with GDAL support)",
+    ))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -92,7 +125,28 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
             opts.layer
         )));
     }
-    let shps = expand_inputs(inputs)?;
+    let mut extracted = Vec::new();
+    let mut shps = Vec::new();
+    let mut plain = Vec::new();
+    for p in inputs {
+        if p.is_file() && archive::is_zip(p) {
+            let x = archive::extract(p)?;
+            let mut found = Vec::new();
+            walk(&x.dir, &mut found).map_err(|e| ImportError::file(p, e.to_string()))?;
+            if found.is_empty() {
+                return Err(ImportError::file(p, "the archive holds no .shp file"));
+            }
+            shps.extend(found);
+            extracted.push(x);
+        } else {
+            plain.push(p.clone());
+        }
+    }
+    if !plain.is_empty() {
+        shps.extend(expand_inputs(&plain)?);
+    }
+    shps.sort();
+    shps.dedup();
     if shps.is_empty() {
         return Err(ImportError::layer(&opts.layer, "no input files"));
     }
@@ -112,7 +166,14 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
             ),
         ));
     }
-    let mut geometry_type: Option<String> = None;
+    if !(1..=998_999).contains(&srid) {
+        return Err(ImportError::layer(
+            &opts.layer,
+            format!("EPSG:{srid} is outside PostGIS's SRID range 1-998999: check --srs"),
+        ));
+    }
+    // (PostGIS type, the first file of that type)
+    let mut geometry_type: Option<(String, PathBuf)> = None;
     for s in &sources {
         let Some(t) = s.shp.header.shape_type.postgis_type() else {
             if s.shp.header.shape_type == crate::shapefile::ShapeType::MultiPatch {
@@ -124,15 +185,16 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
             continue;
         };
         match &geometry_type {
-            None => geometry_type = Some(t),
-            Some(g) if *g == t => {}
-            Some(g) => {
+            None => geometry_type = Some((t, s.files.shp.clone())),
+            Some((g, _)) if *g == t => {}
+            Some((g, first)) => {
                 return Err(ImportError::layer(
                     &opts.layer,
                     format!(
-                        "mixed geometry types: {} is {t} but earlier files are {g}",
-                        s.files.shp.display()
-                    ),
+                    "mixed geometry types: {} is {t} but {} is {g}: import them as separate layers",
+                    s.files.shp.display(),
+                    first.display()
+                ),
                 ))
             }
         }
@@ -148,16 +210,33 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
         .collect();
     let schema = schema::build(&dbf_fields, opts.kind.default_restricted(), &opts.schema);
     let fingerprint = fingerprint(&sources, opts);
-    let records = sources.iter().map(|s| s.shp.len()).sum();
+    let records: u64 = sources.iter().map(|s| s.shp.len()).sum();
+    if records == 0 {
+        // Publishing nothing would replace a live layer by an empty one.
+        return Err(match sources.as_slice() {
+            [one] => ImportError::file(
+                &one.files.shp,
+                "holds no records (header only): refusing to publish an empty layer",
+            ),
+            many => ImportError::layer(
+                &opts.layer,
+                format!(
+                    "none of the {} files holds a record: refusing to publish an empty layer",
+                    many.len()
+                ),
+            ),
+        });
+    }
     Ok(Plan {
         layer: opts.layer.clone(),
         kind: opts.kind,
         sources,
         schema,
         srid,
-        geometry_type: geometry_type.unwrap_or_else(|| "Geometry".into()),
+        geometry_type: geometry_type.map_or_else(|| "Geometry".into(), |(t, _)| t),
         fingerprint,
         records,
+        extracted,
     })
 }
 

@@ -29,6 +29,8 @@ pub struct Source {
     pub srid: Decided<i32>,
     /// sha256 of every part, in `files.parts()` order.
     pub checksums: Vec<(PathBuf, String)>,
+    /// Warnings for the report (e.g. the `.shx` was rebuilt).
+    pub notes: Vec<String>,
 }
 
 /// Opens `shp` and decides its encoding and CRS (`encoding`/`srs` override).
@@ -39,7 +41,23 @@ pub fn open(
 ) -> Result<Source, ImportError> {
     let files = FileSet::find(shp)?;
     let shp_reader = ShpReader::open(&files.shp, files.shx.as_deref())?;
-    let dbf = files.dbf.as_deref().map(DbfReader::open).transpose()?;
+    let mut notes = Vec::new();
+    if shp_reader.index_rebuilt {
+        notes.push(format!(
+            "no .shx: the record index was rebuilt by scanning {}",
+            files.shp.display()
+        ));
+    }
+    let mut dbf = files.dbf.as_deref().map(DbfReader::open).transpose()?;
+    // A .dbf with no field at all (some writers emit one for geometry-only
+    // data, with 0 records) carries nothing: import the geometry alone.
+    if dbf
+        .as_ref()
+        .is_some_and(|d| d.header.fields.is_empty() && d.header.records == 0)
+    {
+        notes.push("the .dbf defines no field: geometry only, no attributes".into());
+        dbf = None;
+    }
     if let Some(d) = &dbf {
         if d.header.records != shp_reader.len() {
             return Err(ImportError::file(
@@ -70,6 +88,7 @@ pub fn open(
         encoding,
         srid,
         checksums,
+        notes,
     })
 }
 

@@ -138,6 +138,34 @@ fn repair_sql(geometry_type: &str) -> &'static str {
     }
 }
 
+/// Turns PROJ/SRID failures of the finishing query into one line naming the
+/// layer and the CRS; other errors pass through.
+fn crs_error(plan: &Plan, e: sqlx::Error) -> ImportError {
+    let msg = match &e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        _ => return e.into(),
+    };
+    if msg.contains("transform") {
+        ImportError::Layer {
+            layer: plan.layer.clone(),
+            reason: format!(
+                "coordinates cannot be transformed from EPSG:{} to Web Mercator (PROJ: {msg}): the .prj or --srs does not describe this data",
+                plan.srid
+            ),
+        }
+    } else if msg.contains("Cannot find SRID") || msg.contains("spatial_ref_sys") {
+        ImportError::Layer {
+            layer: plan.layer.clone(),
+            reason: format!(
+                "EPSG:{} is unknown to this PostGIS (not in spatial_ref_sys): check --srs",
+                plan.srid
+            ),
+        }
+    } else {
+        e.into()
+    }
+}
+
 /// Counts measured while finishing the stage table.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Finished {
@@ -205,7 +233,10 @@ pub async fn finish(
             repair_sql(&plan.geometry_type)
         ),
     );
-    sqlx::query(&create).execute(pool).await?;
+    sqlx::query(&create)
+        .execute(pool)
+        .await
+        .map_err(|e| crs_error(plan, e))?;
     let r = sqlx::query(&format!(
         "WITH s AS (SELECT count(*) AS n, count(*) FILTER (WHERE _repaired) AS rep, \
          count(*) FILTER (WHERE {g} IS NULL) AS nul, ST_SetSRID(ST_Extent({g3857})::geometry, 3857) AS ext FROM {t}) \

@@ -29,7 +29,7 @@ fn fields() -> Vec<WriteField> {
         WriteField::text("DIA_CHI", 254),
         WriteField::text("TEN_CHU", 120),
         WriteField::text("SO_GCN", 15),
-        WriteField::text("TT_GCN", 30),
+        WriteField::text("TT_GCN", 60),
         WriteField::date("NGAY_CAP"),
     ]
 }

@@ -1,19 +1,25 @@
-//! `geokho import`: one layer from files, or every layer of a manifest; a
+//! `geokho import`: one layer from files, folders or ZIP archives, or every
+//! layer of a manifest; progress bars per file on a terminal (features/s,
+//! ETA; hidden when stderr is not a terminal, so CI logs stay clean), a
 //! summary table at the end and a rejects report when records were refused.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use importer::manifest::{self, parse_encoding};
 use importer::plan::PlanOptions;
 use importer::schema::SchemaOptions;
-use importer::{ImportOptions, ImportReport, LayerKind};
+use importer::{ImportOptions, ImportReport, LayerKind, Progress};
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Shapefiles or folders of shapefiles forming one layer.
+    /// Shapefiles, folders of shapefiles or ZIP archives of them, forming one layer.
     pub inputs: Vec<PathBuf>,
     /// Layer name (a-z, 0-9, _); default: the first file's name.
     #[arg(long)]
@@ -109,7 +115,9 @@ pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     for (files, opts) in &jobs {
         let r = match &pool {
-            Some(p) => importer::import_layer(p, files, opts).await,
+            Some(p) => {
+                importer::import_layer_with_progress(p, files, opts, Arc::new(Bars::new())).await
+            }
             None => importer::import::dry_run(files, opts).await,
         }
         .with_context(|| format!("importing layer {}", opts.plan.layer))?;
@@ -137,6 +145,9 @@ fn print_files(r: &ImportReport) {
                 ""
             }
         );
+        for n in &f.notes {
+            println!("      note: {n}");
+        }
     }
     if r.dry_run {
         let fields: Vec<String> = r
@@ -225,5 +236,78 @@ fn print_summary(reports: &[ImportReport]) {
             r.elapsed.as_secs_f64(),
             status
         );
+    }
+}
+
+/// Progress bars on stderr: one per file while reading, then a spinner for
+/// the finishing phase. Drawn only when stderr is a terminal.
+struct Bars {
+    multi: MultiProgress,
+    bars: Mutex<Vec<ProgressBar>>,
+    spinner: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    fn new() -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Bars {
+            multi: MultiProgress::with_draw_target(target),
+            bars: Mutex::new(Vec::new()),
+            spinner: Mutex::new(None),
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, files: &[(PathBuf, u64)]) {
+        let style = ProgressStyle::with_template(
+            "{prefix:<28!} [{bar:30}] {human_pos:>9}/{human_len:9} features {per_sec:>14} ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> ");
+        let mut bars = self.bars.lock().expect("bars");
+        for (path, n) in files {
+            let b = self.multi.add(ProgressBar::new(*n));
+            b.set_style(style.clone());
+            b.set_prefix(
+                path.file_name()
+                    .map_or(String::new(), |f| f.to_string_lossy().into_owned()),
+            );
+            bars.push(b);
+        }
+    }
+
+    fn advance(&self, file: usize, records: u64) {
+        if let Some(b) = self.bars.lock().expect("bars").get(file) {
+            b.inc(records);
+        }
+    }
+
+    fn phase(&self, what: &str) {
+        for b in self.bars.lock().expect("bars").iter() {
+            b.finish();
+        }
+        let s = self.multi.add(ProgressBar::new_spinner());
+        s.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+        );
+        s.set_message(what.to_string());
+        s.enable_steady_tick(Duration::from_millis(120));
+        if let Some(old) = self.spinner.lock().expect("spinner").replace(s) {
+            old.finish_and_clear();
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(s) = self.spinner.lock().expect("spinner").take() {
+            s.finish_and_clear();
+        }
+        for b in self.bars.lock().expect("bars").iter() {
+            b.abandon();
+        }
     }
 }

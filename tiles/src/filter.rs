@@ -43,38 +43,78 @@ struct Compiler<'a> {
     next: usize,
     params: Vec<Param>,
     nodes: usize,
+    spatial: SpatialTarget,
 }
 
-/// Compiles CQL2 text `text` against `fields`, numbering parameters from `first`.
+/// Where spatial predicates apply: a geometry column of the layer table
+/// (from the catalog) and its SRID; filter geometries are WGS 84 lon/lat.
+#[derive(Debug, Clone, Copy)]
+pub struct SpatialTarget {
+    pub column: &'static str,
+    pub srid: i32,
+}
+
+impl SpatialTarget {
+    /// The Web Mercator column, for tiles.
+    pub const WEB_MERCATOR: SpatialTarget = SpatialTarget {
+        column: GEOM_3857_COLUMN,
+        srid: 3857,
+    };
+}
+
+/// The language of a filter (`filter-lang`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterLang {
+    Cql2Text,
+    Cql2Json,
+}
+
+/// Compiles a CQL2 filter against `fields`, numbering parameters from `first`.
 ///
 /// ```
 /// use catalog::{Field, FieldType};
+/// use tiles::{compile_filter, FilterLang, SpatialTarget};
 /// let f = Field { name: "loai_dat".into(), field_type: FieldType::Text, restricted: false, source: None };
-/// let sql = tiles::compile_filter("loai_dat = 'LUC'", &[&f], 5).unwrap();
+/// let t = SpatialTarget::WEB_MERCATOR;
+/// let sql = compile_filter("loai_dat = 'LUC'", FilterLang::Cql2Text, &[&f], 5, t).unwrap();
 /// assert_eq!(sql.sql, "(\"loai_dat\" = $5::text)");
-/// assert!(tiles::compile_filter("ten_chu = 'x'", &[&f], 5).is_err());
+/// let json = r#"{"op":"=","args":[{"property":"loai_dat"},"LUC"]}"#;
+/// assert_eq!(compile_filter(json, FilterLang::Cql2Json, &[&f], 5, t).unwrap(), sql);
+/// assert!(compile_filter("ten_chu = 'x'", FilterLang::Cql2Text, &[&f], 5, t).is_err());
 /// ```
 pub fn compile_filter(
     text: &str,
+    lang: FilterLang,
     fields: &[&Field],
     first: usize,
+    spatial: SpatialTarget,
 ) -> Result<SqlFilter, FilterError> {
     if text.len() > 4096 {
         return Err(FilterError::TooComplex);
     }
-    let expr = cql2::parse_text(text)
-        .map_err(|e| FilterError::Syntax(e.to_string().lines().next().unwrap_or("").to_string()))?;
+    let expr =
+        match lang {
+            FilterLang::Cql2Text => cql2::parse_text(text)
+                .map_err(|e| FilterError::Syntax(first_line(&e.to_string())))?,
+            FilterLang::Cql2Json => cql2::parse_json(text)
+                .map_err(|e| FilterError::Syntax(first_line(&e.to_string())))?,
+        };
     let mut c = Compiler {
         fields,
         next: first,
         params: Vec::new(),
         nodes: 0,
+        spatial,
     };
     let sql = c.bool_expr(&expr, 0)?;
     Ok(SqlFilter {
         sql,
         params: c.params,
     })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").chars().take(200).collect()
 }
 
 fn op_sql(op: &str) -> Option<&'static str> {
@@ -225,7 +265,8 @@ impl Compiler<'_> {
                 "S_INTERSECTS needs the property 'geometry'".into(),
             ));
         };
-        let g3857 = quote_ident(GEOM_3857_COLUMN);
+        let col = quote_ident(self.spatial.column);
+        let srid = self.spatial.srid;
         match other {
             Expr::BBox { bbox } if bbox.len() == 4 => {
                 let mut n = Vec::new();
@@ -239,7 +280,7 @@ impl Compiler<'_> {
                     .into_iter()
                     .map(|x| self.bind(Param::Float(x), "double precision"))
                     .collect();
-                Ok(format!("ST_Intersects({g3857}, ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, 4326), 3857))", p[0], p[1], p[2], p[3]))
+                Ok(format!("ST_Intersects({col}, ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, 4326), {srid}))", p[0], p[1], p[2], p[3]))
             }
             Expr::Geometry(g) => {
                 let wkt = g
@@ -247,7 +288,7 @@ impl Compiler<'_> {
                     .map_err(|e| FilterError::Unsupported(format!("geometry: {e}")))?;
                 let p = self.bind(Param::Text(wkt), "text");
                 Ok(format!(
-                    "ST_Intersects({g3857}, ST_Transform(ST_GeomFromText({p}, 4326), 3857))"
+                    "ST_Intersects({col}, ST_Transform(ST_GeomFromText({p}, 4326), {srid}))"
                 ))
             }
             _ => Err(FilterError::Unsupported(
@@ -260,6 +301,16 @@ impl Compiler<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ct(text: &str, fields: &[&Field], first: usize) -> Result<SqlFilter, FilterError> {
+        compile_filter(
+            text,
+            FilterLang::Cql2Text,
+            fields,
+            first,
+            SpatialTarget::WEB_MERCATOR,
+        )
+    }
 
     fn fields() -> Vec<Field> {
         let f = |n: &str, t| Field {
@@ -279,7 +330,7 @@ mod tests {
     fn compiles_common_filters_with_bound_values() {
         let fs = fields();
         let refs: Vec<&Field> = fs.iter().collect();
-        let f = compile_filter("loai_dat IN ('LUC','CLN') AND dien_tich > 1000", &refs, 5).unwrap();
+        let f = ct("loai_dat IN ('LUC','CLN') AND dien_tich > 1000", &refs, 5).unwrap();
         assert_eq!(
             f.sql,
             "((\"loai_dat\" IN ($5::text, $6::text)) AND (\"dien_tich\" > $7::double precision))"
@@ -292,7 +343,7 @@ mod tests {
                 Param::Float(1000.0)
             ]
         );
-        let f = compile_filter(
+        let f = ct(
             "S_INTERSECTS(geometry, BBOX(106.3, 10.3, 106.4, 10.4))",
             &refs,
             1,
@@ -310,29 +361,26 @@ mod tests {
     fn injection_and_unknown_fields_and_type_mismatches_are_refused() {
         let fs = fields();
         let refs: Vec<&Field> = fs.iter().collect();
-        let f = compile_filter("loai_dat = 'x''; DROP TABLE y; --'", &refs, 1).unwrap();
+        let f = ct("loai_dat = 'x''; DROP TABLE y; --'", &refs, 1).unwrap();
         assert_eq!(f.params, vec![Param::Text("x'; DROP TABLE y; --".into())]);
         assert!(!f.sql.contains("DROP"));
         assert!(matches!(
-            compile_filter("ten_chu = 'a'", &refs, 1),
+            ct("ten_chu = 'a'", &refs, 1),
             Err(FilterError::UnknownField(_))
         ));
         assert!(matches!(
-            compile_filter("\"x\"\"; drop\" = 1", &refs, 1),
+            ct("\"x\"\"; drop\" = 1", &refs, 1),
             Err(FilterError::UnknownField(_) | FilterError::Syntax(_))
         ));
-        assert!(compile_filter("loai_dat > 5", &refs, 1).is_err());
+        assert!(ct("loai_dat > 5", &refs, 1).is_err());
         assert!(matches!(
-            compile_filter("loai_dat = ", &refs, 1),
+            ct("loai_dat = ", &refs, 1),
             Err(FilterError::Syntax(_))
         ));
         let long = (0..100)
             .map(|i| format!("so_to = {i}"))
             .collect::<Vec<_>>()
             .join(" OR ");
-        assert_eq!(
-            compile_filter(&long, &refs, 1),
-            Err(FilterError::TooComplex)
-        );
+        assert_eq!(ct(&long, &refs, 1), Err(FilterError::TooComplex));
     }
 }

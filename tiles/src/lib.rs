@@ -18,7 +18,7 @@ pub use cache::{TileCache, TileKey};
 pub use coord::TileCoord;
 pub use error::TileError;
 pub use export::{export, ExportError, ExportReport, Format};
-pub use filter::{compile_filter, FilterError, Param, SqlFilter};
+pub use filter::{compile_filter, FilterError, FilterLang, Param, SpatialTarget, SqlFilter};
 pub use mvt::{layer_tile_sql, render, TileLayer, FIRST_FILTER_PARAM, TILE_BUDGET};
 pub use pyramid::{count_tiles, tiles_in};
 pub use seed::{default_variant, seed, SeedReport};

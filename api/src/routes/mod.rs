@@ -2,5 +2,6 @@
 
 pub mod catalog;
 pub mod health;
+pub mod ogc;
 pub mod tiles;
 pub mod web;

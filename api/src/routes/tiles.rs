@@ -149,14 +149,7 @@ pub async fn tile(
         .get("filter")
         .map(String::as_str)
         .filter(|f| !f.trim().is_empty());
-    if let Some(lang) = q.get("filter-lang") {
-        if lang != "cql2-text" {
-            return Err(Problem::bad_request(
-                "filter-lang",
-                "tiles accept filter-lang=cql2-text only",
-            ));
-        }
-    }
+    let lang = crate::params::filter_lang(q.get("filter-lang").map(String::as_str))?;
     if filter_text.is_some() && layers.len() > 1 {
         return Err(Problem::bad_request(
             "filter",
@@ -170,8 +163,14 @@ pub async fn tile(
             Some(t) => {
                 let visible: Vec<&Field> = l.public_fields().collect();
                 Some(
-                    tiles::compile_filter(t, &visible, tiles::FIRST_FILTER_PARAM)
-                        .map_err(|e| Problem::bad_request("filter", e.to_string()))?,
+                    tiles::compile_filter(
+                        t,
+                        lang,
+                        &visible,
+                        tiles::FIRST_FILTER_PARAM,
+                        tiles::SpatialTarget::WEB_MERCATOR,
+                    )
+                    .map_err(|e| Problem::bad_request("filter", e.to_string()))?,
                 )
             }
             None => None,

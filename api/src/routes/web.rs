@@ -7,6 +7,7 @@
 //! folder; MapLibre is read at run time from `$GEOKHO_WEB_DIR`, else `./web`,
 //! else the `web/` folder of the source tree this binary was built from.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use axum::extract::{Path, State};
@@ -55,57 +56,34 @@ fn web_dir() -> PathBuf {
 
 /// `GET /web/{file}`: the viewer's own script and stylesheet, and MapLibre GL JS.
 pub async fn asset(Path(file): Path<String>) -> Result<Response, Problem> {
-    let (body, kind): (Vec<u8>, &str) = match file.as_str() {
-        "viewer.js" => {
-            return Ok((
-                [
-                    (header::CONTENT_TYPE, JS),
-                    (header::CACHE_CONTROL, "no-cache"),
-                ],
-                VIEWER_JS,
-            )
-                .into_response())
-        }
-        "viewer.css" => {
-            return Ok((
-                [
-                    (header::CONTENT_TYPE, CSS),
-                    (header::CACHE_CONTROL, "no-cache"),
-                ],
-                VIEWER_CSS,
-            )
-                .into_response())
-        }
-        "maplibre-gl.js" | "maplibre-gl.css" | "maplibre-gl.js.map" => {
-            let path = web_dir().join(MAPLIBRE_DIST).join(&file);
-            let body = tokio::fs::read(&path).await.map_err(|e| {
-                tracing::warn!(path = %path.display(), error = %e, "MapLibre GL JS missing");
-                Problem::not_found(format!(
-                    "{file} is not installed: run `npm ci --prefix web` (make run does it) or set GEOKHO_WEB_DIR"
-                ))
-            })?;
-            let kind = match file.rsplit('.').next() {
-                Some("css") => CSS,
-                Some("map") => "application/json",
-                _ => JS,
-            };
-            (body, kind)
-        }
+    const LONG: &str = "public, max-age=3600";
+    let (kind, cache, body): (&str, &str, Cow<'static, [u8]>) = match file.as_str() {
+        "viewer.js" => (JS, "no-cache", VIEWER_JS.as_bytes().into()),
+        "viewer.css" => (CSS, "no-cache", VIEWER_CSS.as_bytes().into()),
+        "maplibre-gl.js" => (JS, LONG, maplibre(&file).await?.into()),
+        "maplibre-gl.css" => (CSS, LONG, maplibre(&file).await?.into()),
+        "maplibre-gl.js.map" => ("application/json", LONG, maplibre(&file).await?.into()),
         _ => {
-            return Err(Problem::not_found(format!(
-                "no file /web/{}",
-                file.chars().take(64).collect::<String>()
-            )))
+            let name: String = file.chars().take(64).collect();
+            return Err(Problem::not_found(format!("no file /web/{name}")));
         }
     };
     Ok((
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, cache)],
         body,
     )
         .into_response())
+}
+
+/// A file of MapLibre's build, or a 404 saying how to install it.
+async fn maplibre(file: &str) -> Result<Vec<u8>, Problem> {
+    let path = web_dir().join(MAPLIBRE_DIST).join(file);
+    tokio::fs::read(&path).await.map_err(|e| {
+        tracing::warn!(path = %path.display(), error = %e, "MapLibre GL JS missing");
+        Problem::not_found(format!(
+            "{file} is not installed: run `npm ci --prefix web` (make run does it) or set GEOKHO_WEB_DIR"
+        ))
+    })
 }
 
 /// `GET /styles`: the styles with their titles and URLs.
@@ -138,7 +116,10 @@ pub async fn style(
         .ok_or_else(|| {
             Problem::not_found(format!(
                 "no style '{}': see /styles",
-                file.chars().take(64).collect::<String>()
+                file.trim_end_matches(".json")
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
             ))
         })?;
     let mut doc: Value = serde_json::from_str(text).map_err(Problem::internal)?;

@@ -331,6 +331,23 @@ impl ShapefileWriter {
                 ),
             ));
         }
+        // Refuse a text wider than its field before writing anything: cutting
+        // bytes could split a UTF-8 character.
+        for (f, v) in self.fields.iter().zip(values) {
+            if let WriteValue::Text(b) = v {
+                if b.len() > usize::from(f.length) {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!(
+                            "{} bytes do not fit field {} of {} bytes",
+                            b.len(),
+                            f.name,
+                            f.length
+                        ),
+                    ));
+                }
+            }
+        }
         let c = self.content(shape, z, m);
         self.records += 1;
         self.shx

@@ -138,6 +138,19 @@ pub async fn compare(pool: &PgPool, ours: &str, theirs: &str, dims: Option<Dims>
                     r.get::<Option<String>, _>(2)
                 ));
             }
+            // Our Z/M policy, asserted: XY -> 0, XYM -> 1, XYZ (M dropped) -> 2.
+            let flag = match d {
+                Dims::Xy => 0,
+                Dims::Xym => 1,
+                Dims::Xyz => 2,
+            };
+            let off = n(format!(
+                "SELECT count(*) FROM geokho_data.{ours} WHERE geom IS NOT NULL AND ST_Zmflag(geom) <> {flag}"
+            ))
+            .await;
+            if off != 0 {
+                diffs.push(format!("{off} geometries with Z/M flags other than {flag}"));
+            }
             let missing = n(format!(
                 "SELECT count(*) FROM geokho_data.{ours} WHERE (geom IS NULL) <> (geom_3857 IS NULL)"
             ))

@@ -1,0 +1,42 @@
+//! Parsing of query parameters shared by several routes; each error is a
+//! 400 problem naming the parameter.
+
+use tiles::FilterLang;
+
+use crate::Problem;
+
+/// `filter-lang`: `cql2-text` (default) or `cql2-json`.
+pub fn filter_lang(v: Option<&str>) -> Result<FilterLang, Problem> {
+    match v {
+        None | Some("cql2-text") => Ok(FilterLang::Cql2Text),
+        Some("cql2-json") => Ok(FilterLang::Cql2Json),
+        Some(other) => Err(Problem::bad_request(
+            "filter-lang",
+            format!(
+                "unknown filter-lang '{}': use cql2-text or cql2-json",
+                other.chars().take(32).collect::<String>()
+            ),
+        )),
+    }
+}
+
+/// A comma-separated list of numbers, e.g. `bbox`.
+pub fn numbers(name: &str, v: &str) -> Result<Vec<f64>, Problem> {
+    v.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| {
+                    Problem::bad_request(
+                        name,
+                        format!(
+                            "{name} must be comma-separated numbers, got '{}'",
+                            v.chars().take(64).collect::<String>()
+                        ),
+                    )
+                })
+        })
+        .collect()
+}

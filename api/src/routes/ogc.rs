@@ -1,0 +1,303 @@
+//! OGC API - Features under `/ogc`: landing page, conformance, collections,
+//! items (bbox, crs, bbox-crs, limit/offset paging, properties, CQL2 text
+//! or JSON filter), one item, queryables. Thin: parsing here, queries in the
+//! `features` crate.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use catalog::{Field, Layer};
+use features::{Crs, FeaturesError, ItemsQuery, MAX_LIMIT};
+use serde_json::{json, Value};
+
+use crate::base_url::base_url;
+use crate::params::{filter_lang, numbers};
+use crate::{AppState, Problem};
+
+fn root(s: &AppState, headers: &HeaderMap) -> String {
+    format!("{}/ogc", base_url(s.public_url.as_deref(), headers))
+}
+
+impl From<FeaturesError> for Problem {
+    fn from(e: FeaturesError) -> Self {
+        match e {
+            FeaturesError::BadParameter(p, reason) => Problem::bad_request(p, reason),
+            FeaturesError::Db(db) => Problem::internal(db),
+        }
+    }
+}
+
+pub async fn landing(State(s): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    let r = root(&s, &headers);
+    let base = base_url(s.public_url.as_deref(), &headers);
+    Json(json!({
+        "title": "geokho",
+        "description": "Shared GIS base map and spatial data warehouse: OGC API - Features",
+        "links": [
+            {"href": r, "rel": "self", "type": "application/json", "title": "this document"},
+            {"href": format!("{base}/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "the API definition"},
+            {"href": format!("{r}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
+            {"href": format!("{r}/collections"), "rel": "data", "type": "application/json", "title": "collections"},
+        ],
+    }))
+}
+
+pub async fn conformance() -> Json<Value> {
+    Json(json!({ "conformsTo": features::CONFORMANCE }))
+}
+
+fn visible_layer(s: &AppState, id: &str) -> Result<Arc<Layer>, Problem> {
+    match s.layers.get(id) {
+        Some(l) if l.public && catalog::valid_layer_name(id) => Ok(l),
+        _ => Err(Problem::not_found(format!(
+            "no collection '{}'",
+            id.chars().take(64).collect::<String>()
+        ))),
+    }
+}
+
+pub async fn collections(State(s): State<AppState>, headers: HeaderMap) -> Json<Value> {
+    let r = root(&s, &headers);
+    let list: Vec<Value> = s
+        .layers
+        .all()
+        .iter()
+        .filter(|l| l.public)
+        .map(|l| features::collection(l, &r))
+        .collect();
+    Json(json!({
+        "links": [{"href": format!("{r}/collections"), "rel": "self", "type": "application/json"}],
+        "collections": list,
+    }))
+}
+
+pub async fn collection(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    let l = visible_layer(&s, &id)?;
+    Ok(Json(features::collection(&l, &root(&s, &headers))))
+}
+
+pub async fn queryables(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let l = visible_layer(&s, &id)?;
+    let visible: Vec<&Field> = l.public_fields().collect();
+    let mut r = Json(features::queryables(&l, &visible, &root(&s, &headers))).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/schema+json"),
+    );
+    Ok(r)
+}
+
+fn crs_param(name: &'static str, v: Option<&String>, native: i32) -> Result<Crs, Problem> {
+    match v {
+        None => Ok(Crs::crs84()),
+        Some(u) => Crs::parse(u, native).map_err(|e| Problem::bad_request(name, e)),
+    }
+}
+
+fn int_param<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Problem> {
+    v.parse().map_err(|_| {
+        Problem::bad_request(
+            name,
+            format!(
+                "{name} must be a non-negative integer, got '{}'",
+                v.chars().take(32).collect::<String>()
+            ),
+        )
+    })
+}
+
+fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<ItemsQuery, Problem> {
+    let limit: u32 = q
+        .get("limit")
+        .map(|v| int_param("limit", v))
+        .transpose()?
+        .unwrap_or(10);
+    if limit == 0 {
+        return Err(Problem::bad_request("limit", "limit must be at least 1"));
+    }
+    let offset: u64 = q
+        .get("offset")
+        .map(|v| int_param("offset", v))
+        .transpose()?
+        .unwrap_or(0);
+    let bbox = match q.get("bbox") {
+        None => None,
+        Some(v) => match numbers("bbox", v)?[..] {
+            [a, b, c, d] if a <= c && b <= d => Some([a, b, c, d]),
+            [_, _, _, _] => {
+                return Err(Problem::bad_request(
+                    "bbox",
+                    "bbox needs min <= max on both axes",
+                ))
+            }
+            _ => return Err(Problem::bad_request("bbox", "bbox needs 4 numbers (2D)")),
+        },
+    };
+    if let Some(fc) = q.get("filter-crs") {
+        if Crs::parse(fc, layer.srid)
+            .map(|c| c.srid != 4326 || c.lat_lon)
+            .unwrap_or(true)
+        {
+            return Err(Problem::bad_request(
+                "filter-crs",
+                format!("filter geometries are in {}", features::CRS84),
+            ));
+        }
+    }
+    let lang = filter_lang(q.get("filter-lang").map(String::as_str))?;
+    Ok(ItemsQuery {
+        bbox,
+        bbox_crs: crs_param("bbox-crs", q.get("bbox-crs"), layer.srid)?,
+        crs: crs_param("crs", q.get("crs"), layer.srid)?,
+        limit: limit.min(MAX_LIMIT),
+        offset,
+        properties: q.get("properties").map(|p| {
+            p.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        }),
+        filter: q
+            .get("filter")
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| (f.clone(), lang)),
+    })
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn page_link(href: &str, q: &BTreeMap<String, String>, offset: u64, limit: u32) -> String {
+    let mut q = q.clone();
+    q.insert("offset".into(), offset.to_string());
+    q.insert("limit".into(), limit.to_string());
+    let qs: Vec<String> = q
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    format!("{href}?{}", qs.join("&"))
+}
+
+fn geojson(body: Value, crs: &Crs) -> Response {
+    let mut r = Json(body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/geo+json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri)) {
+        h.insert("content-crs", v);
+    }
+    r
+}
+
+pub async fn items(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let l = visible_layer(&s, &id)?;
+    let iq = parse_items_query(&q, &l)?;
+    let visible: Vec<&Field> = l.public_fields().collect();
+    let page = features::fetch_items(&s.pool, &l, &visible, &iq).await?;
+    let href = format!("{}/collections/{}/items", root(&s, &headers), l.name);
+    let returned = page.features.len() as u64;
+    let mut links = vec![
+        json!({"href": page_link(&href, &q, iq.offset, iq.limit), "rel": "self", "type": "application/geo+json"}),
+        json!({"href": format!("{}/collections/{}", root(&s, &headers), l.name), "rel": "collection", "type": "application/json"}),
+    ];
+    if iq.offset + returned < page.matched.max(0) as u64 {
+        links.push(json!({"href": page_link(&href, &q, iq.offset + returned, iq.limit), "rel": "next", "type": "application/geo+json"}));
+    }
+    if iq.offset > 0 {
+        links.push(json!({"href": page_link(&href, &q, iq.offset.saturating_sub(u64::from(iq.limit)), iq.limit), "rel": "prev", "type": "application/geo+json"}));
+    }
+    let body = json!({
+        "type": "FeatureCollection",
+        "numberMatched": page.matched,
+        "numberReturned": returned,
+        "timeStamp": chrono_now(),
+        "links": links,
+        "features": page.features,
+    });
+    Ok(geojson(body, &iq.crs))
+}
+
+fn chrono_now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // RFC 3339 in UTC without a date library: days since epoch to civil date.
+    let secs = d.as_secs();
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    let (y, m, dd) = civil(days);
+    format!(
+        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+pub async fn item(
+    State(s): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let l = visible_layer(&s, &id)?;
+    let fid: i64 = fid.parse().map_err(|_| {
+        Problem::not_found(format!(
+            "no feature '{}'",
+            fid.chars().take(32).collect::<String>()
+        ))
+    })?;
+    let crs = crs_param("crs", q.get("crs"), l.srid)?;
+    let visible: Vec<&Field> = l.public_fields().collect();
+    let Some(mut f) = features::fetch_item(&s.pool, &l, &visible, fid, &crs).await? else {
+        return Err(Problem::not_found(format!(
+            "no feature {fid} in {}",
+            l.name
+        )));
+    };
+    let href = format!("{}/collections/{}", root(&s, &headers), l.name);
+    f["links"] = json!([
+        {"href": format!("{href}/items/{fid}"), "rel": "self", "type": "application/geo+json"},
+        {"href": href, "rel": "collection", "type": "application/json"},
+    ]);
+    Ok(geojson(f, &crs))
+}

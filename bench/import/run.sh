@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Import benchmark (not a timed test): the sample province with PARCELS parcels
+# in one shapefile, loaded in ONE run on ONE throwaway cluster by
+#   geokho import        (stage, validation + repair, Web Mercator copy, generalised
+#                         columns, GiST indexes, ANALYZE, atomic publish)
+#   ogr2ogr at its best  (COPY, -gt 100000, PROMOTE_TO_MULTI, GiST index)
+#   shp2pgsql -D -I | psql
+#   raw COPY ceiling     (the same rows as binary COPY into an UNLOGGED table, no
+#                         validation, no index: 1 stream and 2 parallel streams)
+# and prints wall-clock seconds, the ratios and geokho's peak RSS (also at 250k).
+#   usage: bench/import/run.sh            PARCELS=1000000 by default
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${PARCELS:-1000000}
+SMALL=${PARCELS_SMALL:-250000}
+port=${GEOKHO_BENCH_PG_PORT:-55450}
+pgdir=target/pg-bench
+out=target/bench
+for t in ogr2ogr shp2pgsql psql /usr/bin/time; do
+  command -v "$t" >/dev/null || { echo "bench: $t missing: run scripts/install-deps.sh (and apt-get install time)" >&2; exit 1; }
+done
+cargo build --release --locked --bin geokho >&2
+bin=target/release/geokho
+
+province() {  # province N -> the parcel .shp of a generated province of N parcels
+  local d="$out/province-$1"
+  if [ ! -f "$d/.done" ]; then
+    rm -rf "$d"
+    "$bin" samples --out "$d" --parcels "$1" --one-parcel-file >&2
+    touch "$d/.done"
+  fi
+  find "$d/thua_dat" -name '*.shp' | sort | head -1
+}
+shp=$(province "$N")
+small=$(province "$SMALL")
+
+scripts/pg.sh start "$pgdir" "$port" --throwaway
+trap 'scripts/pg.sh stop "$pgdir"' EXIT
+url="postgres://postgres@127.0.0.1:$port/geokho"
+export DATABASE_URL=$url
+psql -X -q "$url" -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+cat "$shp" "${shp%.shp}.dbf" >/dev/null   # same warm page cache for every tool
+
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+log=$out/import-bench.log
+: > "$log"
+
+rss() {  # rss PARCEL_SHP LAYER -> "seconds peak_kib"
+  local t0 t1 f=$out/time-$2.txt
+  t0=$(now)
+  /usr/bin/time -v -o "$f" "$bin" import "$1" --layer "$2" --kind parcels >>"$log" 2>&1
+  t1=$(now)
+  echo "$(secs "$t0" "$t1") $(awk -F': ' '/Maximum resident/ {print $2}' "$f")"
+}
+
+echo "geokho import of $SMALL parcels (memory check)..." >&2
+read -r t_small rss_small < <(rss "$small" bench_small)
+echo "geokho import of $N parcels..." >&2
+read -r t_geokho rss_big < <(rss "$shp" thua_dat)
+features=$(psql -X -tAc "SELECT count(*) FROM geokho_data.thua_dat" "$url")
+
+echo "ogr2ogr..." >&2
+t0=$(now)
+ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$port user=postgres dbname=geokho" "$shp" \
+  -nln ogr_thua_dat -lco GEOMETRY_NAME=geom -nlt PROMOTE_TO_MULTI -gt 100000 \
+  --config PG_USE_COPY YES -lco SPATIAL_INDEX=GIST >>"$log" 2>&1
+t1=$(now); t_ogr=$(secs "$t0" "$t1")
+
+echo "shp2pgsql..." >&2
+t0=$(now)
+shp2pgsql -D -s 9210 -I "$shp" s2p_thua_dat 2>>"$log" | psql -X -q -v ON_ERROR_STOP=1 "$url" >>"$log" 2>&1
+t1=$(now); t_s2p=$(secs "$t0" "$t1")
+
+echo "raw COPY ceiling..." >&2
+cols=$(psql -X -tAc "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) FROM information_schema.columns \
+  WHERE table_schema = 'geokho_data' AND table_name = 'thua_dat' AND column_name NOT LIKE 'geom_3857%' AND column_name <> 'zmin'" "$url")
+psql -X -q "$url" -c "CREATE UNLOGGED TABLE raw_copy AS SELECT $cols FROM geokho_data.thua_dat WITH NO DATA" \
+  -c "CREATE UNLOGGED TABLE raw_copy2 AS SELECT * FROM raw_copy WITH NO DATA"
+half=$((features / 2))
+rows=$(realpath -m "$out/raw-rows.bin")
+psql -X -q "$url" -c "\\copy (SELECT $cols FROM geokho_data.thua_dat ORDER BY fid) TO '$rows' (FORMAT binary)" \
+  -c "\\copy (SELECT $cols FROM geokho_data.thua_dat WHERE fid <= $half ORDER BY fid) TO '$rows.a' (FORMAT binary)" \
+  -c "\\copy (SELECT $cols FROM geokho_data.thua_dat WHERE fid > $half ORDER BY fid) TO '$rows.b' (FORMAT binary)"
+cat "$rows" "$rows.a" "$rows.b" >/dev/null
+t0=$(now)
+psql -X -q "$url" -c "\\copy raw_copy FROM '$rows' (FORMAT binary)"
+t1=$(now); t_copy1=$(secs "$t0" "$t1")
+t0=$(now)
+psql -X -q "$url" -c "\\copy raw_copy2 FROM '$rows.a' (FORMAT binary)" & p1=$!
+psql -X -q "$url" -c "\\copy raw_copy2 FROM '$rows.b' (FORMAT binary)" & p2=$!
+wait $p1 $p2
+t1=$(now); t_copy2=$(secs "$t0" "$t1")
+rm -f "$rows" "$rows.a" "$rows.b"
+t_copy=$(python3 -c "print(min($t_copy1, $t_copy2))")
+
+n_ogr=$(psql -X -tAc "SELECT count(*) FROM ogr_thua_dat" "$url")
+n_s2p=$(psql -X -tAc "SELECT count(*) FROM s2p_thua_dat" "$url")
+n_raw=$(psql -X -tAc "SELECT count(*) FROM raw_copy" "$url")
+python3 - "$N" "$features" "$t_geokho" "$t_ogr" "$t_s2p" "$t_copy1" "$t_copy2" "$t_copy" \
+  "$rss_small" "$rss_big" "$SMALL" "$t_small" "$n_ogr" "$n_s2p" "$n_raw" <<'PY'
+import sys
+(N, feats, g, o, s, c1, c2, c, rs, rb, small, ts, no, ns, nr) = sys.argv[1:]
+g, o, s, c1, c2, c, ts = map(float, (g, o, s, c1, c2, c, ts))
+print(f"\nImport of {feats} parcels (target PARCELS={N}), one shapefile, same cluster, same run")
+print(f"{'tool':<44} {'seconds':>8} {'rows':>9}")
+print(f"{'geokho import (all work, published)':<44} {g:>8.2f} {feats:>9}")
+print(f"{'ogr2ogr (COPY, -gt 100000, GiST)':<44} {o:>8.2f} {no:>9}")
+print(f"{'shp2pgsql -D -I | psql':<44} {s:>8.2f} {ns:>9}")
+print(f"{'raw binary COPY, UNLOGGED, 1 stream':<44} {c1:>8.2f} {nr:>9}")
+print(f"{'raw binary COPY, UNLOGGED, 2 streams':<44} {c2:>8.2f} {nr:>9}")
+print(f"\nogr2ogr / geokho wall-clock: {o / g:.2f}x (target >= 3x)")
+print(f"shp2pgsql / geokho wall-clock: {s / g:.2f}x")
+print(f"raw COPY ceiling / geokho: {c / g:.0%} of the ceiling (target >= 70%)")
+print(f"geokho peak RSS: {int(rs) / 1024:.0f} MiB at {small} parcels ({ts:.2f} s), {int(rb) / 1024:.0f} MiB at {N}")
+PY

@@ -1,0 +1,16 @@
+//! OGC API - Features (Part 1 Core, Part 2 CRS by reference, Part 3
+//! filtering) over the catalog's layers, apart from HTTP: which CRSs a layer
+//! offers and how their URIs map to SRIDs and axis orders, the SQL of items
+//! and of one item (names from the catalog, values bound), and the JSON of
+//! collections and queryables. The `api` crate turns these into responses.
+
+mod collection;
+mod crs;
+mod error;
+mod items;
+mod sql;
+
+pub use collection::{collection, queryables, CONFORMANCE};
+pub use crs::{supported_crs, Crs, CRS84};
+pub use error::FeaturesError;
+pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};

@@ -1,0 +1,335 @@
+//! Damaged and unusual inputs, generated from the samples: each either fails
+//! with one line naming the file (never a panic, nothing staged, the live
+//! layer untouched) or succeeds as docs/importer.md says; and Z/M shapefiles
+//! round-trip through the importer with the documented dimensions.
+
+use std::path::{Path, PathBuf};
+
+use importer::plan::PlanOptions;
+use importer::shapefile::{Dims, Shape, ShapeType, ShapefileWriter, WriteField, WriteValue};
+use importer::{import_layer, ImportOptions, LayerKind};
+use testkit::{repo_root, temp_dir, TestDb};
+
+fn opts(layer: &str, srs: Option<i32>) -> ImportOptions {
+    ImportOptions {
+        plan: PlanOptions {
+            layer: layer.into(),
+            kind: LayerKind::Generic,
+            srs,
+            encoding: None,
+            schema: Default::default(),
+        },
+        title: None,
+        zoom: None,
+        public: true,
+        dry_run: false,
+        if_changed: false,
+        connections: 2,
+    }
+}
+
+/// Copies the files of sample `name` (e.g. `cau`) into a fresh folder.
+fn sample_copy(name: &str) -> PathBuf {
+    let dir = temp_dir(&format!("robust-{name}"));
+    for e in std::fs::read_dir(repo_root().join("data-samples").join(name)).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    dir.join(format!("{name}.shp"))
+}
+
+async fn plan_error(inputs: &[PathBuf]) -> String {
+    match importer::import::dry_run(inputs, &opts("robust", None)).await {
+        Ok(r) => panic!(
+            "{inputs:?} planned fine ({} records): expected an error",
+            r.records
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn assert_one_line(err: &str, file: &str, words: &str) {
+    assert!(
+        !err.contains('\n') && err.contains(file) && err.contains(words) && !err.contains("panick"),
+        "want one line naming {file} saying '{words}', got: {err}"
+    );
+}
+
+fn edit(p: &Path, f: impl FnOnce(&mut Vec<u8>)) {
+    let mut b = std::fs::read(p).unwrap();
+    f(&mut b);
+    std::fs::write(p, b).unwrap();
+}
+
+#[tokio::test]
+async fn damaged_files_fail_with_one_line_errors_naming_the_file() {
+    // Truncated .shp: the header (and .shx) promise more bytes than there are.
+    let shp = sample_copy("duong_bo");
+    edit(&shp, |b| b.truncate(b.len() / 2));
+    assert_one_line(&plan_error(&[shp]).await, "duong_bo.shp", "truncated");
+
+    // Truncated .shp whose header was rewritten to match: the .shx betrays it.
+    let shp = sample_copy("duong_bo");
+    edit(&shp, |b| {
+        b.truncate(b.len() / 2);
+        let words = (b.len() / 2) as i32;
+        b[24..28].copy_from_slice(&words.to_be_bytes());
+    });
+    assert_one_line(&plan_error(&[shp]).await, "duong_bo.shp", "past the end");
+
+    // Truncated .shp without .shx: the scan finds the cut record.
+    let shp = sample_copy("duong_bo");
+    edit(&shp, |b| {
+        b.truncate(b.len() - 7);
+        let words = (b.len() / 2) as i32;
+        b[24..28].copy_from_slice(&words.to_be_bytes());
+    });
+    std::fs::remove_file(shp.with_extension("shx")).unwrap();
+    assert_one_line(&plan_error(&[shp]).await, "duong_bo.shp", "truncated");
+
+    // DBF record count that does not match the .shp.
+    let shp = sample_copy("cau");
+    edit(&shp.with_extension("dbf"), |b| {
+        let n = u32::from_le_bytes(b[4..8].try_into().unwrap());
+        b[4..8].copy_from_slice(&(n - 1).to_le_bytes());
+    });
+    assert_one_line(
+        &plan_error(&[shp]).await,
+        "cau.dbf",
+        "records but the .shp has",
+    );
+
+    // Garbage instead of each part.
+    for (ext, words) in [
+        ("shp", "not a shapefile"),
+        ("shx", "not a shapefile"),
+        ("dbf", "impossible"),
+    ] {
+        let shp = sample_copy("cau");
+        edit(&shp.with_extension(ext), |b| {
+            b.iter_mut().for_each(|x| *x = 0xff)
+        });
+        assert_one_line(&plan_error(&[shp]).await, &format!("cau.{ext}"), words);
+    }
+
+    // Empty files: 0 bytes, and a header with no record.
+    let shp = sample_copy("cau");
+    std::fs::write(&shp, b"").unwrap();
+    assert_one_line(&plan_error(&[shp]).await, "cau.shp", "100-byte");
+    let dir = temp_dir("robust-empty");
+    let empty = ShapefileWriter::create(&dir.join("empty"), ShapeType::Point(Dims::Xy), vec![])
+        .unwrap()
+        .finish()
+        .unwrap();
+    std::fs::write(empty.with_extension("prj"), "GEOGCS[\"GCS_WGS_1984\",DATUM[\"D_WGS_1984\",SPHEROID[\"WGS_1984\",6378137.0,298.257223563]]]").unwrap();
+    assert_one_line(&plan_error(&[empty]).await, "empty.shp", "no records");
+
+    // Mixed geometry types in one layer.
+    let (roads, bridges) = (sample_copy("duong_bo"), sample_copy("cau"));
+    let err = plan_error(&[roads, bridges]).await;
+    assert!(
+        err.contains("mixed geometry types")
+            && err.contains("cau.shp")
+            && err.contains("duong_bo.shp")
+            && !err.contains('\n'),
+        "{err}"
+    );
+
+    // A .dbf without its .shp; a .dbf with its .shp is that shapefile.
+    let shp = sample_copy("cau");
+    let dbf = shp.with_extension("dbf");
+    let ok = importer::import::dry_run(std::slice::from_ref(&dbf), &opts("robust", None))
+        .await
+        .expect("a .dbf beside its .shp stands for it");
+    assert_eq!(ok.files[0].path, shp);
+    std::fs::remove_file(&shp).unwrap();
+    assert_one_line(&plan_error(&[dbf]).await, "cau.dbf", "no .shp beside");
+}
+
+#[tokio::test]
+async fn missing_shx_is_rebuilt_with_a_note_and_garbage_records_are_rejected() {
+    let db = TestDb::new("robust_shx").await;
+    let shp = sample_copy("duong_bo");
+    let with = import_layer(
+        &db.pool,
+        std::slice::from_ref(&shp),
+        &opts("with_shx", None),
+    )
+    .await
+    .unwrap();
+    std::fs::remove_file(shp.with_extension("shx")).unwrap();
+    let without = import_layer(&db.pool, std::slice::from_ref(&shp), &opts("no_shx", None))
+        .await
+        .unwrap();
+    assert!(!with.files[0].index_rebuilt && without.files[0].index_rebuilt);
+    assert!(
+        without.files[0].notes.iter().any(|n| n.contains("no .shx")),
+        "{:?}",
+        without.files[0].notes
+    );
+    assert_eq!(with.features, without.features);
+    let differ: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM geokho_data.with_shx a FULL JOIN geokho_data.no_shx b USING (fid) \
+         WHERE NOT coalesce(ST_OrderingEquals(a.geom, b.geom), false)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(differ, 0);
+
+    // Record 3's shape type overwritten with junk: that record alone is rejected.
+    edit(&shp, |b| {
+        let mut at = 100usize;
+        for _ in 0..2 {
+            at += 8 + 2 * i32::from_be_bytes(b[at + 4..at + 8].try_into().unwrap()) as usize;
+        }
+        b[at + 8..at + 12].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+    });
+    let r = import_layer(&db.pool, std::slice::from_ref(&shp), &opts("junk", None))
+        .await
+        .unwrap();
+    assert_eq!(r.features, with.features - 1);
+    assert_eq!(r.rejects.len(), 1, "{:?}", r.rejects);
+    let rej = &r.rejects[0];
+    assert!(
+        rej.record == 3 && !rej.kept && rej.reason.contains("shape type"),
+        "{rej:?}"
+    );
+}
+
+#[tokio::test]
+async fn untransformable_coordinates_fail_in_one_line_and_leave_the_live_layer() {
+    let db = TestDb::new("robust_crs").await;
+    let dir = temp_dir("robust-crs");
+    let write = |name: &str, x: f64| {
+        let mut w = ShapefileWriter::create(
+            &dir.join(name),
+            ShapeType::Point(Dims::Xy),
+            vec![WriteField::int("n", 4)],
+        )
+        .unwrap();
+        w.write(&Shape::Point(x, x), &[WriteValue::Int(1)]).unwrap();
+        w.finish().unwrap()
+    };
+    let good = write("good", 600_000.0);
+    let bad = write("bad", 1e9);
+    import_layer(&db.pool, &[good], &opts("pts", Some(2260)))
+        .await
+        .unwrap();
+    let err = import_layer(&db.pool, &[bad], &opts("pts", Some(2260)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("layer pts:")
+            && err.contains("EPSG:2260")
+            && err.contains("Web Mercator")
+            && !err.contains('\n'),
+        "{err}"
+    );
+    let live: f64 = sqlx::query_scalar("SELECT ST_X(geom) FROM geokho_data.pts")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(live, 600_000.0, "the live layer is untouched");
+    let staged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'geokho_stage'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(staged, 0);
+    let unknown = import_layer(
+        &db.pool,
+        &[write("unknown", 5.0)],
+        &opts("unk", Some(12_345)),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        unknown.contains("EPSG:12345") && unknown.contains("spatial_ref_sys"),
+        "{unknown}"
+    );
+}
+
+/// Writes one record of `t` with Z and/or M ordinates and imports it.
+async fn round_trip(
+    db: &TestDb,
+    t: ShapeType,
+    shape: Shape,
+    z: &[f64],
+    m: &[f64],
+) -> (String, String) {
+    let layer = format!("zm_{}", t.code());
+    let dir = temp_dir(&layer);
+    let mut w =
+        ShapefileWriter::create(&dir.join(&layer), t, vec![WriteField::int("n", 4)]).unwrap();
+    w.write_zm(&shape, z, m, &[WriteValue::Int(7)]).unwrap();
+    let shp = w.finish().unwrap();
+    let r = import_layer(&db.pool, &[shp], &opts(&layer, Some(4326)))
+        .await
+        .unwrap();
+    let wkt: String =
+        sqlx::query_scalar(&format!("SELECT ST_AsText(geom) FROM geokho_data.{layer}"))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    (r.geometry_type, wkt)
+}
+
+#[tokio::test]
+async fn z_and_m_shapefiles_round_trip() {
+    let db = TestDb::new("robust_zm").await;
+    let (t, wkt) = round_trip(
+        &db,
+        ShapeType::Point(Dims::Xyz),
+        Shape::Point(1.0, 2.0),
+        &[3.0],
+        &[4.0],
+    )
+    .await;
+    assert_eq!(
+        (t.as_str(), wkt.as_str()),
+        ("PointZ", "POINT Z (1 2 3)"),
+        "Z kept, M dropped"
+    );
+    let ring = vec![(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)];
+    let (t, wkt) = round_trip(
+        &db,
+        ShapeType::Polygon(Dims::Xyz),
+        Shape::Polygon(vec![ring]),
+        &[5.0, 6.0, 7.0, 8.0, 5.0],
+        &[],
+    )
+    .await;
+    assert_eq!(t, "MultiPolygonZ");
+    assert_eq!(wkt, "MULTIPOLYGON Z (((0 0 5,0 1 6,1 1 7,1 0 8,0 0 5)))");
+    let line = vec![
+        vec![(0.0, 0.0), (2.0, 0.0)],
+        vec![(5.0, 5.0), (6.0, 6.0), (7.0, 5.0)],
+    ];
+    let (t, wkt) = round_trip(
+        &db,
+        ShapeType::PolyLine(Dims::Xym),
+        Shape::PolyLine(line),
+        &[],
+        &[0.0, 2.0, 10.0, 11.5, 13.0],
+    )
+    .await;
+    assert_eq!(t, "MultiLineStringM");
+    assert_eq!(
+        wkt,
+        "MULTILINESTRING M ((0 0 0,2 0 2),(5 5 10,6 6 11.5,7 5 13))"
+    );
+    // A counter-clockwise outer ring is re-oriented by the writer with its Z values.
+    let ccw = vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)];
+    let (_, wkt) = round_trip(
+        &db,
+        ShapeType::Polygon(Dims::Xym),
+        Shape::Polygon(vec![ccw]),
+        &[],
+        &[1.0, 2.0, 3.0, 1.0],
+    )
+    .await;
+    assert_eq!(wkt, "MULTIPOLYGON M (((0 0 1,1 1 3,1 0 2,0 0 1)))");
+}
