@@ -21,6 +21,12 @@ pub struct ServeConfig {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/catalog", get(routes::catalog::catalog))
+        .route("/land/parcels/at", get(routes::land::at_point))
+        .route("/land/parcels/{key}/planning", get(routes::land::planning))
+        .route(
+            "/land/parcels/{key}/{so_to}/{so_thua}",
+            get(routes::land::by_key),
+        )
         .route("/ogc", get(routes::ogc::landing))
         .route("/ogc/conformance", get(routes::ogc::conformance))
         .route("/ogc/collections", get(routes::ogc::collections))

@@ -8,9 +8,11 @@ mod collection;
 mod crs;
 mod error;
 mod items;
+mod land;
 mod sql;
 
 pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
 pub use error::FeaturesError;
 pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};
+pub use land::{parcel_at, parcel_by_key, planning_report, PARCEL_KEY};

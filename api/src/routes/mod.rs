@@ -5,3 +5,4 @@ pub mod health;
 pub mod ogc;
 pub mod tiles;
 pub mod web;
+pub mod land;

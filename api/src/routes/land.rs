@@ -1,0 +1,135 @@
+//! Land officers' look-ups under `/land`: a parcel by commune, map sheet and
+//! parcel number; the parcel at a point (WGS 84 lon/lat or VN-2000 x/y); the
+//! planning report of a parcel (overlapping planning zones and land-fund
+//! areas, with areas in the parcel's own projection).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use catalog::{Field, Layer};
+use serde_json::Value;
+
+use crate::{AppState, Problem};
+
+/// The public layer of `kind` named by `?layer=`, or the first of that kind.
+fn layer_of_kind(s: &AppState, kind: &str, name: Option<&String>) -> Result<Arc<Layer>, Problem> {
+    let found = s
+        .layers
+        .all()
+        .into_iter()
+        .find(|l| l.public && l.kind == kind && name.is_none_or(|n| *n == l.name));
+    found.ok_or_else(|| {
+        Problem::not_found(format!(
+            "no published {kind} layer{}",
+            name.map(|n| format!(" named '{}'", n.chars().take(64).collect::<String>()))
+                .unwrap_or_default()
+        ))
+    })
+}
+
+fn num(q: &HashMap<String, String>, name: &'static str) -> Result<Option<f64>, Problem> {
+    q.get(name)
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| Problem::bad_request(name, format!("{name} must be a number")))
+        })
+        .transpose()
+}
+
+pub async fn by_key(
+    State(s): State<AppState>,
+    Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let l = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let visible: Vec<&Field> = l.public_fields().collect();
+    features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua])
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "no parcel {so_thua} on sheet {so_to} in commune {}",
+                ma_xa.chars().take(16).collect::<String>()
+            ))
+        })
+}
+
+pub async fn at_point(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let l = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let (x, y, srid) = match (
+        num(&q, "lon")?,
+        num(&q, "lat")?,
+        num(&q, "x")?,
+        num(&q, "y")?,
+    ) {
+        (Some(lon), Some(lat), None, None) => {
+            if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+                return Err(Problem::bad_request(
+                    "lon/lat",
+                    "lon must be within ±180 and lat within ±90",
+                ));
+            }
+            (lon, lat, 4326)
+        }
+        (None, None, Some(x), Some(y)) => {
+            let srid = match q.get("srid") {
+                Some(v) => v
+                    .parse::<i32>()
+                    .map_err(|_| Problem::bad_request("srid", "srid must be an EPSG code"))?,
+                None => l.srid,
+            };
+            if !features::supported_crs(l.srid)
+                .iter()
+                .any(|u| u.ends_with(&format!("/{srid}")))
+            {
+                return Err(Problem::bad_request(
+                    "srid",
+                    format!("EPSG:{srid} is not offered"),
+                ));
+            }
+            (x, y, srid)
+        }
+        _ => return Err(Problem::bad_request(
+            "lon/lat",
+            "give lon and lat (WGS 84), or x and y (with srid, default the layer's VN-2000 zone)",
+        )),
+    };
+    let visible: Vec<&Field> = l.public_fields().collect();
+    features::parcel_at(&s.pool, &l, &visible, x, y, srid)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found("no parcel at this point"))
+}
+
+pub async fn planning(
+    State(s): State<AppState>,
+    Path(fid): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let l = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let fid: i64 = fid
+        .parse()
+        .map_err(|_| Problem::bad_request("fid", "the parcel id must be an integer"))?;
+    let zones: Vec<Arc<Layer>> = s
+        .layers
+        .all()
+        .into_iter()
+        .filter(|z| z.public && (z.kind == "planning" || z.kind == "land_fund"))
+        .collect();
+    let with_fields: Vec<(&Layer, Vec<&Field>)> = zones
+        .iter()
+        .map(|z| (z.as_ref(), z.public_fields().collect()))
+        .collect();
+    features::planning_report(&s.pool, &l, fid, &with_fields)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Problem::not_found(format!("no parcel {fid}")))
+}
