@@ -4,6 +4,7 @@
 
 mod base_url;
 mod listener;
+mod openapi;
 mod params;
 mod problem;
 mod registry;
@@ -11,6 +12,7 @@ mod routes;
 mod server;
 mod state;
 
+pub use openapi::ApiDoc;
 pub use problem::Problem;
 pub use registry::Registry;
 pub use server::{router, serve, ServeConfig};

@@ -20,6 +20,7 @@ pub struct ServeConfig {
 /// All routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/api", get(crate::openapi::api))
         .route("/catalog", get(routes::catalog::catalog))
         .route("/land/parcels/at", get(routes::land::at_point))
         .route("/land/parcels/{key}/planning", get(routes::land::planning))

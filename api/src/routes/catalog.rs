@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use crate::base_url::base_url;
 use crate::{AppState, Problem};
 
+#[utoipa::path(get, path = "/catalog", tag = "tiles",
+    responses((status = 200, description = "every public layer with its TileJSON URL, zoom range, bounds and public fields", content_type = "application/json"), (status = 503, description = "the database is unavailable (problem+json, Retry-After)", content_type = "application/problem+json")))]
 pub async fn catalog(
     State(s): State<AppState>,
     headers: HeaderMap,

@@ -41,6 +41,10 @@ fn num(q: &HashMap<String, String>, name: &'static str) -> Result<Option<f64>, P
         .transpose()
 }
 
+#[utoipa::path(get, path = "/land/parcels/{key}/{so_to}/{so_thua}", tag = "land",
+    params(("key" = String, Path, description = "ma_xa: commune code"), ("so_to" = String, Path, description = "map sheet number"),
+           ("so_thua" = String, Path, description = "parcel number"), ("layer" = Option<String>, Query)),
+    responses((status = 200, description = "the parcel with its legal area (m², VN-2000)", content_type = "application/json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn by_key(
     State(s): State<AppState>,
     Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
@@ -59,6 +63,10 @@ pub async fn by_key(
         })
 }
 
+#[utoipa::path(get, path = "/land/parcels/at", tag = "land",
+    params(("lon" = Option<f64>, Query), ("lat" = Option<f64>, Query), ("x" = Option<f64>, Query), ("y" = Option<f64>, Query),
+           ("srid" = Option<i32>, Query, description = "CRS of x/y, default the layer's"), ("layer" = Option<String>, Query)),
+    responses((status = 200, description = "the parcel at the point", content_type = "application/json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn at_point(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -109,6 +117,9 @@ pub async fn at_point(
         .ok_or_else(|| Problem::not_found("no parcel at this point"))
 }
 
+#[utoipa::path(get, path = "/land/parcels/{key}/planning", tag = "land",
+    params(("key" = String, Path, description = "parcel feature id"), ("layer" = Option<String>, Query)),
+    responses((status = 200, description = "overlapping planning zones and land-fund areas with overlap m² and share %", content_type = "application/json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn planning(
     State(s): State<AppState>,
     Path(fid): Path<String>,

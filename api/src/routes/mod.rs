@@ -2,7 +2,7 @@
 
 pub mod catalog;
 pub mod health;
+pub mod land;
 pub mod ogc;
 pub mod tiles;
 pub mod web;
-pub mod land;

@@ -31,6 +31,7 @@ impl From<FeaturesError> for Problem {
     }
 }
 
+#[utoipa::path(get, path = "/ogc", tag = "features", responses((status = 200, description = "OGC API landing page", content_type = "application/json")))]
 pub async fn landing(State(s): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let r = root(&s, &headers);
     let base = base_url(s.public_url.as_deref(), &headers);
@@ -46,6 +47,7 @@ pub async fn landing(State(s): State<AppState>, headers: HeaderMap) -> Json<Valu
     }))
 }
 
+#[utoipa::path(get, path = "/ogc/conformance", tag = "features", responses((status = 200, description = "conformance classes", content_type = "application/json")))]
 pub async fn conformance() -> Json<Value> {
     Json(json!({ "conformsTo": features::CONFORMANCE }))
 }
@@ -60,6 +62,7 @@ fn visible_layer(s: &AppState, id: &str) -> Result<Arc<Layer>, Problem> {
     }
 }
 
+#[utoipa::path(get, path = "/ogc/collections", tag = "features", responses((status = 200, description = "collections", content_type = "application/json")))]
 pub async fn collections(State(s): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let r = root(&s, &headers);
     let list: Vec<Value> = s
@@ -75,6 +78,8 @@ pub async fn collections(State(s): State<AppState>, headers: HeaderMap) -> Json<
     }))
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "features", params(("id" = String, Path)),
+    responses((status = 200, description = "one collection", content_type = "application/json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn collection(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -84,6 +89,8 @@ pub async fn collection(
     Ok(Json(features::collection(&l, &root(&s, &headers))))
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "features", params(("id" = String, Path)),
+    responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn queryables(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -211,6 +218,14 @@ fn geojson(body: Value, crs: &Crs) -> Response {
     r
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "features",
+    params(("id" = String, Path),
+           ("limit" = Option<u32>, Query, description = "1-10000, default 10"), ("offset" = Option<u64>, Query),
+           ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy in bbox-crs"),
+           ("bbox-crs" = Option<String>, Query), ("crs" = Option<String>, Query),
+           ("properties" = Option<String>, Query), ("filter" = Option<String>, Query),
+           ("filter-lang" = Option<String>, Query), ("filter-crs" = Option<String>, Query)),
+    responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json"), (status = 503, description = "the database is unavailable (problem+json, Retry-After)", content_type = "application/problem+json")))]
 pub async fn items(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -273,6 +288,9 @@ fn civil(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "features",
+    params(("id" = String, Path), ("fid" = String, Path), ("crs" = Option<String>, Query)),
+    responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn item(
     State(s): State<AppState>,
     Path((id, fid)): Path<(String, String)>,

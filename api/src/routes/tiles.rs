@@ -67,6 +67,9 @@ fn versions(layers: &[Arc<Layer>]) -> String {
 }
 
 /// `/tiles/{name}`: `name` is `<layers>.json`.
+#[utoipa::path(get, path = "/tiles/{name}", tag = "tiles",
+    params(("name" = String, Path, description = "`<layer>[,<layer>...].json`")),
+    responses((status = 200, description = "TileJSON 3.0.0", content_type = "application/json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json"), (status = 503, description = "the database is unavailable (problem+json, Retry-After)", content_type = "application/problem+json")))]
 pub async fn tilejson(
     State(s): State<AppState>,
     Path(name): Path<String>,
@@ -114,6 +117,15 @@ fn choose_fields<'a>(layer: &'a Layer, props: Option<&[&str]>) -> Vec<&'a Field>
 }
 
 /// `/tiles/{layers}/{z}/{x}/{y}.mvt`
+#[utoipa::path(get, path = "/tiles/{layers}/{z}/{x}/{y}", tag = "tiles",
+    params(("layers" = String, Path, description = "layer names, comma-separated"),
+           ("z" = u32, Path, description = "zoom 0-24"), ("x" = u32, Path), ("y" = String, Path, description = "`<y>.mvt`"),
+           ("properties" = Option<String>, Query, description = "fields to include, comma-separated"),
+           ("filter" = Option<String>, Query, description = "CQL2 filter (one layer only)"),
+           ("filter-lang" = Option<String>, Query, description = "cql2-text (default) or cql2-json"),
+           ("v" = Option<String>, Query, description = "data version from the TileJSON URL")),
+    responses((status = 200, description = "Mapbox Vector Tile", content_type = "application/vnd.mapbox-vector-tile"),
+              (status = 304, description = "not modified (If-None-Match)"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json"), (status = 503, description = "the database is unavailable (problem+json, Retry-After)", content_type = "application/problem+json")))]
 pub async fn tile(
     State(s): State<AppState>,
     Path((list, z, x, y_ext)): Path<(String, String, String, String)>,

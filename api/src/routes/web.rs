@@ -87,6 +87,7 @@ async fn maplibre(file: &str) -> Result<Vec<u8>, Problem> {
 }
 
 /// `GET /styles`: the styles with their titles and URLs.
+#[utoipa::path(get, path = "/styles", tag = "maps", responses((status = 200, description = "style names", content_type = "application/json")))]
 pub async fn styles(State(s): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let base = base_url(s.public_url.as_deref(), &headers);
     let items: Vec<Value> = STYLES
@@ -104,6 +105,8 @@ pub async fn styles(State(s): State<AppState>, headers: HeaderMap) -> Json<Value
 }
 
 /// `GET /styles/{name}.json`: the style, tile sources absolute for this caller.
+#[utoipa::path(get, path = "/styles/{name}", tag = "maps", params(("name" = String, Path, description = "`<style>.json`")),
+    responses((status = 200, description = "MapLibre style with absolute tile URLs", content_type = "application/json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn style(
     State(s): State<AppState>,
     Path(file): Path<String>,

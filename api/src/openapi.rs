@@ -1,0 +1,34 @@
+//! The OpenAPI 3 document served at `/api` (utoipa), generated from the
+//! handlers' annotations so it cannot drift from the routes.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use utoipa::openapi::server::Server;
+use utoipa::OpenApi;
+
+use crate::base_url::base_url;
+use crate::routes::{catalog, health, land, ogc, tiles, web};
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "geokho", description = "Shared GIS base map and spatial data warehouse for Vietnamese provinces: vector tiles, OGC API - Features, land officers' queries."),
+    paths(
+        catalog::catalog, health::health, tiles::tilejson, tiles::tile,
+        ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::queryables, ogc::items, ogc::item,
+        land::by_key, land::at_point, land::planning, web::styles, web::style,
+    ),
+    tags((name = "tiles"), (name = "features"), (name = "land"), (name = "maps"), (name = "operations"))
+)]
+pub struct ApiDoc;
+
+/// `GET /api`: the document, with this server's URL.
+pub async fn api(State(s): State<AppState>, headers: HeaderMap) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    doc.servers = Some(vec![Server::new(base_url(
+        s.public_url.as_deref(),
+        &headers,
+    ))]);
+    Json(doc)
+}
