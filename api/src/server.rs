@@ -28,6 +28,10 @@ pub fn router(state: AppState) -> Router {
             "/land/parcels/{key}/{so_to}/{so_thua}",
             get(routes::land::by_key),
         )
+        .route(
+            "/logistics/warehouses/near",
+            get(routes::logistics::warehouses_near),
+        )
         .route("/ogc", get(routes::ogc::landing))
         .route("/ogc/conformance", get(routes::ogc::conformance))
         .route("/ogc/collections", get(routes::ogc::collections))

@@ -9,6 +9,7 @@ mod crs;
 mod error;
 mod items;
 mod land;
+mod logistics;
 mod sql;
 
 pub use collection::{collection, queryables, CONFORMANCE};
@@ -16,3 +17,4 @@ pub use crs::{supported_crs, Crs, CRS84};
 pub use error::FeaturesError;
 pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};
 pub use land::{parcel_at, parcel_by_key, planning_report, PARCEL_KEY};
+pub use logistics::{warehouses_near, WarehouseFilter, MAX_NEAR};

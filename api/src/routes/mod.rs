@@ -6,3 +6,4 @@ pub mod land;
 pub mod ogc;
 pub mod tiles;
 pub mod web;
+pub mod logistics;
