@@ -71,9 +71,10 @@ async fn every_documented_operation_answers_as_documented() {
         .unwrap();
     let mut calls = 0;
     for (path, item) in paths {
-        let responses = item["get"]["responses"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{path} has GET responses"));
+        // POST /reports has its own test (tests/reports.rs).
+        let Some(responses) = item.get("get").and_then(|g| g["responses"].as_object()) else {
+            continue;
+        };
         for url in examples(path, fid) {
             let r = reqwest::get(format!("{base}{url}")).await.unwrap();
             let status = r.status().as_u16().to_string();

@@ -29,6 +29,7 @@ async fn catalog_tilejson_and_tiles_serve_the_sample_province() {
             "cau",
             "duong_bo",
             "kho_bai",
+            "phan_anh",
             "quy_dat",
             "quy_hoach_sdd",
             "ranh_gioi",

@@ -35,6 +35,16 @@ impl Problem {
         }
     }
 
+    /// 413 for a request body over its limit.
+    pub fn too_large(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Content Too Large", detail)
+    }
+
+    /// 429; the caller adds Retry-After.
+    pub fn too_many(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", detail)
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "Not Found", detail)
     }

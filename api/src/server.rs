@@ -32,6 +32,11 @@ pub fn router(state: AppState) -> Router {
             "/logistics/warehouses/near",
             get(routes::logistics::warehouses_near),
         )
+        .route(
+            "/reports",
+            axum::routing::post(routes::reports::create)
+                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
+        )
         .route("/ogc", get(routes::ogc::landing))
         .route("/ogc/conformance", get(routes::ogc::conformance))
         .route("/ogc/collections", get(routes::ogc::collections))
@@ -68,9 +73,12 @@ pub async fn serve(state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
         }
     })?;
     let follower = state.follow_changes();
-    let r = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await;
+    let r = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await;
     follower.abort();
     Ok(r?)
 }

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Published layers, kept current by the NOTIFY listener.
     pub layers: Arc<Registry>,
     pub cache: TileCache,
+    /// Rate limit of anonymous field reports.
+    pub reports: Arc<crate::routes::reports::RateLimiter>,
 }
 
 /// Default in-memory tile cache size.
@@ -35,6 +37,7 @@ impl AppState {
             public_url,
             layers,
             cache: TileCache::new(cache_bytes),
+            reports: Arc::default(),
         })
     }
 

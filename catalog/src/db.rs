@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "tile store",
         include_str!("../../seeds/migrations/0005_tile_store.sql"),
     ),
+    (
+        6,
+        "field reports",
+        include_str!("../../seeds/migrations/0006_field_reports.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several

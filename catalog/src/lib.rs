@@ -10,6 +10,7 @@ mod error;
 mod generalize;
 mod ident;
 mod layer;
+mod live;
 mod publish;
 
 pub use db::{connect, migrate, DbOptions};
@@ -19,6 +20,7 @@ pub use generalize::{
 };
 pub use ident::{quote_ident, valid_layer_name};
 pub use layer::{get_layer, list_layers, Field, FieldType, Layer};
+pub use live::republish;
 pub use publish::{
     drop_stale_history, import_lock_key, layer_lock_key, live_fingerprint, next_version, publish,
     rollback, versioned_table, NewVersion, SourceFile,

@@ -47,6 +47,7 @@ pub async fn start_server(db: &TestDb) -> String {
         .unwrap();
     state.follow_changes();
     let app = api::router(state);
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
 }

@@ -7,3 +7,4 @@ pub mod ogc;
 pub mod tiles;
 pub mod web;
 pub mod logistics;
+pub mod reports;

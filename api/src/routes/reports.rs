@@ -1,0 +1,140 @@
+//! Citizen field reports: `POST /reports` without a key (rate-limited per
+//! client address), stored in layer `phan_anh`, which tiles and OGC API
+//! Features serve with each report's status.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::{AppState, Problem};
+
+/// Report categories.
+pub const CATEGORIES: &[&str] = &[
+    "dat_dai",
+    "xay_dung",
+    "moi_truong",
+    "giao_thong",
+    "ha_tang",
+    "khac",
+];
+/// Reports one address may send per window.
+const PER_WINDOW: u32 = 5;
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// A fixed-window counter per client address.
+#[derive(Default)]
+pub struct RateLimiter {
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// `Ok` when `ip` may send now, else the seconds to wait.
+    fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let mut m = self.seen.lock().expect("rate limiter lock");
+        let now = Instant::now();
+        if m.len() > 100_000 {
+            m.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let e = m.entry(ip).or_insert((now, 0));
+        if now.duration_since(e.0) >= WINDOW {
+            *e = (now, 0);
+        }
+        if e.1 >= PER_WINDOW {
+            return Err((WINDOW - now.duration_since(e.0)).as_secs().max(1));
+        }
+        e.1 += 1;
+        Ok(())
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    pub lon: f64,
+    pub lat: f64,
+    /// One of dat_dai, xay_dung, moi_truong, giao_thong, ha_tang, khac.
+    pub loai: String,
+    /// 1-2000 characters.
+    pub noi_dung: String,
+}
+
+#[utoipa::path(post, path = "/reports", tag = "citizens", request_body = NewReport,
+    responses((status = 201, description = "stored; Location names the feature", content_type = "application/json"),
+              (status = 400, description = "invalid report", content_type = "application/problem+json"),
+              (status = 413, description = "body over 16 KiB", content_type = "application/problem+json"),
+              (status = 429, description = "too many reports from this address (Retry-After)", content_type = "application/problem+json")))]
+pub async fn create(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<NewReport>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, Problem> {
+    let Json(r) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large("a report body may have at most 16 KiB")
+        } else {
+            Problem::bad_request("body", e.body_text())
+        }
+    })?;
+    if !(r.lon.is_finite()
+        && r.lat.is_finite()
+        && (-180.0..=180.0).contains(&r.lon)
+        && (-90.0..=90.0).contains(&r.lat))
+    {
+        return Err(Problem::bad_request(
+            "lon/lat",
+            "lon must be within ±180 and lat within ±90",
+        ));
+    }
+    if !CATEGORIES.contains(&r.loai.as_str()) {
+        return Err(Problem::bad_request(
+            "loai",
+            format!("loai must be one of {}", CATEGORIES.join(", ")),
+        ));
+    }
+    let text = r.noi_dung.trim();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(Problem::bad_request(
+            "noi_dung",
+            "noi_dung must have 1-2000 characters",
+        ));
+    }
+    if let Err(wait) = s.reports.check(peer.ip()) {
+        let mut resp = Problem::too_many(format!(
+            "at most {PER_WINDOW} reports a minute from one address"
+        ))
+        .into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(resp);
+    }
+    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
+    let fid: i64 = sqlx::query_scalar(
+        "INSERT INTO geokho_data.phan_anh (loai, noi_dung, geom) VALUES ($1, $2, ST_SetSRID(ST_MakePoint($3, $4), 4326)) RETURNING fid",
+    )
+    .bind(&r.loai)
+    .bind(text)
+    .bind(r.lon)
+    .bind(r.lat)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Problem::internal)?;
+    let version = catalog::republish(&mut tx, "phan_anh").await?;
+    tx.commit().await.map_err(Problem::internal)?;
+    let mut resp = (
+        StatusCode::CREATED,
+        Json(json!({"id": fid, "trang_thai": "moi", "version": version})),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/ogc/collections/phan_anh/items/{fid}")) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Tile benchmark (not a timed test): geokho serve vs martin 1.14 in ONE run on
+# ONE PostgreSQL cluster, both reading the same Web Mercator column
+# (geokho_data.<layer>.geom_3857, GiST) of the sample province with PARCELS
+# parcels (one shapefile) plus its roads and boundaries.
+#
+#   bench/tiles/run.sh                 # PARCELS=1000000, 32 concurrent requests
+#
+# Tile lists (fixed, deterministic: lists.py with seed 42 over features sampled
+# by fid), written to target/bench/tiles/:
+#   parcels    thua_dat            z12-z18, <= 300 distinct tiles per zoom
+#   composite  thua_dat,duong_bo   the same tiles
+#   lowzoom    duong_bo,ranh_gioi  z6-z12 (every tile with data below z12)
+# Parcels start at z12 in geokho (empty tiles below; martin would send every
+# parcel there), so parcels are compared on z12-z18 and the low zooms on roads
+# and boundaries, which both servers serve at every zoom.
+#
+# For each list: an untimed pass on each server (so PostgreSQL's own caches are
+# equally warm for both), then per round and per server (order alternating):
+# restart the server (empty tile cache), COLD = first pass over the list,
+# WARM = second pass over the same list. Then the raw (identity) tile sizes on
+# the same URLs and feature counts of a few z>=14 tiles decoded by GDAL.
+#
+# Environment: PARCELS, ROUNDS (2), CONCURRENCY (32), GEOKHO_BENCH_PG_PORT
+# (55460), GEOKHO_BENCH_PG_DIR (target/pg-tiles), GEOKHO_BENCH_PORT (18180),
+# MARTIN_PORT (18181), MARTIN_BIN (target/martin-bin/bin/martin, from
+# `cargo install martin --locked --version 1.14.0 --root target/martin-bin`),
+# CACHE_MB (4096, both servers), POOL_SIZE (16, both servers), KEEP_PG=1 to leave
+# the cluster running, REIMPORT=1 to start from an empty cluster.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${PARCELS:-1000000}
+ROUNDS=${ROUNDS:-2}
+C=${CONCURRENCY:-32}
+pgport=${GEOKHO_BENCH_PG_PORT:-55460}
+pgdir=${GEOKHO_BENCH_PG_DIR:-target/pg-tiles}
+gport=${GEOKHO_BENCH_PORT:-18180}
+export MARTIN_PORT=${MARTIN_PORT:-18181}
+martin=${MARTIN_BIN:-target/martin-bin/bin/martin}
+export CACHE_MB=${CACHE_MB:-4096} MARTIN_CACHE_MB=${CACHE_MB:-4096} POOL_SIZE=${POOL_SIZE:-16}
+out=target/bench/tiles
+data=target/bench/tiles-province
+url="postgres://postgres@127.0.0.1:$pgport/geokho"
+export DATABASE_URL=$url
+mkdir -p "$out"
+log() { echo "[tiles-bench $(date +%T)] $*" >&2; }
+
+for t in psql ogrinfo python3 curl; do
+  command -v "$t" >/dev/null || { echo "bench: $t missing: run scripts/install-deps.sh" >&2; exit 1; }
+done
+[ -x "$martin" ] || { echo "bench: $martin missing: cargo install martin --locked --version 1.14.0 --root target/martin-bin" >&2; exit 1; }
+"$martin" --version >&2
+cargo build --release --locked --bin geokho >&2
+CARGO_TARGET_DIR=target/tileload cargo build --release --manifest-path bench/tiles/tileload/Cargo.toml >&2
+# A private copy: other builds of target/release during the run do not change what we measure.
+cp target/release/geokho "$out/geokho"
+bin=$out/geokho
+load=target/tileload/release/tileload
+
+# --- cluster and data ---------------------------------------------------------
+if [ "${REIMPORT:-0}" = 1 ] || [ ! -f "$pgdir/PG_VERSION" ]; then
+  scripts/pg.sh start "$pgdir" "$pgport" --throwaway
+else
+  scripts/pg.sh start "$pgdir" "$pgport"
+fi
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ "${KEEP_PG:-0}" != 1 ]; then scripts/pg.sh stop "$pgdir"; fi
+}
+trap cleanup EXIT
+q() { psql -X -qtA "$url" -c "$1"; }
+have=$(q "SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'" 2>/dev/null || true)
+# (samples --parcels N writes about N parcels: 1000000 -> 1053507)
+if [ -z "$have" ] || [ "$(cat "$out/imported" 2>/dev/null)" != "$N:$have" ]; then
+  if [ ! -f "$data/.done" ] || [ "$(cat "$data/.done")" != "$N" ]; then
+    rm -rf "$data"
+    log "generating the province ($N parcels)"
+    "$bin" samples --out "$data" --parcels "$N" --one-parcel-file >&2
+    echo "$N" > "$data/.done"
+  fi
+  log "importing (slow)"
+  /usr/bin/time -f "import: %e s, peak RSS %M KiB" "$bin" import --manifest "$data/layers.toml" >&2
+  echo "$N:$(q "SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'")" > "$out/imported"
+fi
+q "SELECT name, feature_count, minzoom, maxzoom FROM geokho.layers ORDER BY name" >&2
+stored=$(q "SELECT to_regclass('geokho.tile_store') IS NOT NULL AND EXISTS (SELECT 1 FROM geokho.tile_store)" 2>/dev/null || echo f)
+[ "$stored" = t ] && { log "geokho.tile_store holds seeded tiles: emptying it (cold must render)"; q "TRUNCATE geokho.tile_store"; }
+
+# --- tile lists ---------------------------------------------------------------
+# Points where the data is: ~2% of parcels (by a hash of fid) and road vertices.
+pts() { q "COPY ($1) TO STDOUT"; }
+pts "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom_3857), 4326) p
+     FROM geokho_data.thua_dat WHERE geom_3857 IS NOT NULL AND (fid::bigint * 2654435761) % 1000 < 20) s" > "$out/points-parcels.tsv"
+pts "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform((ST_DumpPoints(geom_3857)).geom, 4326) p
+     FROM geokho_data.duong_bo WHERE geom_3857 IS NOT NULL) s" > "$out/points-roads.tsv"
+python3 bench/tiles/lists.py 12 18 300 42 < "$out/points-parcels.tsv" > "$out/tiles-z12-18.txt"
+python3 bench/tiles/lists.py 6 12 300 42 < "$out/points-roads.tsv" > "$out/tiles-z6-12.txt"
+mkurls() {  # mkurls TILES LAYERS SERVER -> URL list
+  local base
+  if [ "$3" = geokho ]; then base="http://127.0.0.1:$gport/tiles/$2"; suf=.mvt; else base="http://127.0.0.1:$MARTIN_PORT/$2"; suf=; fi
+  sed "s#^#$base/#; s#\$#$suf#" "$1"
+}
+declare -A LIST_TILES=([parcels]=tiles-z12-18.txt [composite]=tiles-z12-18.txt [lowzoom]=tiles-z6-12.txt)
+declare -A LIST_LAYERS=([parcels]=thua_dat [composite]=thua_dat,duong_bo [lowzoom]=duong_bo,ranh_gioi)
+LISTS=${LISTS:-parcels composite lowzoom}
+for l in $LISTS; do
+  for s in geokho martin; do mkurls "$out/${LIST_TILES[$l]}" "${LIST_LAYERS[$l]}" $s > "$out/urls-$l-$s.txt"; done
+  log "list $l: $(wc -l < "$out/urls-$l-geokho.txt") distinct tiles of ${LIST_LAYERS[$l]}"
+done
+
+# --- servers ------------------------------------------------------------------
+declare -A PID
+start_geokho() {
+  GEOKHO_LOG=warn GEOKHO_CACHE_MB=$CACHE_MB GEOKHO_DB_POOL=$POOL_SIZE \
+    "$bin" serve --port "$gport" > "$out/geokho.log" 2>&1 &
+  PID[geokho]=$!; pids+=($!)
+  wait_up "http://127.0.0.1:$gport/health"
+}
+start_martin() {
+  RUST_LOG=warn "$martin" --config bench/tiles/martin.yaml > "$out/martin.log" 2>&1 &
+  PID[martin]=$!; pids+=($!)
+  wait_up "http://127.0.0.1:$MARTIN_PORT/health"
+}
+wait_up() {
+  for _ in $(seq 1 300); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done
+  echo "bench: $1 did not come up" >&2; exit 1
+}
+stop_server() {
+  local p=${PID[$1]:-}
+  if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; PID[$1]=; fi
+}
+restart() { stop_server "$1"; "start_$1"; }
+
+results=$out/results.jsonl
+: > "$results"
+pass() {  # pass LIST SERVER PHASE ROUND
+  local r
+  r=$("$load" "$out/urls-$1-$2.txt" --concurrency "$C" --label "$1/$2/$3/$4" --per-url "$out/per-url-$1-$2-$3-$4.tsv")
+  echo "$r" >> "$results"
+  log "$r"
+}
+
+start_geokho; start_martin
+for l in $LISTS; do
+  log "list $l: untimed pass on each server (PostgreSQL caches warm for both)"
+  for s in geokho martin; do "$load" "$out/urls-$l-$s.txt" --concurrency "$C" --label "$l/$s/prewarm" >&2; done
+  for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then order="geokho martin"; else order="martin geokho"; fi
+    for s in $order; do
+      restart "$s"
+      pass "$l" "$s" cold "$r"
+      pass "$l" "$s" warm "$r"
+    done
+  done
+  # Raw tile sizes (no compression) on the same URLs, from the warm caches.
+  for s in geokho martin; do
+    "$load" "$out/urls-$l-$s.txt" --concurrency "$C" --identity --label "$l/$s/identity" \
+      --per-url "$out/sizes-$l-$s.tsv" >> "$results"
+  done
+done
+
+# --- feature counts of a few z>=14 tiles, decoded by GDAL ----------------------
+check=$out/featurecount.txt
+: > "$check"
+if [ -f "$out/sizes-parcels-geokho.tsv" ]; then
+  awk -F'\t' '$1 == 200 && $2 > 0' "$out/sizes-composite-geokho.tsv" | cut -f4 \
+    | sed -n 's#.*/tiles/[^/]*/\(1[4-8]\)/\([0-9]*\)/\([0-9]*\)\.mvt#\1 \2 \3#p' | head -n 8 > "$out/check-tiles.txt"
+  while read -r z x y; do
+    for s in geokho martin; do
+      if [ $s = geokho ]; then u="http://127.0.0.1:$gport/tiles/thua_dat,duong_bo/$z/$x/$y.mvt"; else u="http://127.0.0.1:$MARTIN_PORT/thua_dat,duong_bo/$z/$x/$y"; fi
+      curl -fs -H 'Accept-Encoding: identity' -o "$out/check-$s.mvt" "$u"
+      counts=$(ogrinfo -ro -so -al "MVT:$out/check-$s.mvt" -oo Z="$z" -oo X="$x" -oo Y="$y" 2>/dev/null \
+        | awk '/^Layer name:/ {n=$3} /^Feature Count:/ {printf "%s=%s ", n, $3}')
+      echo "$z/$x/$y $s $counts" | tee -a "$check" >&2
+    done
+  done < "$out/check-tiles.txt"
+fi
+
+# --- summary -------------------------------------------------------------------
+python3 bench/tiles/summary.py "$results" "$check" | tee "$out/summary.md"
