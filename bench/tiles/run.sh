@@ -8,8 +8,10 @@
 #
 # Tile lists (fixed, deterministic: lists.py with seed 42 over features sampled
 # by fid), written to target/bench/tiles/:
-#   parcels    thua_dat            z12-z18, <= 300 distinct tiles per zoom
-#   composite  thua_dat,duong_bo   the same tiles
+#   parcels    thua_dat            z12-z18, <= 450 distinct tiles per zoom (>= 2000 in all)
+#   parcels14  thua_dat            the z14-z18 tiles of that list (no generalisation
+#                                  and no size budget at play: the same features)
+#   composite  thua_dat,duong_bo   the z12-z18 tiles
 #   lowzoom    duong_bo,ranh_gioi  z6-z12 (every tile with data below z12)
 # Parcels start at z12 in geokho (empty tiles below; martin would send every
 # parcel there), so parcels are compared on z12-z18 and the low zooms on roads
@@ -21,7 +23,7 @@
 # WARM = second pass over the same list. Then the raw (identity) tile sizes on
 # the same URLs and feature counts of a few z>=14 tiles decoded by GDAL.
 #
-# Environment: PARCELS, ROUNDS (2), CONCURRENCY (32), GEOKHO_BENCH_PG_PORT
+# Environment: PARCELS, ROUNDS (1), LISTS, CONCURRENCY (32), GEOKHO_BENCH_PG_PORT
 # (55460), GEOKHO_BENCH_PG_DIR (target/pg-tiles), GEOKHO_BENCH_PORT (18180),
 # MARTIN_PORT (18181), MARTIN_BIN (target/martin-bin/bin/martin, from
 # `cargo install martin --locked --version 1.14.0 --root target/martin-bin`),
@@ -30,7 +32,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${PARCELS:-1000000}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-1}
 C=${CONCURRENCY:-32}
 pgport=${GEOKHO_BENCH_PG_PORT:-55460}
 pgdir=${GEOKHO_BENCH_PG_DIR:-target/pg-tiles}
@@ -94,16 +96,17 @@ pts "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom_38
      FROM geokho_data.thua_dat WHERE geom_3857 IS NOT NULL AND (fid::bigint * 2654435761) % 1000 < 20) s" > "$out/points-parcels.tsv"
 pts "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform((ST_DumpPoints(geom_3857)).geom, 4326) p
      FROM geokho_data.duong_bo WHERE geom_3857 IS NOT NULL) s" > "$out/points-roads.tsv"
-python3 bench/tiles/lists.py 12 18 300 42 < "$out/points-parcels.tsv" > "$out/tiles-z12-18.txt"
+python3 bench/tiles/lists.py 12 18 450 42 < "$out/points-parcels.tsv" > "$out/tiles-z12-18.txt"
 python3 bench/tiles/lists.py 6 12 300 42 < "$out/points-roads.tsv" > "$out/tiles-z6-12.txt"
+grep -E '^1[4-8]/' "$out/tiles-z12-18.txt" > "$out/tiles-z14-18.txt"
 mkurls() {  # mkurls TILES LAYERS SERVER -> URL list
   local base
   if [ "$3" = geokho ]; then base="http://127.0.0.1:$gport/tiles/$2"; suf=.mvt; else base="http://127.0.0.1:$MARTIN_PORT/$2"; suf=; fi
   sed "s#^#$base/#; s#\$#$suf#" "$1"
 }
-declare -A LIST_TILES=([parcels]=tiles-z12-18.txt [composite]=tiles-z12-18.txt [lowzoom]=tiles-z6-12.txt)
-declare -A LIST_LAYERS=([parcels]=thua_dat [composite]=thua_dat,duong_bo [lowzoom]=duong_bo,ranh_gioi)
-LISTS=${LISTS:-parcels composite lowzoom}
+declare -A LIST_TILES=([parcels]=tiles-z12-18.txt [parcels14]=tiles-z14-18.txt [composite]=tiles-z12-18.txt [lowzoom]=tiles-z6-12.txt)
+declare -A LIST_LAYERS=([parcels]=thua_dat [parcels14]=thua_dat [composite]=thua_dat,duong_bo [lowzoom]=duong_bo,ranh_gioi)
+LISTS=${LISTS:-parcels parcels14 composite lowzoom}
 for l in $LISTS; do
   for s in geokho martin; do mkurls "$out/${LIST_TILES[$l]}" "${LIST_LAYERS[$l]}" $s > "$out/urls-$l-$s.txt"; done
   log "list $l: $(wc -l < "$out/urls-$l-geokho.txt") distinct tiles of ${LIST_LAYERS[$l]}"
@@ -134,6 +137,7 @@ restart() { stop_server "$1"; "start_$1"; }
 
 results=$out/results.jsonl
 : > "$results"
+rm -f "$out"/per-url-*.tsv "$out"/sizes-*.tsv "$out"/check-*
 pass() {  # pass LIST SERVER PHASE ROUND
   local r
   r=$("$load" "$out/urls-$1-$2.txt" --concurrency "$C" --label "$1/$2/$3/$4" --per-url "$out/per-url-$1-$2-$3-$4.tsv")
@@ -142,9 +146,13 @@ pass() {  # pass LIST SERVER PHASE ROUND
 }
 
 start_geokho; start_martin
+declare -A WARMED
 for l in $LISTS; do
-  log "list $l: untimed pass on each server (PostgreSQL caches warm for both)"
-  for s in geokho martin; do "$load" "$out/urls-$l-$s.txt" --concurrency "$C" --label "$l/$s/prewarm" >&2; done
+  if [ -z "${WARMED[${LIST_TILES[$l]}]:-}" ]; then  # lists on the same tiles share the pre-warm
+    log "list $l: untimed pass on each server (PostgreSQL caches warm for both)"
+    for s in geokho martin; do "$load" "$out/urls-$l-$s.txt" --concurrency "$C" --label "$l/$s/prewarm" >&2; done
+    WARMED[${LIST_TILES[$l]}]=1
+  fi
   for r in $(seq 1 "$ROUNDS"); do
     if [ $((r % 2)) = 1 ]; then order="geokho martin"; else order="martin geokho"; fi
     for s in $order; do
@@ -163,7 +171,7 @@ done
 # --- feature counts of a few z>=14 tiles, decoded by GDAL ----------------------
 check=$out/featurecount.txt
 : > "$check"
-if [ -f "$out/sizes-parcels-geokho.tsv" ]; then
+if [ -f "$out/sizes-composite-geokho.tsv" ]; then
   awk -F'\t' '$1 == 200 && $2 > 0' "$out/sizes-composite-geokho.tsv" | cut -f4 \
     | sed -n 's#.*/tiles/[^/]*/\(1[4-8]\)/\([0-9]*\)/\([0-9]*\)\.mvt#\1 \2 \3#p' | head -n 8 > "$out/check-tiles.txt"
   while read -r z x y; do

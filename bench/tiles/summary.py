@@ -51,6 +51,9 @@ def main():
                 if x["round"] in mr:
                     per_round.append(x["req_per_s"] / mr[x["round"]]["req_per_s"])
             ratio = med(per_round)
+            errs = sum(x["errors"] for x in g + m)
+            if errs > 0.01 * sum(x["requests"] for x in g + m):
+                ratio = float("nan")  # a server failing requests is not a measurement
             ratios[(l, ph)] = ratio
             out.append(
                 f"| {l} | {ph} | {med([x['req_per_s'] for x in g]):.0f} | {med([x['req_per_s'] for x in m]):.0f} "
@@ -74,8 +77,10 @@ def main():
             f"| {gz(gw):.1f} | {gz(mw):.1f} | {gi['nonempty']}/{mi['nonempty']} |"
         )
     out.append("")
-    cold = [ratios[k] for k in ratios if k[1] == "cold"]
-    warm = [ratios[k] for k in ratios if k[1] == "warm"]
+    cold = [ratios[k] for k in ratios if k[1] == "cold" and ratios[k] == ratios[k]]
+    warm = [ratios[k] for k in ratios if k[1] == "warm" and ratios[k] == ratios[k]]
+    if any(r != r for r in ratios.values()):
+        out.append("- **a ratio shown as nan: over 1% of requests failed on one server; that row is not a result**")
     low = runs.get(("lowzoom", "geokho", "cold"), [])
     low_p99 = max((x["p99_ms"] for x in low), default=float("nan"))
     if cold:

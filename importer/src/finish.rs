@@ -54,15 +54,6 @@ fn table_sql(plan: &Plan, n: &StageNames) -> (String, String) {
     sel.push("g.geom".into());
     cols.push(format!("{} geometry", q(GEOM_3857_COLUMN)));
     sel.push("m.m".into());
-    if generalize {
-        for (z, col) in catalog::GENERALIZED {
-            cols.push(format!("{} geometry", q(col)));
-            sel.push(format!(
-                "ST_SimplifyPreserveTopology(m.m, {})",
-                catalog::tolerance(*z)
-            ));
-        }
-    }
     // Smallest zoom at which the feature's bounding-box diagonal spans a pixel.
     let zmin = if generalize {
         format!(
@@ -73,8 +64,20 @@ fn table_sql(plan: &Plan, n: &StageNames) -> (String, String) {
     } else {
         "0".to_string()
     };
+    if generalize {
+        // A band column is read only for features with zmin <= the band's
+        // last zoom (tiles::mvt): others get NULL instead of a simplification
+        // nobody serves (for parcels, two of the three bands).
+        for (z, col) in catalog::GENERALIZED {
+            cols.push(format!("{} geometry", q(col)));
+            sel.push(format!(
+                "CASE WHEN z.zmin <= {z} THEN ST_SimplifyPreserveTopology(m.m, {}) END",
+                catalog::tolerance(*z)
+            ));
+        }
+    }
     cols.push(format!("{} smallint", q(catalog::MINZOOM_COLUMN)));
-    sel.push(format!("({zmin})::smallint"));
+    sel.push("z.zmin".into());
     cols.push("_repaired boolean".into());
     sel.push("NOT v.ok".into());
     let repaired = format!(
@@ -85,7 +88,8 @@ fn table_sql(plan: &Plan, n: &StageNames) -> (String, String) {
         "SELECT {} FROM {raw} r, \
          LATERAL (SELECT r.geom_raw IS NULL OR ST_IsValid(r.geom_raw) AS ok) v, \
          LATERAL (SELECT (CASE WHEN v.ok THEN r.geom_raw ELSE {repaired} END)::{typ} AS geom) g, \
-         LATERAL (SELECT ST_Transform(g.geom, 3857) AS m) m",
+         LATERAL (SELECT ST_Transform(g.geom, 3857) AS m) m, \
+         LATERAL (SELECT ({zmin})::smallint AS zmin) z",
         sel.join(", "),
         raw = n.raw
     );
@@ -173,7 +177,12 @@ pub async fn finish(
         fin.repaired += p.repaired;
         fin.null_geometries += p.null_geometries;
         fin.bounds = match (fin.bounds, p.bounds) {
-            (Some(a), Some(b)) => Some([a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]),
+            (Some(a), Some(b)) => Some([
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]),
             (a, b) => a.or(b),
         };
     }
@@ -243,9 +252,11 @@ async fn build_indexes(
     stream::iter(builds)
         .map(|sql| async move {
             let mut tx = pool.begin().await?;
-            sqlx::query(&format!("SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(&format!(
+                "SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"
+            ))
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(&sql).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, ImportError>(())

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use sqlx::PgPool;
 
 use crate::error::ImportError;
+use crate::finish;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::produce::{self, Reject, Stats};
 use crate::progress::{NoProgress, Progress};
@@ -251,7 +252,7 @@ async fn load_and_publish(
     let stats = stats??;
     debug_assert_eq!(copied, stats.rows);
     progress.phase("validating, Web Mercator copy, indexes, ANALYZE");
-    let fin = stage::finish(pool, &plan, names, version).await?;
+    let fin = finish::finish(pool, &plan, names, version, opts.connections).await?;
     let (minzoom, maxzoom) = opts.zoom.unwrap_or_else(|| plan.kind.zoom_range());
     let nv = NewVersion {
         layer: plan.layer.clone(),

@@ -2,14 +2,16 @@
 //!
 //! Data flows `plan` (open files, decide CRS and encoding, build the schema)
 //! -> `produce` (rayon workers turn record ranges into binary COPY rows)
-//! -> `stage` (parallel COPY into an UNLOGGED raw table, then the finished
-//! table: repaired geometry, Web Mercator copy, indexes, ANALYZE)
+//! -> `stage` (parallel COPY into an UNLOGGED raw table)
+//! -> `finish` (the finished table, built by several connections at once:
+//! repaired geometry, Web Mercator copy, generalised columns, indexes, ANALYZE)
 //! -> `catalog::publish` (atomic swap into the live schema, NOTIFY).
 
 pub mod archive;
 pub mod copy;
 pub mod encoding;
 pub mod error;
+pub mod finish;
 pub mod import;
 pub mod kind;
 pub mod manifest;

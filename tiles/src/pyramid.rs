@@ -8,7 +8,7 @@ const MAX_LAT: f64 = 85.051_128_779_806_59;
 /// Tiles of zoom `z` covering `bounds` (west, south, east, north, WGS 84).
 ///
 /// ```
-/// let t: Vec<_> = tiles::tiles_in([106.34, 10.33, 106.38, 10.36], 12).collect();
+/// let t: Vec<_> = tiles::tiles_in([106.35, 10.34, 106.36, 10.35], 12).collect();
 /// assert_eq!(t.len(), 1);
 /// assert_eq!((t[0].x, t[0].y), (3258, 1929));
 /// ```

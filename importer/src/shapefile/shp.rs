@@ -205,9 +205,17 @@ impl ShpReader {
         for i in start..end.min(self.len()) {
             let e = self.index[i as usize];
             let content = e.offset + 8;
+            // Records are usually back to back (8-byte record headers between
+            // contents): skip forward inside the buffer; a real seek would
+            // discard it and re-read 1 MiB per record.
             if content != pos {
-                r.seek(SeekFrom::Start(content))
-                    .map_err(|x| ShapefileError::io(&self.path, x))?;
+                let gap = content as i64 - pos as i64;
+                if pos > 0 && (0..1 << 16).contains(&gap) {
+                    r.seek_relative(gap)
+                } else {
+                    r.seek(SeekFrom::Start(content)).map(|_| ())
+                }
+                .map_err(|x| ShapefileError::io(&self.path, x))?;
             }
             buf.resize(e.len as usize, 0);
             r.read_exact(&mut buf)
