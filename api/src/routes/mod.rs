@@ -3,8 +3,8 @@
 pub mod catalog;
 pub mod health;
 pub mod land;
+pub mod logistics;
 pub mod ogc;
+pub mod reports;
 pub mod tiles;
 pub mod web;
-pub mod logistics;
-pub mod reports;
