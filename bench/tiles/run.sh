@@ -9,8 +9,9 @@
 # Tile lists (fixed, deterministic: lists.py with seed 42 over features sampled
 # by fid), written to target/bench/tiles/:
 #   parcels    thua_dat            z12-z18, <= 450 distinct tiles per zoom (>= 2000 in all)
-#   parcels14  thua_dat            the z14-z18 tiles of that list (no generalisation
-#                                  and no size budget at play: the same features)
+#   parcels14  thua_dat            the z14-z18 tiles of that list (no generalised
+#                                  columns; meant to compare the same features, but
+#                                  geokho's size budget still empties some z14 tiles)
 #   composite  thua_dat,duong_bo   the z12-z18 tiles
 #   lowzoom    duong_bo,ranh_gioi  z6-z12 (every tile with data below z12)
 # Parcels start at z12 in geokho (empty tiles below; martin would send every
@@ -25,8 +26,10 @@
 #
 # Environment: PARCELS, ROUNDS (1), LISTS, CONCURRENCY (32), GEOKHO_BENCH_PG_PORT
 # (55460), GEOKHO_BENCH_PG_DIR (target/pg-tiles), GEOKHO_BENCH_PORT (18180),
-# MARTIN_PORT (18181), MARTIN_BIN (target/martin-bin/bin/martin, from
-# `cargo install martin --locked --version 1.14.0 --root target/martin-bin`),
+# MARTIN_PORT (18181), MARTIN_BIN (target/martin-bin/bin/martin, from `cargo
+# install martin --locked --version 1.14.0 --no-default-features --features
+# postgres --root target/martin-bin`: the default `rendering` feature clones
+# maplibre-native from GitHub at build time),
 # CACHE_MB (4096, both servers), POOL_SIZE (16, both servers), KEEP_PG=1 to leave
 # the cluster running, REIMPORT=1 to start from an empty cluster.
 set -euo pipefail
@@ -50,7 +53,7 @@ log() { echo "[tiles-bench $(date +%T)] $*" >&2; }
 for t in psql ogrinfo python3 curl; do
   command -v "$t" >/dev/null || { echo "bench: $t missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
-[ -x "$martin" ] || { echo "bench: $martin missing: cargo install martin --locked --version 1.14.0 --root target/martin-bin" >&2; exit 1; }
+[ -x "$martin" ] || { echo "bench: $martin missing: cargo install martin --locked --version 1.14.0 --no-default-features --features postgres --root target/martin-bin" >&2; exit 1; }
 "$martin" --version >&2
 cargo build --release --locked --bin geokho >&2
 CARGO_TARGET_DIR=target/tileload cargo build --release --manifest-path bench/tiles/tileload/Cargo.toml >&2

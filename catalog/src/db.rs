@@ -16,6 +16,10 @@ pub struct DbOptions {
     /// statement_timeout for every session, in milliseconds (0: none).
     pub statement_timeout_ms: u64,
     pub application_name: &'static str,
+    /// Many short queries (tile serving): no JIT compilation (it cost more
+    /// than the heavy low-zoom tile queries themselves) and no parallel
+    /// workers per query (the server already runs many queries at once).
+    pub short_queries: bool,
 }
 
 impl Default for DbOptions {
@@ -24,6 +28,7 @@ impl Default for DbOptions {
             max_connections: 16,
             statement_timeout_ms: 0,
             application_name: "geokho",
+            short_queries: false,
         }
     }
 }
@@ -34,6 +39,9 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<PgPool, CatalogError
     connect = connect.application_name(opts.application_name);
     if opts.statement_timeout_ms > 0 {
         connect = connect.options([("statement_timeout", opts.statement_timeout_ms.to_string())]);
+    }
+    if opts.short_queries {
+        connect = connect.options([("jit", "off"), ("max_parallel_workers_per_gather", "0")]);
     }
     let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections)

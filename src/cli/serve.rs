@@ -27,6 +27,7 @@ pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
     let opts = catalog::DbOptions {
         max_connections: a.pool,
         statement_timeout_ms: 10_000,
+        short_queries: true,
         application_name: "geokho-serve",
     };
     let pool = super::open_db(url, &opts).await?;
