@@ -191,6 +191,17 @@ async fn low_zooms_are_generalised_and_tiles_keep_to_the_budget() {
         "budgeted tile {} bytes",
         small.len()
     );
+    // Thinned in proportion, not emptied: about a quarter of the features remain.
+    let count = |bytes: &[u8], name: &str| {
+        let f = testkit::temp_dir(name).join("t.mvt");
+        std::fs::write(&f, bytes).unwrap();
+        common::ogr_decode(&f, 12, c12.x, c12.y)
+            .layers
+            .first()
+            .map_or(0, |l| l.1)
+    };
+    let (nb, ns) = (count(&big, "big"), count(&small, "small"));
+    assert!(ns * 8 >= nb && ns < nb, "{ns} of {nb} features kept");
 
     // Points cannot be thinned by size: the largest-first limit keeps the tile in budget, not empty.
     let wh = catalog::get_layer(&db.pool, "kho_bai")

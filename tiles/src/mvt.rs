@@ -65,7 +65,7 @@ pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
         .map(|n| format!(" ORDER BY {zmin}, {} LIMIT {n}", quote_ident(FID_COLUMN)))
         .unwrap_or_default();
     format!(
-        "SELECT ST_AsMVT(q, {name}, {EXTENT}, 'geom', {fid}) FROM (\
+        "SELECT ST_AsMVT(q, {name}, {EXTENT}, 'geom', {fid}), count(*) FROM (\
            SELECT {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope($1, $2, $3), {EXTENT}, {BUFFER}, true) AS geom \
            FROM {schema}.{table} \
            WHERE {full} && ST_TileEnvelope($1, $2, $3, margin => {margin}){band_cond} AND {zmin} <= $4{filter}{limit}\
@@ -90,9 +90,9 @@ async fn render_layer(
     c: TileCoord,
     max_zmin: i32,
     limit: Option<u32>,
-) -> Result<Vec<u8>, TileError> {
+) -> Result<(Vec<u8>, i64), TileError> {
     let sql = layer_tile_sql(t, c.z, limit);
-    let mut q = sqlx::query_scalar::<_, Option<Vec<u8>>>(&sql)
+    let mut q = sqlx::query_as::<_, (Option<Vec<u8>>, i64)>(&sql)
         .bind(i32::from(c.z))
         .bind(c.x as i32)
         .bind(c.y as i32)
@@ -104,15 +104,16 @@ async fn render_layer(
             Param::Bool(b) => q.bind(*b),
         };
     }
-    Ok(q.fetch_one(pool).await?.unwrap_or_default())
+    let (bytes, n) = q.fetch_one(pool).await?;
+    Ok((bytes.unwrap_or_default(), n))
 }
 
 /// Renders tile `c` of `layers`, concatenating each layer's MVT bytes
 /// (protobuf messages of repeated layers concatenate into one tile). Each
 /// layer gets an equal share of `budget` bytes (normally [`TILE_BUDGET`]);
-/// over it, features spanning less than one more zoom level of pixels are
-/// dropped, up to four times, then only the largest features are kept, in
-/// ever smaller numbers, until the tile fits.
+/// over it, the layer is rendered again with only its largest features, as
+/// many as the share should hold (estimated from bytes per feature), until
+/// it fits. Features smaller than a pixel were already left out by `zmin`.
 pub async fn render(
     pool: &PgPool,
     layers: &[TileLayer<'_>],
@@ -125,20 +126,19 @@ pub async fn render(
         if i32::from(c.z) < t.layer.minzoom || i32::from(c.z) > t.layer.maxzoom {
             continue;
         }
-        let mut cap = i32::from(c.z);
-        let mut bytes = render_layer(pool, t, c, cap, None).await?;
-        for _ in 0..4 {
-            if bytes.len() <= share || cap <= 0 {
+        let cap = i32::from(c.z);
+        let (mut bytes, mut n) = render_layer(pool, t, c, cap, None).await?;
+        for _ in 0..6 {
+            if bytes.len() <= share || n <= 1 {
                 break;
             }
-            cap -= 1;
-            tracing::debug!(layer = %t.layer.name, z = c.z, x = c.x, y = c.y, size = bytes.len(), cap, "tile over budget");
-            bytes = render_layer(pool, t, c, cap, None).await?;
-        }
-        let mut limit = 16_384u32;
-        while bytes.len() > share && limit > 0 {
-            bytes = render_layer(pool, t, c, cap, Some(limit)).await?;
-            limit /= 4;
+            // Keep a proportional share of the features, with a margin.
+            let keep = ((n as f64) * (share as f64) / (bytes.len() as f64) * 0.9)
+                .floor()
+                .max(1.0) as u32;
+            let keep = keep.min(n as u32 - 1);
+            tracing::debug!(layer = %t.layer.name, z = c.z, x = c.x, y = c.y, size = bytes.len(), features = n, keep, "tile over budget");
+            (bytes, n) = render_layer(pool, t, c, cap, Some(keep)).await?;
         }
         if bytes.len() > share {
             bytes.clear();
