@@ -1,6 +1,8 @@
 //! Parsing of query parameters shared by several routes; each error is a
 //! 400 problem naming the parameter.
 
+use std::collections::HashMap;
+
 use tiles::FilterLang;
 
 use crate::Problem;
@@ -39,4 +41,20 @@ pub fn numbers(name: &str, v: &str) -> Result<Vec<f64>, Problem> {
                 })
         })
         .collect()
+}
+
+/// An optional finite number in query parameter `name`.
+pub fn optional_number(
+    q: &HashMap<String, String>,
+    name: &'static str,
+) -> Result<Option<f64>, Problem> {
+    q.get(name)
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| Problem::bad_request(name, format!("{name} must be a number")))
+        })
+        .transpose()
 }

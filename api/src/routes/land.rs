@@ -11,6 +11,7 @@ use axum::Json;
 use catalog::{Field, Layer};
 use serde_json::Value;
 
+use crate::params::optional_number as num;
 use crate::{AppState, Problem};
 
 /// The public layer of `kind` named by `?layer=`, or the first of that kind.
@@ -27,18 +28,6 @@ fn layer_of_kind(s: &AppState, kind: &str, name: Option<&String>) -> Result<Arc<
                 .unwrap_or_default()
         ))
     })
-}
-
-fn num(q: &HashMap<String, String>, name: &'static str) -> Result<Option<f64>, Problem> {
-    q.get(name)
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| Problem::bad_request(name, format!("{name} must be a number")))
-        })
-        .transpose()
 }
 
 #[utoipa::path(get, path = "/land/parcels/{key}/{so_to}/{so_thua}", tag = "land",

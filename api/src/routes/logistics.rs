@@ -8,19 +8,8 @@ use catalog::Field;
 use features::WarehouseFilter;
 use serde_json::{json, Value};
 
+use crate::params::optional_number as num;
 use crate::{AppState, Problem};
-
-fn num(q: &HashMap<String, String>, name: &'static str) -> Result<Option<f64>, Problem> {
-    q.get(name)
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| Problem::bad_request(name, format!("{name} must be a number")))
-        })
-        .transpose()
-}
 
 #[utoipa::path(get, path = "/logistics/warehouses/near", tag = "logistics",
     params(("lon" = f64, Query), ("lat" = f64, Query),
