@@ -58,3 +58,16 @@ pub fn optional_number(
         })
         .transpose()
 }
+
+/// A non-negative integer parameter (tile numbers, limit, offset).
+pub fn non_negative_int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Problem> {
+    v.parse().map_err(|_| {
+        Problem::bad_request(
+            name,
+            format!(
+                "{name} must be a non-negative integer, got '{}'",
+                v.chars().take(32).collect::<String>()
+            ),
+        )
+    })
+}

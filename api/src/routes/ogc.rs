@@ -15,6 +15,7 @@ use features::{Crs, FeaturesError, ItemsQuery, MAX_LIMIT};
 use serde_json::{json, Value};
 
 use crate::base_url::base_url;
+use crate::params::non_negative_int;
 use crate::params::{filter_lang, numbers};
 use crate::{AppState, Problem};
 
@@ -113,22 +114,10 @@ fn crs_param(name: &'static str, v: Option<&String>, native: i32) -> Result<Crs,
     }
 }
 
-fn int_param<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Problem> {
-    v.parse().map_err(|_| {
-        Problem::bad_request(
-            name,
-            format!(
-                "{name} must be a non-negative integer, got '{}'",
-                v.chars().take(32).collect::<String>()
-            ),
-        )
-    })
-}
-
 fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<ItemsQuery, Problem> {
     let limit: u32 = q
         .get("limit")
-        .map(|v| int_param("limit", v))
+        .map(|v| non_negative_int("limit", v))
         .transpose()?
         .unwrap_or(10);
     if limit == 0 {
@@ -136,7 +125,7 @@ fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<Item
     }
     let offset: u64 = q
         .get("offset")
-        .map(|v| int_param("offset", v))
+        .map(|v| non_negative_int("offset", v))
         .transpose()?
         .unwrap_or(0);
     let bbox = match q.get("bbox") {

@@ -13,6 +13,7 @@ use catalog::{Field, Layer};
 use tiles::{TileCoord, TileJsonOptions, TileKey, TileLayer};
 
 use crate::base_url::base_url;
+use crate::params::non_negative_int;
 use crate::{AppState, Problem};
 
 /// At most this many layers in one composite request.
@@ -96,18 +97,6 @@ pub async fn tilejson(
     Ok(r)
 }
 
-fn parse_num(name: &str, v: &str) -> Result<u32, Problem> {
-    v.parse().map_err(|_| {
-        Problem::bad_request(
-            name,
-            format!(
-                "{name} must be a non-negative integer, got '{}'",
-                v.chars().take(32).collect::<String>()
-            ),
-        )
-    })
-}
-
 /// The fields of `layer` to include: the visible ones, narrowed by `?properties=`.
 fn choose_fields<'a>(layer: &'a Layer, props: Option<&[&str]>) -> Vec<&'a Field> {
     layer
@@ -136,7 +125,11 @@ pub async fn tile(
         .strip_suffix(".mvt")
         .or_else(|| y_ext.strip_suffix(".pbf"))
         .ok_or_else(|| Problem::not_found("tile URLs end in .mvt"))?;
-    let c = TileCoord::new(parse_num("z", &z)?, parse_num("x", &x)?, parse_num("y", y)?)?;
+    let c = TileCoord::new(
+        non_negative_int("z", &z)?,
+        non_negative_int("x", &x)?,
+        non_negative_int("y", y)?,
+    )?;
     let layers = load_layers(&s, &list, q.get("v").map(String::as_str)).await?;
 
     let props: Option<Vec<&str>> = q
