@@ -33,6 +33,15 @@ pub fn router(state: AppState) -> Router {
             get(routes::logistics::warehouses_near),
         )
         .route(
+            "/logistics/warehouses/reachable",
+            get(routes::logistics::warehouses_reachable),
+        )
+        .route("/logistics/route", get(routes::logistics::route))
+        .route(
+            "/logistics/route/nearest-warehouse",
+            get(routes::logistics::route_to_nearest_warehouse),
+        )
+        .route(
             "/reports",
             axum::routing::post(routes::reports::create)
                 .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),

@@ -38,5 +38,10 @@ pub const NOTIFY_CHANNEL: &str = "geokho_layer_changed";
 pub const FID_COLUMN: &str = "fid";
 /// Geometry column in the layer's source SRID (legal areas are computed on it).
 pub const GEOM_COLUMN: &str = "geom";
+/// Suffix of a roads layer's routing network table (`<table>__edges`), built
+/// by the importer and moved with the layer on publish, rollback and pruning.
+pub const EDGES_SUFFIX: &str = "__edges";
+/// Suffixes of the tables that belong to a layer table.
+pub const COMPANIONS: &[&str] = &[EDGES_SUFFIX];
 /// Web Mercator copy of the geometry, for tiles.
 pub const GEOM_3857_COLUMN: &str = "geom_3857";

@@ -4,12 +4,14 @@
 //! ANALYZE) before calling [`publish`], which in one transaction moves the
 //! live table to `geokho_history`, moves the staged table in, updates the
 //! catalog and NOTIFYs. Readers see either the old or the new version.
+//! Companion tables derived from a layer (its road network) travel with it.
 
 use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::{
-    quote_ident, CatalogError, Field, DATA_SCHEMA, HISTORY_SCHEMA, NOTIFY_CHANNEL, STAGE_SCHEMA,
+    quote_ident, CatalogError, Field, COMPANIONS, DATA_SCHEMA, HISTORY_SCHEMA, NOTIFY_CHANNEL,
+    STAGE_SCHEMA,
 };
 
 /// A source file of an import, recorded in the catalog.
@@ -100,8 +102,38 @@ async fn exec(tx: &mut Transaction<'_, Postgres>, sql: &str) -> Result<(), Catal
     Ok(())
 }
 
-/// Moves table `from_schema.from_name` to `to_schema.to_name`.
+/// Moves table `from_schema.from_name` to `to_schema.to_name`, with its
+/// companion tables (see [`COMPANIONS`]) when they exist.
 async fn move_table(
+    tx: &mut Transaction<'_, Postgres>,
+    (from_schema, from_name): (&str, &str),
+    (to_schema, to_name): (&str, &str),
+) -> Result<(), CatalogError> {
+    move_one(tx, (from_schema, from_name), (to_schema, to_name)).await?;
+    for suffix in COMPANIONS {
+        let (from, to) = (format!("{from_name}{suffix}"), format!("{to_name}{suffix}"));
+        if table_exists(tx, from_schema, &from).await? {
+            move_one(tx, (from_schema, &from), (to_schema, &to)).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn table_exists(
+    tx: &mut Transaction<'_, Postgres>,
+    schema: &str,
+    name: &str,
+) -> Result<bool, CatalogError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2)",
+    )
+    .bind(schema)
+    .bind(name)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn move_one(
     tx: &mut Transaction<'_, Postgres>,
     (from_schema, from_name): (&str, &str),
     (to_schema, to_name): (&str, &str),
@@ -250,15 +282,18 @@ pub async fn drop_stale_history(
     .fetch_all(&mut *tx)
     .await?;
     for (version, table) in stale {
-        exec(
-            &mut tx,
-            &format!(
-                "DROP TABLE IF EXISTS {}.{}",
-                quote_ident(HISTORY_SCHEMA),
-                quote_ident(&table)
-            ),
-        )
-        .await?;
+        let companions = COMPANIONS.iter().map(|s| format!("{table}{s}"));
+        for t in std::iter::once(table.clone()).chain(companions) {
+            exec(
+                &mut tx,
+                &format!(
+                    "DROP TABLE IF EXISTS {}.{}",
+                    quote_ident(HISTORY_SCHEMA),
+                    quote_ident(&t)
+                ),
+            )
+            .await?;
+        }
         sqlx::query(
             "UPDATE geokho.layer_versions SET state = 'dropped' WHERE layer = $1 AND version = $2",
         )

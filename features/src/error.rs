@@ -1,10 +1,14 @@
-//! Errors of feature queries: a bad parameter (400) or the database.
+//! Errors of feature queries: a bad parameter (400), nothing found
+//! (404) or the database.
 
 #[derive(Debug, thiserror::Error)]
 pub enum FeaturesError {
     /// A request parameter is invalid: (parameter, reason).
     #[error("{0}: {1}")]
     BadParameter(&'static str, String),
+    /// Nothing to answer with: no network, no route (404).
+    #[error("{0}")]
+    NotFound(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }

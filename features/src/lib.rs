@@ -2,7 +2,8 @@
 //! filtering) over the catalog's layers, apart from HTTP: which CRSs a layer
 //! offers and how their URIs map to SRIDs and axis orders, the SQL of items
 //! and of one item (names from the catalog, values bound), and the JSON of
-//! collections and queryables. The `api` crate turns these into responses.
+//! collections and queryables; land officers' and logistics queries, truck
+//! routing. The `api` crate turns these into responses.
 
 mod collection;
 mod crs;
@@ -10,6 +11,10 @@ mod error;
 mod items;
 mod land;
 mod logistics;
+mod network;
+mod reach;
+mod routing;
+mod snap;
 mod sql;
 
 pub use collection::{collection, queryables, CONFORMANCE};
@@ -18,3 +23,7 @@ pub use error::FeaturesError;
 pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};
 pub use land::{parcel_at, parcel_by_key, planning_report, PARCEL_KEY};
 pub use logistics::{warehouses_near, WarehouseFilter, MAX_NEAR};
+pub use network::RoadNetwork;
+pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
+pub use routing::{route, Leg, Route};
+pub use snap::{Snap, MAX_SNAP_M};

@@ -31,6 +31,61 @@ fn need<'a>(visible: &[&'a Field], name: &'static str) -> Result<&'a Field, Feat
         .ok_or_else(|| FeaturesError::BadParameter(name, format!("this layer has no field {name}")))
 }
 
+/// Adds the conditions of `f` on warehouse table alias `w` to `wh`.
+pub(crate) fn filter_conditions(
+    wh: &mut Where,
+    visible: &[&Field],
+    f: &WarehouseFilter,
+) -> Result<(), FeaturesError> {
+    if let Some(k) = &f.loai_kho {
+        let c = quote_ident(&need(visible, "loai_kho")?.name);
+        let p = wh.bind(Bind::Text(k.clone()));
+        wh.conds.push(format!("w.{c} = {p}"));
+    }
+    if let Some(m) = f.min_suc_chua {
+        let c = quote_ident(&need(visible, "suc_chua")?.name);
+        let p = wh.bind(Bind::Float(m));
+        wh.conds.push(format!("w.{c} >= {p}"));
+    }
+    if let Some(s) = &f.dich_vu {
+        let c = quote_ident(&need(visible, "dich_vu")?.name);
+        let p = wh.bind(Bind::Text(s.clone()));
+        wh.conds
+            .push(format!("strpos(lower(w.{c}), lower({p})) > 0"));
+    }
+    wh.conds
+        .push(format!("w.{} IS NOT NULL", quote_ident(GEOM_COLUMN)));
+    Ok(())
+}
+
+/// `jsonb_build_object(...)::text` of the visible fields of alias `w`.
+pub(crate) fn properties_sql(visible: &[&Field]) -> String {
+    let props: Vec<String> = visible
+        .iter()
+        .map(|fl| format!("'{}', w.{}", fl.name, quote_ident(&fl.name)))
+        .collect();
+    format!("jsonb_build_object({})::text", props.join(", "))
+}
+
+/// `geokho_data."<layer>" w`.
+pub(crate) fn table(l: &Layer) -> String {
+    format!("{}.{} w", quote_ident(DATA_SCHEMA), quote_ident(&l.name))
+}
+
+/// A warehouse as a GeoJSON feature with extra members (distances).
+pub(crate) fn feature(fid: i64, props: &str, geom: Option<String>, extra: Value) -> Value {
+    let mut f = json!({
+        "type": "Feature",
+        "id": fid,
+        "geometry": geom.and_then(|g| serde_json::from_str::<Value>(&g).ok()),
+        "properties": serde_json::from_str::<Value>(props).unwrap_or(json!({})),
+    });
+    if let (Some(o), Value::Object(e)) = (f.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    f
+}
+
 /// Up to `limit` warehouses of `l` nearest to WGS 84 (`lon`, `lat`).
 pub async fn warehouses_near(
     pool: &PgPool,
@@ -40,34 +95,15 @@ pub async fn warehouses_near(
     f: &WarehouseFilter,
     limit: u32,
 ) -> Result<Vec<Value>, FeaturesError> {
-    let g = quote_ident(GEOM_COLUMN);
+    let g = format!("w.{}", quote_ident(GEOM_COLUMN));
     let mut w = Where::default();
     let (x, y) = (w.bind(Bind::Float(lon)), w.bind(Bind::Float(lat)));
     let point = format!(
         "ST_Transform(ST_SetSRID(ST_MakePoint({x}, {y}), 4326), {})",
         l.srid
     );
-    if let Some(k) = &f.loai_kho {
-        let c = quote_ident(&need(visible, "loai_kho")?.name);
-        let p = w.bind(Bind::Text(k.clone()));
-        w.conds.push(format!("{c} = {p}"));
-    }
-    if let Some(m) = f.min_suc_chua {
-        let c = quote_ident(&need(visible, "suc_chua")?.name);
-        let p = w.bind(Bind::Float(m));
-        w.conds.push(format!("{c} >= {p}"));
-    }
-    if let Some(s) = &f.dich_vu {
-        let c = quote_ident(&need(visible, "dich_vu")?.name);
-        let p = w.bind(Bind::Text(s.clone()));
-        w.conds.push(format!("strpos(lower({c}), lower({p})) > 0"));
-    }
-    w.conds.push(format!("{g} IS NOT NULL"));
+    filter_conditions(&mut w, visible, f)?;
     let lim = w.bind(Bind::Int(i64::from(limit.clamp(1, MAX_NEAR))));
-    let props: Vec<String> = visible
-        .iter()
-        .map(|fl| format!("'{}', {}", fl.name, quote_ident(&fl.name)))
-        .collect();
     // Geographic layers measure on the spheroid; projected ones in their metres.
     let dist = if matches!(l.srid, 4326 | 4756) {
         format!("ST_Distance({g}::geography, {point}::geography)")
@@ -75,12 +111,11 @@ pub async fn warehouses_near(
         format!("ST_Distance({g}, {point})")
     };
     let sql = format!(
-        "SELECT {fid}, jsonb_build_object({props})::text, ST_AsGeoJSON(ST_Transform({g}, 4326), 8, 0), {dist} \
-         FROM {schema}.{table}{clause} ORDER BY {g} <-> {point} LIMIT {lim}",
+        "SELECT w.{fid}, {props}, ST_AsGeoJSON(ST_Transform({g}, 4326), 8, 0), {dist} \
+         FROM {table}{clause} ORDER BY {g} <-> {point} LIMIT {lim}",
         fid = quote_ident(FID_COLUMN),
-        props = if props.is_empty() { "".into() } else { props.join(", ") },
-        schema = quote_ident(DATA_SCHEMA),
-        table = quote_ident(&l.name),
+        props = properties_sql(visible),
+        table = table(l),
         clause = w.clause(),
     );
     let rows: Vec<(i64, String, Option<String>, f64)> = bind_all(sqlx::query_as(&sql), &w.binds)
@@ -89,13 +124,12 @@ pub async fn warehouses_near(
     Ok(rows
         .into_iter()
         .map(|(fid, p, g, d)| {
-            json!({
-                "type": "Feature",
-                "id": fid,
-                "geometry": g.and_then(|g| serde_json::from_str::<Value>(&g).ok()),
-                "properties": serde_json::from_str::<Value>(&p).unwrap_or(json!({})),
-                "distance_m": (d * 10.0).round() / 10.0,
-            })
+            feature(
+                fid,
+                &p,
+                g,
+                json!({ "distance_m": (d * 10.0).round() / 10.0 }),
+            )
         })
         .collect())
 }

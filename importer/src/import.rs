@@ -14,6 +14,8 @@ use sqlx::PgPool;
 
 use crate::error::ImportError;
 use crate::finish;
+use crate::kind::LayerKind;
+use crate::network;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::produce::{self, Reject, Stats};
 use crate::progress::{NoProgress, Progress};
@@ -71,6 +73,8 @@ pub struct ImportReport {
     pub repaired: u64,
     pub deleted: u64,
     pub rejects: Vec<Reject>,
+    /// The routing network built for a roads layer.
+    pub network: Option<network::Network>,
     pub elapsed: Duration,
 }
 
@@ -106,6 +110,7 @@ impl ImportReport {
             repaired: 0,
             deleted: 0,
             rejects: Vec::new(),
+            network: None,
             elapsed: Duration::ZERO,
         }
     }
@@ -253,6 +258,10 @@ async fn load_and_publish(
     debug_assert_eq!(copied, stats.rows);
     progress.phase("validating, Web Mercator copy, indexes, ANALYZE");
     let fin = finish::finish(pool, &plan, names, version, opts.connections).await?;
+    if plan.kind == LayerKind::Roads {
+        progress.phase("routing network");
+        report.network = network::build(pool, &plan, names).await?;
+    }
     let (minzoom, maxzoom) = opts.zoom.unwrap_or_else(|| plan.kind.zoom_range());
     let nv = NewVersion {
         layer: plan.layer.clone(),

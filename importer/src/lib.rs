@@ -5,6 +5,7 @@
 //! -> `stage` (parallel COPY into an UNLOGGED raw table)
 //! -> `finish` (the finished table, built by several connections at once:
 //! repaired geometry, Web Mercator copy, generalised columns, indexes, ANALYZE)
+//! -> `network` (roads only: the routing edges, `<table>__edges`)
 //! -> `catalog::publish` (atomic swap into the live schema, NOTIFY).
 
 pub mod archive;
@@ -15,6 +16,7 @@ pub mod finish;
 pub mod import;
 pub mod kind;
 pub mod manifest;
+pub mod network;
 pub mod plan;
 pub mod produce;
 pub mod progress;

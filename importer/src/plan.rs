@@ -121,7 +121,7 @@ pub struct PlanOptions {
 pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError> {
     if !catalog::valid_layer_name(&opts.layer) {
         return Err(ImportError::Input(format!(
-            "--layer '{}': use 1-40 characters a-z, 0-9, _ starting with a letter",
+            "--layer '{}': use 1-40 characters a-z, 0-9, _ starting with a letter, without \"__\"",
             opts.layer
         )));
     }

@@ -17,6 +17,8 @@ use crate::plan::Plan;
 
 /// `geokho_stage."<layer>_v<version>"` and its raw twin.
 pub struct StageNames {
+    /// `<layer>_v<version>`, unquoted.
+    pub base: String,
     pub table: String,
     pub raw: String,
 }
@@ -25,6 +27,7 @@ impl StageNames {
     pub fn new(layer: &str, version: i64) -> Self {
         let t = versioned_table(layer, version);
         StageNames {
+            base: t.clone(),
             raw: format!(
                 "{}.{}",
                 quote_ident(STAGE_SCHEMA),
@@ -33,13 +36,22 @@ impl StageNames {
             table: format!("{}.{}", quote_ident(STAGE_SCHEMA), quote_ident(&t)),
         }
     }
+
+    /// The staged companion table `<layer>_v<version><suffix>`, quoted.
+    pub fn companion(&self, suffix: &str) -> String {
+        format!(
+            "{}.{}",
+            quote_ident(STAGE_SCHEMA),
+            quote_ident(&format!("{}{suffix}", self.base))
+        )
+    }
 }
 
 /// Drops what earlier, interrupted imports of `layer` left in the stage schema.
 /// The caller holds the layer's advisory lock, so nothing else uses them.
 pub async fn drop_leftovers(pool: &PgPool, layer: &str) -> Result<usize, ImportError> {
     let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename ~ ('^' || $2 || '_v[0-9]+(_raw)?$')",
+        "SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename ~ ('^' || $2 || '_v[0-9]+(_raw|__edges)?$')",
     )
     .bind(STAGE_SCHEMA)
     .bind(layer)

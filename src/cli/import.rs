@@ -237,6 +237,14 @@ fn print_summary(reports: &[ImportReport]) {
             status
         );
     }
+    for r in reports {
+        if let Some(n) = r.network {
+            println!(
+                "{}: routing network of {} edges ({} one-way) and {} vertices",
+                r.layer, n.edges, n.one_way, n.vertices
+            );
+        }
+    }
 }
 
 /// Progress bars on stderr: one per file while reading, then a spinner for

@@ -1,12 +1,17 @@
-//! Logistics firms' searches under `/logistics`: warehouses near a point.
+//! Logistics firms' searches under `/logistics`: warehouses near a point (in
+//! a straight line or by road), truck routes between two points and to the
+//! nearest matching warehouse. Route queries run in one read-only
+//! transaction (their settings are transaction-local).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use catalog::Field;
-use features::WarehouseFilter;
+use catalog::{Field, Layer};
+use features::{RoadNetwork, Route, Snap, WarehouseFilter};
 use serde_json::{json, Value};
+use sqlx::{Postgres, Transaction};
 
 use crate::params::optional_number as num;
 use crate::{AppState, Problem};
@@ -25,43 +30,240 @@ pub async fn warehouses_near(
     State(s): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let layer = s
-        .layers
-        .all()
-        .into_iter()
-        .find(|l| l.public && l.kind == "warehouses" && q.get("layer").is_none_or(|n| *n == l.name))
-        .ok_or_else(|| Problem::not_found("no published warehouses layer"))?;
-    let (Some(lon), Some(lat)) = (num(&q, "lon")?, num(&q, "lat")?) else {
-        return Err(Problem::bad_request(
-            "lon/lat",
-            "lon and lat (WGS 84) are required",
-        ));
-    };
-    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-        return Err(Problem::bad_request(
-            "lon/lat",
-            "lon must be within ±180 and lat within ±90",
-        ));
-    }
-    let limit = match q.get("limit") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=features::MAX_NEAR).contains(n))
-            .ok_or_else(|| {
-                Problem::bad_request("limit", format!("limit must be 1-{}", features::MAX_NEAR))
-            })?,
-        None => 10,
-    };
-    let filter = WarehouseFilter {
-        loai_kho: q.get("loai_kho").cloned(),
-        min_suc_chua: num(&q, "min_suc_chua")?,
-        dich_vu: q.get("dich_vu").cloned().filter(|d| !d.trim().is_empty()),
-    };
+    let layer = warehouses_layer(&s, &q)?;
+    let (lon, lat) = lon_lat(&q)?;
+    let limit = limit(&q)?;
+    let filter = warehouse_filter(&q)?;
     let visible: Vec<&Field> = layer.public_fields().collect();
     let found =
         features::warehouses_near(&s.pool, &layer, &visible, (lon, lat), &filter, limit).await?;
     Ok(Json(
         json!({ "type": "FeatureCollection", "numberReturned": found.len(), "features": found }),
     ))
+}
+
+fn warehouses_layer(s: &AppState, q: &HashMap<String, String>) -> Result<Arc<Layer>, Problem> {
+    s.layers
+        .all()
+        .into_iter()
+        .find(|l| l.public && l.kind == "warehouses" && q.get("layer").is_none_or(|n| *n == l.name))
+        .ok_or_else(|| Problem::not_found("no published warehouses layer"))
+}
+
+/// The roads layer `?network=` (or the first public one) and every bridges layer.
+fn road_network(s: &AppState, q: &HashMap<String, String>) -> Result<RoadNetwork, Problem> {
+    let all = s.layers.all();
+    let roads = all
+        .iter()
+        .find(|l| l.public && l.kind == "roads" && q.get("network").is_none_or(|n| *n == l.name))
+        .cloned()
+        .ok_or_else(|| match q.get("network") {
+            Some(n) => Problem::bad_request(
+                "network",
+                format!(
+                    "no published roads layer named '{}'",
+                    n.chars().take(40).collect::<String>()
+                ),
+            ),
+            None => Problem::not_found("no published roads layer"),
+        })?;
+    let bridges = all
+        .iter()
+        .filter(|l| l.kind == "bridges")
+        .map(|l| Layer::clone(l))
+        .collect();
+    Ok(RoadNetwork::new(Layer::clone(&roads), bridges))
+}
+
+fn check_lon_lat(name: &'static str, lon: f64, lat: f64) -> Result<(f64, f64), Problem> {
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(Problem::bad_request(
+            name,
+            "lon must be within ±180 and lat within ±90",
+        ));
+    }
+    Ok((lon, lat))
+}
+
+fn lon_lat(q: &HashMap<String, String>) -> Result<(f64, f64), Problem> {
+    let (Some(lon), Some(lat)) = (num(q, "lon")?, num(q, "lat")?) else {
+        return Err(Problem::bad_request(
+            "lon/lat",
+            "lon and lat (WGS 84) are required",
+        ));
+    };
+    check_lon_lat("lon/lat", lon, lat)
+}
+
+/// `from=lon,lat` style point parameter.
+fn point_param(q: &HashMap<String, String>, name: &'static str) -> Result<(f64, f64), Problem> {
+    let v = q.get(name).ok_or_else(|| {
+        Problem::bad_request(name, format!("{name}=lon,lat (WGS 84) is required"))
+    })?;
+    match crate::params::numbers(name, v)?.as_slice() {
+        [lon, lat] => check_lon_lat(name, *lon, *lat),
+        _ => Err(Problem::bad_request(
+            name,
+            format!("{name} must be lon,lat (two numbers)"),
+        )),
+    }
+}
+
+fn limit(q: &HashMap<String, String>) -> Result<u32, Problem> {
+    match q.get("limit") {
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=features::MAX_NEAR).contains(n))
+            .ok_or_else(|| {
+                Problem::bad_request("limit", format!("limit must be 1-{}", features::MAX_NEAR))
+            }),
+        None => Ok(10),
+    }
+}
+
+fn warehouse_filter(q: &HashMap<String, String>) -> Result<WarehouseFilter, Problem> {
+    Ok(WarehouseFilter {
+        loai_kho: q.get("loai_kho").cloned(),
+        min_suc_chua: num(q, "min_suc_chua")?,
+        dich_vu: q.get("dich_vu").cloned().filter(|d| !d.trim().is_empty()),
+    })
+}
+
+/// `weight` in tonnes: 0-200.
+fn weight(q: &HashMap<String, String>) -> Result<Option<f64>, Problem> {
+    match num(q, "weight")? {
+        Some(w) if !(0.0..=200.0).contains(&w) => Err(Problem::bad_request(
+            "weight",
+            "weight (tonnes) must be 0-200",
+        )),
+        w => Ok(w),
+    }
+}
+
+async fn read_only(s: &AppState) -> Result<Transaction<'static, Postgres>, Problem> {
+    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
+    sqlx::query("SET TRANSACTION READ ONLY")
+        .execute(&mut *tx)
+        .await
+        .map_err(Problem::internal)?;
+    Ok(tx)
+}
+
+fn route_json(
+    net: &RoadNetwork,
+    route: &Route,
+    from: &Snap,
+    to: Value,
+    weight: Option<f64>,
+    closed: i64,
+) -> Value {
+    json!({
+        "type": "Feature",
+        "geometry": route.geometry,
+        "properties": {
+            "length_m": route.length_m,
+            "duration_s": route.duration_s,
+            "weight_t": weight,
+            "closed_bridges": closed,
+            "network": net.roads.name,
+            "network_version": net.roads.version,
+            "from": from,
+            "to": to,
+            "legs": route.legs,
+        }
+    })
+}
+
+#[utoipa::path(get, path = "/logistics/route", tag = "logistics",
+    params(("from" = String, Query, description = "start as lon,lat (WGS 84)"),
+           ("to" = String, Query, description = "end as lon,lat (WGS 84)"),
+           ("weight" = Option<f64>, Query, description = "truck weight in tonnes: bridges with a lower tai_trong are avoided"),
+           ("network" = Option<String>, Query, description = "roads layer (default: the first published)")),
+    responses((status = 200, description = "the fastest route: LineString, length_m, duration_s, legs (roads in order)", content_type = "application/geo+json"),
+              (status = 400, description = "a parameter is invalid, or a point is far from every road", content_type = "application/problem+json"),
+              (status = 404, description = "no roads layer, or no route (one-way roads, bridge limits)", content_type = "application/problem+json")))]
+pub async fn route(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let from = point_param(&q, "from")?;
+    let to = point_param(&q, "to")?;
+    let weight = weight(&q)?;
+    let net = road_network(&s, &q)?;
+    let mut tx = read_only(&s).await?;
+    let (a, b, closed, r) = features::route(&mut tx, &net, from, to, weight).await?;
+    Ok(Json(route_json(&net, &r, &a, json!(b), weight, closed)))
+}
+
+#[utoipa::path(get, path = "/logistics/warehouses/reachable", tag = "logistics",
+    params(("lon" = f64, Query), ("lat" = f64, Query),
+           ("distance_m" = f64, Query, description = "largest distance by road, metres (up to 100000)"),
+           ("weight" = Option<f64>, Query, description = "truck weight in tonnes"),
+           ("loai_kho" = Option<String>, Query), ("min_suc_chua" = Option<f64>, Query),
+           ("dich_vu" = Option<String>, Query),
+           ("limit" = Option<u32>, Query, description = "1-100, default 10"),
+           ("layer" = Option<String>, Query), ("network" = Option<String>, Query)),
+    responses((status = 200, description = "warehouses within distance_m by road, nearest by road first, with network_m and straight_m", content_type = "application/geo+json"),
+              (status = 400, description = "a parameter is invalid", content_type = "application/problem+json"),
+              (status = 404, description = "no warehouses or roads layer", content_type = "application/problem+json")))]
+pub async fn warehouses_reachable(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let layer = warehouses_layer(&s, &q)?;
+    let from = lon_lat(&q)?;
+    let max_m = match num(&q, "distance_m")? {
+        Some(d) if d > 0.0 && d <= features::MAX_REACH_M => d,
+        _ => {
+            return Err(Problem::bad_request(
+                "distance_m",
+                format!(
+                    "distance_m (metres by road) is required: more than 0, at most {}",
+                    features::MAX_REACH_M
+                ),
+            ))
+        }
+    };
+    let (filter, weight, limit) = (warehouse_filter(&q)?, weight(&q)?, limit(&q)?);
+    let net = road_network(&s, &q)?;
+    let visible: Vec<&Field> = layer.public_fields().collect();
+    let mut tx = read_only(&s).await?;
+    let (start, found) = features::warehouses_reachable(
+        &mut tx, &net, &layer, &visible, from, max_m, &filter, weight, limit,
+    )
+    .await?;
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "numberReturned": found.len(),
+        "from": start,
+        "network": net.roads.name,
+        "features": found,
+    })))
+}
+
+#[utoipa::path(get, path = "/logistics/route/nearest-warehouse", tag = "logistics",
+    params(("lon" = f64, Query), ("lat" = f64, Query),
+           ("weight" = Option<f64>, Query, description = "truck weight in tonnes"),
+           ("loai_kho" = Option<String>, Query), ("min_suc_chua" = Option<f64>, Query),
+           ("dich_vu" = Option<String>, Query),
+           ("layer" = Option<String>, Query), ("network" = Option<String>, Query)),
+    responses((status = 200, description = "the route to the matching warehouse reached first by road; the warehouse in properties.to", content_type = "application/geo+json"),
+              (status = 400, description = "a parameter is invalid", content_type = "application/problem+json"),
+              (status = 404, description = "no matching warehouse, no layer, or no route", content_type = "application/problem+json")))]
+pub async fn route_to_nearest_warehouse(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let layer = warehouses_layer(&s, &q)?;
+    let from = lon_lat(&q)?;
+    let (filter, weight) = (warehouse_filter(&q)?, weight(&q)?);
+    let net = road_network(&s, &q)?;
+    let visible: Vec<&Field> = layer.public_fields().collect();
+    let mut tx = read_only(&s).await?;
+    let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(
+        &mut tx, &net, &layer, &visible, from, &filter, weight,
+    )
+    .await?;
+    Ok(Json(route_json(&net, &r, &a, warehouse, weight, closed)))
 }

@@ -27,6 +27,7 @@ impl From<FeaturesError> for Problem {
     fn from(e: FeaturesError) -> Self {
         match e {
             FeaturesError::BadParameter(p, reason) => Problem::bad_request(p, reason),
+            FeaturesError::NotFound(detail) => Problem::not_found(detail),
             FeaturesError::Db(db) => Problem::internal(db),
         }
     }

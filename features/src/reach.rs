@@ -1,0 +1,209 @@
+//! Warehouses by road: those within a network distance of a point
+//! (pgr_drivingDistance), and the route to the nearest one matching filters
+//! (pgr_dijkstraCost to the nearest candidates, then the route).
+//!
+//! Points join the network where they meet their nearest road
+//! (`crate::snap`): a network distance is the stretch from the start to its
+//! road, along that road to a junction (forward only on one-way roads), over
+//! the network, along the warehouse's road and off it to the warehouse.
+
+use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
+use serde_json::{json, Value};
+use sqlx::{Postgres, Transaction};
+
+use crate::logistics::{feature, filter_conditions, properties_sql, table, WarehouseFilter};
+use crate::network::{no_network, prepare, Cost, RoadNetwork, Scope};
+use crate::routing::{assemble, search, Route};
+use crate::snap::{from_row, nearest_edge_sql, snap, Snap, SnapRow, Way, SNAP_COLUMNS};
+use crate::sql::{bind_all, Bind, Where};
+use crate::FeaturesError;
+
+/// Largest network distance a search may ask for (metres).
+pub const MAX_REACH_M: f64 = 100_000.0;
+/// Candidates (nearest in a straight line) a nearest-warehouse route compares.
+const NEAREST_CANDIDATES: i64 = 20;
+
+/// `cand` (warehouses passing `w`, as alias `w`) and `s` (each joined to its
+/// nearest edge, with the [`SNAP_COLUMNS`]) CTEs; `tail` adds ORDER BY / LIMIT.
+fn snapped_ctes(net: &RoadNetwork, l: &Layer, visible: &[&Field], w: &Where, tail: &str) -> String {
+    let g = format!("w.{}", quote_ident(GEOM_COLUMN));
+    format!(
+        "cand AS (SELECT w.{fid} AS wfid, {props} AS props, ST_AsGeoJSON(ST_Transform({g}, 4326), 8, 0) AS gj, \
+                  {g} AS wg, ST_Transform(ST_PointOnSurface({g}), {srid}) AS p \
+                  FROM {table}{clause}{tail}), \
+         s AS (SELECT c.*, {SNAP_COLUMNS} FROM cand c, {join})",
+        fid = quote_ident(FID_COLUMN),
+        props = properties_sql(visible),
+        srid = net.roads.srid,
+        table = table(l),
+        clause = w.clause(),
+        join = nearest_edge_sql(net, "c.p"),
+    )
+}
+
+/// Warehouses of `l` within `max_m` metres by road of WGS 84 `from`,
+/// nearest by road first, with `network_m` and `straight_m`.
+#[allow(clippy::too_many_arguments)]
+pub async fn warehouses_reachable(
+    tx: &mut Transaction<'_, Postgres>,
+    net: &RoadNetwork,
+    l: &Layer,
+    visible: &[&Field],
+    from: (f64, f64),
+    max_m: f64,
+    f: &WarehouseFilter,
+    weight_t: Option<f64>,
+    limit: u32,
+) -> Result<(Snap, Vec<Value>), FeaturesError> {
+    let start = snap(tx, net, from, "lon/lat").await?;
+    let outs = start.ways_out();
+    let starts: Vec<i64> = outs.iter().map(|o| o.vertex).collect();
+    prepare(
+        tx,
+        net,
+        weight_t,
+        Scope::Around {
+            vertices: &starts,
+            share: 0.0,
+            margin_m: max_m,
+        },
+    )
+    .await?;
+    let mut w = Where::default();
+    let e_sql = w.bind(Bind::Text(net.edges_sql(Cost::Length)));
+    let vs = w.bind(Bind::Text(pg_array(
+        outs.iter().map(|o| o.vertex.to_string()),
+    )));
+    let offs = w.bind(Bind::Text(pg_array(
+        outs.iter().map(|o| o.length_m.to_string()),
+    )));
+    let d = w.bind(Bind::Float(max_m));
+    let access = w.bind(Bind::Float(start.distance_m));
+    let se = w.bind(Bind::Int(start.edge));
+    let sf = w.bind(Bind::Float(start.fraction));
+    let (x, y) = (w.bind(Bind::Float(from.0)), w.bind(Bind::Float(from.1)));
+    let lim = w.bind(Bind::Int(i64::from(limit.clamp(1, crate::MAX_NEAR))));
+    let point = format!("ST_SetSRID(ST_MakePoint({x}, {y}), 4326)");
+    // Straight-line prefilter: nothing farther by air is nearer by road.
+    w.conds.push(format!(
+        "w.{g} && ST_Transform(ST_Buffer({point}::geography, {d})::geometry, {srid})",
+        g = quote_ident(GEOM_COLUMN),
+        srid = l.srid
+    ));
+    filter_conditions(&mut w, visible, f)?;
+    let sql = format!(
+        "WITH o AS (SELECT * FROM unnest({vs}::text::int8[], {offs}::text::float8[]) o(v, off)), \
+         dd AS MATERIALIZED (SELECT d.node, min(d.agg_cost + o.off) AS agg_cost \
+            FROM pgr_drivingDistance({e_sql}, {vs}::text::int8[], {d}::float8, true, false) d \
+            JOIN o ON o.v = d.from_v GROUP BY d.node), \
+         {ctes}, \
+         t AS (SELECT s.*, LEAST( \
+                 (SELECT agg_cost FROM dd WHERE node = s.source) + s.f * s.length_m, \
+                 CASE WHEN NOT s.one_way THEN (SELECT agg_cost FROM dd WHERE node = s.target) + (1 - s.f) * s.length_m END, \
+                 CASE WHEN s.id = {se} AND ({sf} <= s.f OR NOT s.one_way) THEN abs(s.f - {sf}) * s.length_m END) \
+               + s.d + {access} AS net FROM s) \
+         SELECT wfid, props, gj, net, {straight} FROM t WHERE net <= {d} ORDER BY net, wfid LIMIT {lim}",
+        ctes = snapped_ctes(net, l, visible, &w, ""),
+        straight = crate::network::metres("t.wg", &point),
+    );
+    let rows: Vec<(i64, String, Option<String>, f64, f64)> =
+        bind_all(sqlx::query_as(&sql), &w.binds)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| no_network(net, e))?;
+    Ok((
+        start,
+        rows.into_iter()
+            .map(|(fid, p, g, n, s)| {
+                feature(
+                    fid,
+                    &p,
+                    g,
+                    json!({ "network_m": (n * 10.0).round() / 10.0, "straight_m": (s * 10.0).round() / 10.0 }),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// `{a,b,c}`: a PostgreSQL array literal of numbers, bound as text.
+fn pg_array(items: impl Iterator<Item = String>) -> String {
+    format!("{{{}}}", items.collect::<Vec<_>>().join(","))
+}
+
+/// The route to the warehouse of `l` matching `f` that is fastest to reach
+/// by road from WGS 84 `from`, among the nearest in a straight line.
+/// Returns the start, the bridges closed, the warehouse and the route.
+#[allow(clippy::too_many_arguments)]
+pub async fn route_to_nearest_warehouse(
+    tx: &mut Transaction<'_, Postgres>,
+    net: &RoadNetwork,
+    l: &Layer,
+    visible: &[&Field],
+    from: (f64, f64),
+    f: &WarehouseFilter,
+    weight_t: Option<f64>,
+) -> Result<(Snap, i64, Value, Route), FeaturesError> {
+    let start = snap(tx, net, from, "lon/lat").await?;
+    let mut w = Where::default();
+    let (x, y) = (w.bind(Bind::Float(from.0)), w.bind(Bind::Float(from.1)));
+    filter_conditions(&mut w, visible, f)?;
+    let point = format!(
+        "ST_Transform(ST_SetSRID(ST_MakePoint({x}, {y}), 4326), {})",
+        l.srid
+    );
+    let tail = format!(
+        " ORDER BY w.{} <-> {point} LIMIT {NEAREST_CANDIDATES}",
+        quote_ident(GEOM_COLUMN)
+    );
+    let sql = format!(
+        "WITH {} SELECT wfid, props, gj, id, fid, source, target, f, length_m, cost_s, one_way, d FROM s",
+        snapped_ctes(net, l, visible, &w, &tail)
+    );
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        i64,
+        i64,
+        i64,
+        i64,
+        f64,
+        f64,
+        f64,
+        bool,
+        f64,
+    );
+    let rows: Vec<Row> = bind_all(sqlx::query_as(&sql), &w.binds)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(|e| no_network(net, e))?;
+    if rows.is_empty() {
+        return Err(FeaturesError::NotFound(
+            "no warehouse matches these filters".into(),
+        ));
+    }
+    let snaps: Vec<Snap> = rows
+        .iter()
+        .map(|r| from_row((r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11) as SnapRow))
+        .collect();
+    let ins: Vec<(usize, Way)> = snaps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.ways_in().into_iter().map(move |w| (i, w)))
+        .collect();
+    let direct: Vec<(usize, Way)> = snaps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| start.direct(s).map(|w| (i, w)))
+        .collect();
+    let (i, plan, closed) = search(tx, net, weight_t, &start.ways_out(), &ins, &direct).await?;
+    let route = assemble(tx, net, plan).await?;
+    let (fid, props, gj) = (rows[i].0, &rows[i].1, rows[i].2.clone());
+    Ok((
+        start,
+        closed,
+        feature(fid, props, gj, json!({ "road": snaps[i] })),
+        route,
+    ))
+}
