@@ -8,7 +8,7 @@ use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
 use crate::base_url::base_url;
-use crate::routes::{catalog, health, land, logistics, ogc, reports, tiles, web};
+use crate::routes::{catalog, health, land, land_area, logistics, ogc, reports, tiles, web};
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -17,7 +17,7 @@ use crate::AppState;
     paths(
         catalog::catalog, health::health, tiles::tilejson, tiles::tile,
         ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::queryables, ogc::items, ogc::item,
-        land::by_key, land::at_point, land::planning, logistics::warehouses_near, logistics::warehouses_reachable, logistics::route, logistics::route_to_nearest_warehouse, reports::create, web::styles, web::style,
+        land::by_key, land::at_point, land::planning, land_area::statistics, land_area::statistics_in_polygon, land_area::parcels_near, logistics::warehouses_near, logistics::warehouses_reachable, logistics::route, logistics::route_to_nearest_warehouse, reports::create, web::styles, web::style,
     ),
     tags((name = "tiles"), (name = "features"), (name = "land"), (name = "logistics"), (name = "citizens"), (name = "maps"), (name = "operations"))
 )]

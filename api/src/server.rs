@@ -23,6 +23,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api", get(crate::openapi::api))
         .route("/catalog", get(routes::catalog::catalog))
         .route("/land/parcels/at", get(routes::land::at_point))
+        .route("/land/parcels/near", get(routes::land_area::parcels_near))
+        .route(
+            "/land/statistics",
+            get(routes::land_area::statistics).post(routes::land_area::statistics_in_polygon),
+        )
         .route("/land/parcels/{key}/planning", get(routes::land::planning))
         .route(
             "/land/parcels/{key}/{so_to}/{so_thua}",

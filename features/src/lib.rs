@@ -16,6 +16,7 @@ mod reach;
 mod routing;
 mod snap;
 mod sql;
+mod stats;
 
 pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
@@ -27,3 +28,6 @@ pub use network::RoadNetwork;
 pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
 pub use routing::{route, Leg, Route};
 pub use snap::{Snap, MAX_SNAP_M};
+pub use stats::{
+    land_use_statistics, parcels_near_feature, Area, UseArea, MAX_BUFFER_M, MAX_NEAR_PARCELS,
+};

@@ -15,7 +15,11 @@ use crate::params::optional_number as num;
 use crate::{AppState, Problem};
 
 /// The public layer of `kind` named by `?layer=`, or the first of that kind.
-fn layer_of_kind(s: &AppState, kind: &str, name: Option<&String>) -> Result<Arc<Layer>, Problem> {
+pub(crate) fn layer_of_kind(
+    s: &AppState,
+    kind: &str,
+    name: Option<&String>,
+) -> Result<Arc<Layer>, Problem> {
     let found = s
         .layers
         .all()

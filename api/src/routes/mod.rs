@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod health;
 pub mod land;
+pub mod land_area;
 pub mod logistics;
 pub mod ogc;
 pub mod reports;

@@ -1,0 +1,193 @@
+//! Land officers' area questions under `/land`: land-use statistics inside
+//! a commune, a feature or a drawn polygon, and the parcels within N metres
+//! of a feature (areas in the parcels' VN-2000 projection).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::Json;
+use catalog::{Field, Layer, FID_COLUMN};
+use features::Area;
+use serde_json::{json, Value};
+
+use crate::params::optional_number as num;
+use crate::routes::land::layer_of_kind;
+use crate::{AppState, Problem};
+
+/// A public layer by name (`param` names the parameter in errors).
+fn public_layer(s: &AppState, name: &str, param: &'static str) -> Result<Layer, Problem> {
+    s.layers
+        .all()
+        .into_iter()
+        .find(|l| l.public && l.name == name)
+        .map(|l| Layer::clone(&l))
+        .ok_or_else(|| {
+            Problem::bad_request(
+                param,
+                format!(
+                    "no published layer '{}'",
+                    name.chars().take(40).collect::<String>()
+                ),
+            )
+        })
+}
+
+async fn statistics_json(
+    s: &AppState,
+    parcels: &Layer,
+    area: Area,
+) -> Result<Json<Value>, Problem> {
+    let (rows, total) = features::land_use_statistics(&s.pool, parcels, &area).await?;
+    let covered: f64 = rows.iter().map(|r| r.area_m2).sum();
+    Ok(Json(json!({
+        "layer": parcels.name,
+        "version": parcels.version,
+        "area_srid": parcels.srid,
+        "area_m2": total,
+        "parcels_area_m2": (covered * 10.0).round() / 10.0,
+        "land_use": rows,
+    })))
+}
+
+#[utoipa::path(get, path = "/land/statistics", tag = "land",
+    params(("ma_xa" = Option<String>, Query, description = "commune code (ma_dvhc of the admin layer)"),
+           ("area_layer" = Option<String>, Query, description = "a layer whose feature bounds the area (with fid)"),
+           ("fid" = Option<i64>, Query, description = "feature id in area_layer"),
+           ("layer" = Option<String>, Query, description = "parcels layer")),
+    responses((status = 200, description = "area by loai_dat (m², VN-2000) with parcel counts and shares", content_type = "application/json"),
+              (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"),
+              (status = 404, description = "no parcels layer, commune or feature", content_type = "application/problem+json")))]
+pub async fn statistics(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let parcels = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let area = match (q.get("ma_xa"), q.get("area_layer"), q.get("fid")) {
+        (Some(code), None, None) => {
+            let admin = layer_of_kind(&s, "admin", None)?;
+            if !admin.fields.iter().any(|f| f.name == "ma_dvhc") {
+                return Err(Problem::not_found(format!(
+                    "admin layer {} has no ma_dvhc field",
+                    admin.name
+                )));
+            }
+            Area::Feature {
+                layer: Box::new(Layer::clone(&admin)),
+                column: "ma_dvhc".into(),
+                value: code.trim().to_string(),
+            }
+        }
+        (None, Some(l), Some(fid)) => {
+            let fid: i64 = fid
+                .parse()
+                .map_err(|_| Problem::bad_request("fid", "fid must be an integer"))?;
+            Area::Feature {
+                layer: Box::new(public_layer(&s, l, "area_layer")?),
+                column: FID_COLUMN.into(),
+                value: fid.to_string(),
+            }
+        }
+        _ => {
+            return Err(Problem::bad_request(
+                "ma_xa",
+                "give ma_xa (a commune code), or area_layer and fid; POST a GeoJSON polygon for any other area",
+            ))
+        }
+    };
+    statistics_json(&s, &parcels, area).await
+}
+
+#[utoipa::path(post, path = "/land/statistics", tag = "land",
+    params(("layer" = Option<String>, Query, description = "parcels layer")),
+    request_body(content = String, description = "a GeoJSON Polygon or MultiPolygon in WGS 84 (a geometry or a Feature)", content_type = "application/geo+json"),
+    responses((status = 200, description = "area by loai_dat (m², VN-2000) with parcel counts and shares", content_type = "application/json"),
+              (status = 400, description = "the body is not a valid polygon (problem+json)", content_type = "application/problem+json"),
+              (status = 404, description = "no parcels layer", content_type = "application/problem+json")))]
+pub async fn statistics_in_polygon(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    let parcels = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request("geometry", format!("the body is not JSON: {e}")))?;
+    let geometry = match v.get("type").and_then(Value::as_str) {
+        Some("Feature") => v.get("geometry").cloned().unwrap_or(Value::Null),
+        Some("Polygon" | "MultiPolygon") => v,
+        _ => {
+            return Err(Problem::bad_request(
+                "geometry",
+                "send a GeoJSON Polygon, MultiPolygon or a Feature holding one",
+            ))
+        }
+    };
+    if !matches!(
+        geometry.get("type").and_then(Value::as_str),
+        Some("Polygon" | "MultiPolygon")
+    ) {
+        return Err(Problem::bad_request(
+            "geometry",
+            "the geometry must be a Polygon or MultiPolygon",
+        ));
+    }
+    statistics_json(&s, &parcels, Area::GeoJson(geometry.to_string())).await
+}
+
+#[utoipa::path(get, path = "/land/parcels/near", tag = "land",
+    params(("of" = String, Query, description = "layer of the feature, e.g. a planned road"),
+           ("fid" = i64, Query, description = "feature id in that layer"),
+           ("distance_m" = f64, Query, description = "0-5000 metres"),
+           ("limit" = Option<u32>, Query, description = "1-1000, default 100"),
+           ("layer" = Option<String>, Query, description = "parcels layer")),
+    responses((status = 200, description = "parcels within distance_m, nearest first, with legal_area_m2 and distance_m; numberMatched counts all", content_type = "application/geo+json"),
+              (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"),
+              (status = 404, description = "no parcels layer or no such feature", content_type = "application/problem+json")))]
+pub async fn parcels_near(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, Problem> {
+    let parcels = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let of_name = q
+        .get("of")
+        .ok_or_else(|| Problem::bad_request("of", "of (the layer of the feature) is required"))?;
+    let of = public_layer(&s, of_name, "of")?;
+    let fid: i64 = q
+        .get("fid")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Problem::bad_request("fid", "fid (an integer feature id) is required"))?;
+    let distance = match num(&q, "distance_m")? {
+        Some(d) if (0.0..=features::MAX_BUFFER_M).contains(&d) => d,
+        _ => {
+            return Err(Problem::bad_request(
+                "distance_m",
+                format!("distance_m must be 0-{} metres", features::MAX_BUFFER_M),
+            ))
+        }
+    };
+    let limit = match q.get("limit") {
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=features::MAX_NEAR_PARCELS).contains(n))
+            .ok_or_else(|| {
+                Problem::bad_request(
+                    "limit",
+                    format!("limit must be 1-{}", features::MAX_NEAR_PARCELS),
+                )
+            })?,
+        None => 100,
+    };
+    let visible: Vec<&Field> = parcels.public_fields().collect();
+    let (matched, found) =
+        features::parcels_near_feature(&s.pool, &parcels, &visible, &of, fid, distance, limit)
+            .await?;
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": found.len(),
+        "of": { "layer": of.name, "fid": fid },
+        "distance_m": distance,
+        "features": found,
+    })))
+}
