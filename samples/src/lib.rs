@@ -48,6 +48,8 @@ pub struct SampleOptions {
     pub seed: u64,
     /// One parcel file for the whole province (benchmarks) instead of one per commune.
     pub one_parcel_file: bool,
+    /// Number of warehouses; by default one per 25 parcels.
+    pub warehouses: Option<usize>,
 }
 
 impl Default for SampleOptions {
@@ -56,6 +58,7 @@ impl Default for SampleOptions {
             parcels: 5000,
             seed: 82,
             one_parcel_file: false,
+            warehouses: None,
         }
     }
 }
@@ -100,7 +103,7 @@ pub fn generate(dir: &Path, opts: &SampleOptions) -> Result<Summary, SampleError
     files.push(layers::warehouses(
         &dir.join("kho_bai"),
         &mesh,
-        (opts.parcels / 25).max(10),
+        opts.warehouses.unwrap_or((opts.parcels / 25).max(10)),
         &rng,
     )?);
     files.push(layers::ports(

@@ -58,6 +58,9 @@ pub enum Command {
         /// Write all parcels to one file (benchmarks) instead of one per commune.
         #[arg(long)]
         one_parcel_file: bool,
+        /// Number of warehouses (default: one per 25 parcels).
+        #[arg(long)]
+        warehouses: Option<usize>,
     },
 }
 
@@ -120,11 +123,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             parcels,
             seed,
             one_parcel_file,
+            warehouses,
         } => {
             let opts = samples::SampleOptions {
                 parcels,
                 seed,
                 one_parcel_file,
+                warehouses,
             };
             let s = samples::generate(&out, &opts)
                 .with_context(|| format!("generating samples into {}", out.display()))?;
