@@ -1,8 +1,11 @@
-//! The HTTP service (axum): the layer catalog, TileJSON and vector tiles.
-//! Handlers are thin: they parse, call `tiles`/`catalog`, and map errors to
-//! RFC 9457 problem+json responses.
+//! The HTTP service (axum): the layer catalog, TileJSON and vector tiles,
+//! OGC API Features, land and logistics queries, field reports. Handlers are
+//! thin: they parse, learn the caller's access (`caller`), call
+//! `tiles`/`features`/`catalog`/`keys`, and map errors to RFC 9457
+//! problem+json responses.
 
 mod base_url;
+mod caller;
 mod listener;
 mod openapi;
 mod params;

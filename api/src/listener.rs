@@ -1,5 +1,6 @@
 //! Keeps this server current with the database: LISTENs for published layer
-//! versions, refreshes the registry and purges the layer's cached tiles. After
+//! versions, refreshes the registry and purges the layer's cached tiles; and
+//! for API key changes, dropping cached key look-ups. After
 //! a lost connection it reloads everything, since notifications may have been
 //! missed. Tile cache keys hold versions, so correctness never depends on a
 //! purge arriving: purging only frees memory at once.
@@ -38,10 +39,16 @@ async fn catch_up(state: &AppState) -> anyhow::Result<()> {
 
 async fn listen(state: &AppState) -> anyhow::Result<()> {
     let mut l = PgListener::connect_with(&state.pool).await?;
-    l.listen(catalog::NOTIFY_CHANNEL).await?;
+    l.listen_all([catalog::NOTIFY_CHANNEL, keys::KEYS_CHANNEL])
+        .await?;
     catch_up(state).await?;
+    state.keys.invalidate_all();
     loop {
         match l.try_recv().await? {
+            Some(n) if n.channel() == keys::KEYS_CHANNEL => {
+                tracing::info!(payload = n.payload(), "API keys changed");
+                state.keys.invalidate_all();
+            }
             Some(n) => {
                 let layer = n
                     .payload()
@@ -54,7 +61,10 @@ async fn listen(state: &AppState) -> anyhow::Result<()> {
                 purge(state, &layer).await?;
             }
             // The connection dropped and was re-established: notifications may be lost.
-            None => catch_up(state).await?,
+            None => {
+                catch_up(state).await?;
+                state.keys.invalidate_all();
+            }
         }
     }
 }

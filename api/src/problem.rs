@@ -45,6 +45,16 @@ impl Problem {
         Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", detail)
     }
 
+    /// 401 for a missing, unknown or revoked key (WWW-Authenticate added).
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+    }
+
+    /// 403 for a valid key without the scope needed.
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "Not Found", detail)
     }
@@ -83,6 +93,12 @@ impl IntoResponse for Problem {
             body,
         )
             .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"geokho\""),
+            );
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));

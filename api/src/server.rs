@@ -51,6 +51,11 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(routes::reports::create)
                 .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
         )
+        .route(
+            "/reports/{id}",
+            axum::routing::patch(routes::reports::set_status)
+                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
+        )
         .route("/ogc", get(routes::ogc::landing))
         .route("/ogc/conformance", get(routes::ogc::conformance))
         .route("/ogc/collections", get(routes::ogc::collections))

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Published layers, kept current by the NOTIFY listener.
     pub layers: Arc<Registry>,
     pub cache: TileCache,
+    /// Recent API key look-ups (dropped on every key change).
+    pub keys: crate::caller::KeyCache,
     /// Rate limit of anonymous field reports.
     pub reports: Arc<crate::routes::reports::RateLimiter>,
 }
@@ -37,6 +39,7 @@ impl AppState {
             public_url,
             layers,
             cache: TileCache::new(cache_bytes),
+            keys: crate::caller::key_cache(),
             reports: Arc::default(),
         })
     }

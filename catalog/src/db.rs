@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "field reports",
         include_str!("../../seeds/migrations/0006_field_reports.sql"),
     ),
+    (
+        7,
+        "api keys and audit log",
+        include_str!("../../seeds/migrations/0007_api_keys.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several

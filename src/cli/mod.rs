@@ -1,6 +1,7 @@
 //! Command-line interface: argument definitions and dispatch.
 
 mod import;
+mod keys;
 mod serve;
 mod tileset;
 
@@ -39,6 +40,9 @@ pub enum Command {
     },
     /// List published layers.
     Layers,
+    /// Manage API keys (agency and admin access).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Serve tiles, TileJSON and the catalog over HTTP.
     Serve(serve::ServeArgs),
     /// Pre-render tiles into the shared tile store (kept across restarts).
@@ -115,6 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys(k) => keys::run(&cli.database_url, k).await,
         Command::Serve(a) => serve::run(&cli.database_url, a).await,
         Command::Seed(r) => tileset::seed(&cli.database_url, r).await,
         Command::Export(a) => tileset::export(&cli.database_url, a).await,

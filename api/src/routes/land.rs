@@ -11,20 +11,21 @@ use axum::Json;
 use catalog::{Field, Layer};
 use serde_json::Value;
 
+use crate::caller::Caller;
 use crate::params::optional_number as num;
 use crate::{AppState, Problem};
 
-/// The public layer of `kind` named by `?layer=`, or the first of that kind.
+/// The readable layer of `kind` named by `?layer=`, or the first of that kind.
 pub(crate) fn layer_of_kind(
     s: &AppState,
+    who: &Caller,
     kind: &str,
     name: Option<&String>,
 ) -> Result<Arc<Layer>, Problem> {
-    let found = s
-        .layers
-        .all()
+    let found = who
+        .readable(s)
         .into_iter()
-        .find(|l| l.public && l.kind == kind && name.is_none_or(|n| *n == l.name));
+        .find(|l| l.kind == kind && name.is_none_or(|n| *n == l.name));
     found.ok_or_else(|| {
         Problem::not_found(format!(
             "no published {kind} layer{}",
@@ -40,20 +41,24 @@ pub(crate) fn layer_of_kind(
     responses((status = 200, description = "the parcel with its legal area (m², VN-2000)", content_type = "application/json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn by_key(
     State(s): State<AppState>,
+    who: Caller,
     Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let l = layer_of_kind(&s, "parcels", q.get("layer"))?;
-    let visible: Vec<&Field> = l.public_fields().collect();
-    features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua])
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            Problem::not_found(format!(
-                "no parcel {so_thua} on sheet {so_to} in commune {}",
-                ma_xa.chars().take(16).collect::<String>()
-            ))
-        })
+    let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let visible: Vec<&Field> = who.visible(&l);
+    let found = features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua]).await?;
+    if found.is_some() {
+        let what = format!("{ma_xa}/{so_to}/{so_thua}");
+        who.audit(&s, "parcel by key", &l, &visible, Some(what))
+            .await?;
+    }
+    found.map(Json).ok_or_else(|| {
+        Problem::not_found(format!(
+            "no parcel {so_thua} on sheet {so_to} in commune {}",
+            ma_xa.chars().take(16).collect::<String>()
+        ))
+    })
 }
 
 #[utoipa::path(get, path = "/land/parcels/at", tag = "land",
@@ -62,9 +67,10 @@ pub async fn by_key(
     responses((status = 200, description = "the parcel at the point", content_type = "application/json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn at_point(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let l = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let (x, y, srid) = match (
         num(&q, "lon")?,
         num(&q, "lat")?,
@@ -103,9 +109,14 @@ pub async fn at_point(
             "give lon and lat (WGS 84), or x and y (with srid, default the layer's VN-2000 zone)",
         )),
     };
-    let visible: Vec<&Field> = l.public_fields().collect();
-    features::parcel_at(&s.pool, &l, &visible, x, y, srid)
-        .await?
+    let visible: Vec<&Field> = who.visible(&l);
+    let found = features::parcel_at(&s.pool, &l, &visible, x, y, srid).await?;
+    if found.is_some() {
+        let what = format!("x {x} y {y} srid {srid}");
+        who.audit(&s, "parcel at point", &l, &visible, Some(what))
+            .await?;
+    }
+    found
         .map(Json)
         .ok_or_else(|| Problem::not_found("no parcel at this point"))
 }
@@ -115,23 +126,21 @@ pub async fn at_point(
     responses((status = 200, description = "overlapping planning zones and land-fund areas with overlap m² and share %", content_type = "application/json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn planning(
     State(s): State<AppState>,
+    who: Caller,
     Path(fid): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let l = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let fid: i64 = fid
         .parse()
         .map_err(|_| Problem::bad_request("fid", "the parcel id must be an integer"))?;
-    let zones: Vec<Arc<Layer>> = s
-        .layers
-        .all()
+    let zones: Vec<Arc<Layer>> = who
+        .readable(&s)
         .into_iter()
-        .filter(|z| z.public && (z.kind == "planning" || z.kind == "land_fund"))
+        .filter(|z| z.kind == "planning" || z.kind == "land_fund")
         .collect();
-    let with_fields: Vec<(&Layer, Vec<&Field>)> = zones
-        .iter()
-        .map(|z| (z.as_ref(), z.public_fields().collect()))
-        .collect();
+    let with_fields: Vec<(&Layer, Vec<&Field>)> =
+        zones.iter().map(|z| (z.as_ref(), who.visible(z))).collect();
     features::planning_report(&s.pool, &l, fid, &with_fields)
         .await?
         .map(Json)

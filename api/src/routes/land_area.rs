@@ -11,16 +11,21 @@ use catalog::{Field, Layer, FID_COLUMN};
 use features::Area;
 use serde_json::{json, Value};
 
+use crate::caller::Caller;
 use crate::params::optional_number as num;
 use crate::routes::land::layer_of_kind;
 use crate::{AppState, Problem};
 
-/// A public layer by name (`param` names the parameter in errors).
-fn public_layer(s: &AppState, name: &str, param: &'static str) -> Result<Layer, Problem> {
-    s.layers
-        .all()
+/// A layer the caller may read, by name (`param` names the parameter in errors).
+fn readable_layer(
+    s: &AppState,
+    who: &Caller,
+    name: &str,
+    param: &'static str,
+) -> Result<Layer, Problem> {
+    who.readable(s)
         .into_iter()
-        .find(|l| l.public && l.name == name)
+        .find(|l| l.name == name)
         .map(|l| Layer::clone(&l))
         .ok_or_else(|| {
             Problem::bad_request(
@@ -60,12 +65,13 @@ async fn statistics_json(
               (status = 404, description = "no parcels layer, commune or feature", content_type = "application/problem+json")))]
 pub async fn statistics(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let area = match (q.get("ma_xa"), q.get("area_layer"), q.get("fid")) {
         (Some(code), None, None) => {
-            let admin = layer_of_kind(&s, "admin", None)?;
+            let admin = layer_of_kind(&s, &who, "admin", None)?;
             if !admin.fields.iter().any(|f| f.name == "ma_dvhc") {
                 return Err(Problem::not_found(format!(
                     "admin layer {} has no ma_dvhc field",
@@ -83,7 +89,7 @@ pub async fn statistics(
                 .parse()
                 .map_err(|_| Problem::bad_request("fid", "fid must be an integer"))?;
             Area::Feature {
-                layer: Box::new(public_layer(&s, l, "area_layer")?),
+                layer: Box::new(readable_layer(&s, &who, l, "area_layer")?),
                 column: FID_COLUMN.into(),
                 value: fid.to_string(),
             }
@@ -106,10 +112,11 @@ pub async fn statistics(
               (status = 404, description = "no parcels layer", content_type = "application/problem+json")))]
 pub async fn statistics_in_polygon(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request("geometry", format!("the body is not JSON: {e}")))?;
     let geometry = match v.get("type").and_then(Value::as_str) {
@@ -145,13 +152,14 @@ pub async fn statistics_in_polygon(
               (status = 404, description = "no parcels layer or no such feature", content_type = "application/problem+json")))]
 pub async fn parcels_near(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, "parcels", q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let of_name = q
         .get("of")
         .ok_or_else(|| Problem::bad_request("of", "of (the layer of the feature) is required"))?;
-    let of = public_layer(&s, of_name, "of")?;
+    let of = readable_layer(&s, &who, of_name, "of")?;
     let fid: i64 = q
         .get("fid")
         .and_then(|v| v.parse().ok())
@@ -178,10 +186,13 @@ pub async fn parcels_near(
             })?,
         None => 100,
     };
-    let visible: Vec<&Field> = parcels.public_fields().collect();
+    let visible: Vec<&Field> = who.visible(&parcels);
     let (matched, found) =
         features::parcels_near_feature(&s.pool, &parcels, &visible, &of, fid, distance, limit)
             .await?;
+    let what = format!("{} fid {fid} within {distance} m", of.name);
+    who.audit(&s, "parcels near", &parcels, &visible, Some(what))
+        .await?;
     Ok(Json(json!({
         "type": "FeatureCollection",
         "numberMatched": matched,

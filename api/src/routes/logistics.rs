@@ -13,6 +13,7 @@ use features::{RoadNetwork, Route, Snap, WarehouseFilter};
 use serde_json::{json, Value};
 use sqlx::{Postgres, Transaction};
 
+use crate::caller::Caller;
 use crate::params::optional_number as num;
 use crate::{AppState, Problem};
 
@@ -28,13 +29,14 @@ use crate::{AppState, Problem};
               (status = 404, description = "no warehouses layer", content_type = "application/problem+json")))]
 pub async fn warehouses_near(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let layer = warehouses_layer(&s, &q)?;
+    let layer = warehouses_layer(&s, &who, &q)?;
     let (lon, lat) = lon_lat(&q)?;
     let limit = limit(&q)?;
     let filter = warehouse_filter(&q)?;
-    let visible: Vec<&Field> = layer.public_fields().collect();
+    let visible: Vec<&Field> = who.visible(&layer);
     let found =
         features::warehouses_near(&s.pool, &layer, &visible, (lon, lat), &filter, limit).await?;
     Ok(Json(
@@ -42,20 +44,29 @@ pub async fn warehouses_near(
     ))
 }
 
-fn warehouses_layer(s: &AppState, q: &HashMap<String, String>) -> Result<Arc<Layer>, Problem> {
-    s.layers
-        .all()
+fn warehouses_layer(
+    s: &AppState,
+    who: &Caller,
+    q: &HashMap<String, String>,
+) -> Result<Arc<Layer>, Problem> {
+    who.readable(s)
         .into_iter()
-        .find(|l| l.public && l.kind == "warehouses" && q.get("layer").is_none_or(|n| *n == l.name))
+        .find(|l| l.kind == "warehouses" && q.get("layer").is_none_or(|n| *n == l.name))
         .ok_or_else(|| Problem::not_found("no published warehouses layer"))
 }
 
 /// The roads layer `?network=` (or the first public one) and every bridges layer.
-fn road_network(s: &AppState, q: &HashMap<String, String>) -> Result<RoadNetwork, Problem> {
+fn road_network(
+    s: &AppState,
+    who: &Caller,
+    q: &HashMap<String, String>,
+) -> Result<RoadNetwork, Problem> {
     let all = s.layers.all();
     let roads = all
         .iter()
-        .find(|l| l.public && l.kind == "roads" && q.get("network").is_none_or(|n| *n == l.name))
+        .find(|l| {
+            who.0.can_read(l) && l.kind == "roads" && q.get("network").is_none_or(|n| *n == l.name)
+        })
         .cloned()
         .ok_or_else(|| match q.get("network") {
             Some(n) => Problem::bad_request(
@@ -185,12 +196,13 @@ fn route_json(
               (status = 404, description = "no roads layer, or no route (one-way roads, bridge limits)", content_type = "application/problem+json")))]
 pub async fn route(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
     let from = point_param(&q, "from")?;
     let to = point_param(&q, "to")?;
     let weight = weight(&q)?;
-    let net = road_network(&s, &q)?;
+    let net = road_network(&s, &who, &q)?;
     let mut tx = read_only(&s).await?;
     let (a, b, closed, r) = features::route(&mut tx, &net, from, to, weight).await?;
     Ok(Json(route_json(&net, &r, &a, json!(b), weight, closed)))
@@ -209,9 +221,10 @@ pub async fn route(
               (status = 404, description = "no warehouses or roads layer", content_type = "application/problem+json")))]
 pub async fn warehouses_reachable(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let layer = warehouses_layer(&s, &q)?;
+    let layer = warehouses_layer(&s, &who, &q)?;
     let from = lon_lat(&q)?;
     let max_m = match num(&q, "distance_m")? {
         Some(d) if d > 0.0 && d <= features::MAX_REACH_M => d,
@@ -226,8 +239,8 @@ pub async fn warehouses_reachable(
         }
     };
     let (filter, weight, limit) = (warehouse_filter(&q)?, weight(&q)?, limit(&q)?);
-    let net = road_network(&s, &q)?;
-    let visible: Vec<&Field> = layer.public_fields().collect();
+    let net = road_network(&s, &who, &q)?;
+    let visible: Vec<&Field> = who.visible(&layer);
     let mut tx = read_only(&s).await?;
     let (start, found) = features::warehouses_reachable(
         &mut tx, &net, &layer, &visible, from, max_m, &filter, weight, limit,
@@ -253,13 +266,14 @@ pub async fn warehouses_reachable(
               (status = 404, description = "no matching warehouse, no layer, or no route", content_type = "application/problem+json")))]
 pub async fn route_to_nearest_warehouse(
     State(s): State<AppState>,
+    who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let layer = warehouses_layer(&s, &q)?;
+    let layer = warehouses_layer(&s, &who, &q)?;
     let from = lon_lat(&q)?;
     let (filter, weight) = (warehouse_filter(&q)?, weight(&q)?);
-    let net = road_network(&s, &q)?;
-    let visible: Vec<&Field> = layer.public_fields().collect();
+    let net = road_network(&s, &who, &q)?;
+    let visible: Vec<&Field> = who.visible(&layer);
     let mut tx = read_only(&s).await?;
     let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(
         &mut tx, &net, &layer, &visible, from, &filter, weight,

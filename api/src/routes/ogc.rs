@@ -15,6 +15,7 @@ use features::{Crs, FeaturesError, ItemsQuery, MAX_LIMIT};
 use serde_json::{json, Value};
 
 use crate::base_url::base_url;
+use crate::caller::Caller;
 use crate::params::non_negative_int;
 use crate::params::{filter_lang, numbers};
 use crate::{AppState, Problem};
@@ -54,9 +55,9 @@ pub async fn conformance() -> Json<Value> {
     Json(json!({ "conformsTo": features::CONFORMANCE }))
 }
 
-fn visible_layer(s: &AppState, id: &str) -> Result<Arc<Layer>, Problem> {
+fn visible_layer(s: &AppState, who: &Caller, id: &str) -> Result<Arc<Layer>, Problem> {
     match s.layers.get(id) {
-        Some(l) if l.public && catalog::valid_layer_name(id) => Ok(l),
+        Some(l) if who.0.can_read(&l) && catalog::valid_layer_name(id) => Ok(l),
         _ => Err(Problem::not_found(format!(
             "no collection '{}'",
             id.chars().take(64).collect::<String>()
@@ -65,13 +66,15 @@ fn visible_layer(s: &AppState, id: &str) -> Result<Arc<Layer>, Problem> {
 }
 
 #[utoipa::path(get, path = "/ogc/collections", tag = "features", responses((status = 200, description = "collections", content_type = "application/json")))]
-pub async fn collections(State(s): State<AppState>, headers: HeaderMap) -> Json<Value> {
+pub async fn collections(
+    State(s): State<AppState>,
+    who: Caller,
+    headers: HeaderMap,
+) -> Json<Value> {
     let r = root(&s, &headers);
-    let list: Vec<Value> = s
-        .layers
-        .all()
+    let list: Vec<Value> = who
+        .readable(&s)
         .iter()
-        .filter(|l| l.public)
         .map(|l| features::collection(l, &r))
         .collect();
     Json(json!({
@@ -84,10 +87,11 @@ pub async fn collections(State(s): State<AppState>, headers: HeaderMap) -> Json<
     responses((status = 200, description = "one collection", content_type = "application/json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn collection(
     State(s): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, Problem> {
-    let l = visible_layer(&s, &id)?;
+    let l = visible_layer(&s, &who, &id)?;
     Ok(Json(features::collection(&l, &root(&s, &headers))))
 }
 
@@ -95,11 +99,12 @@ pub async fn collection(
     responses((status = 200, description = "JSON Schema of the queryable properties", content_type = "application/schema+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn queryables(
     State(s): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let l = visible_layer(&s, &id)?;
-    let visible: Vec<&Field> = l.public_fields().collect();
+    let l = visible_layer(&s, &who, &id)?;
+    let visible: Vec<&Field> = who.visible(&l);
     let mut r = Json(features::queryables(&l, &visible, &root(&s, &headers))).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -218,14 +223,23 @@ fn geojson(body: Value, crs: &Crs) -> Response {
     responses((status = 200, description = "GeoJSON FeatureCollection", content_type = "application/geo+json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json"), (status = 503, description = "the database is unavailable (problem+json, Retry-After)", content_type = "application/problem+json")))]
 pub async fn items(
     State(s): State<AppState>,
+    who: Caller,
     Path(id): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let l = visible_layer(&s, &id)?;
+    let l = visible_layer(&s, &who, &id)?;
     let iq = parse_items_query(&q, &l)?;
-    let visible: Vec<&Field> = l.public_fields().collect();
+    let visible: Vec<&Field> = who.visible(&l);
     let page = features::fetch_items(&s.pool, &l, &visible, &iq).await?;
+    who.audit(
+        &s,
+        "ogc items",
+        &l,
+        &visible,
+        Some(format!("{} features", page.features.len())),
+    )
+    .await?;
     let href = format!("{}/collections/{}/items", root(&s, &headers), l.name);
     let returned = page.features.len() as u64;
     let mut links = vec![
@@ -283,11 +297,12 @@ fn civil(z: i64) -> (i64, u32, u32) {
     responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json"), (status = 400, description = "a parameter is invalid (problem+json naming it)", content_type = "application/problem+json"), (status = 404, description = "unknown layer or resource (problem+json)", content_type = "application/problem+json")))]
 pub async fn item(
     State(s): State<AppState>,
+    who: Caller,
     Path((id, fid)): Path<(String, String)>,
     Query(q): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let l = visible_layer(&s, &id)?;
+    let l = visible_layer(&s, &who, &id)?;
     let fid: i64 = fid.parse().map_err(|_| {
         Problem::not_found(format!(
             "no feature '{}'",
@@ -295,13 +310,15 @@ pub async fn item(
         ))
     })?;
     let crs = crs_param("crs", q.get("crs"), l.srid)?;
-    let visible: Vec<&Field> = l.public_fields().collect();
+    let visible: Vec<&Field> = who.visible(&l);
     let Some(mut f) = features::fetch_item(&s.pool, &l, &visible, fid, &crs).await? else {
         return Err(Problem::not_found(format!(
             "no feature {fid} in {}",
             l.name
         )));
     };
+    who.audit(&s, "ogc item", &l, &visible, Some(format!("fid {fid}")))
+        .await?;
     let href = format!("{}/collections/{}", root(&s, &headers), l.name);
     f["links"] = json!([
         {"href": format!("{href}/items/{fid}"), "rel": "self", "type": "application/geo+json"},

@@ -1,6 +1,7 @@
 //! Citizen field reports: `POST /reports` without a key (rate-limited per
 //! client address), stored in layer `phan_anh`, which tiles and OGC API
-//! Features serve with each report's status.
+//! Features serve with each report's status; `PATCH /reports/{id}` by an
+//! officer's key (scope `reports` or `admin`) changes the status.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -14,6 +15,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::caller::Caller;
 use crate::{AppState, Problem};
 
 /// Report categories.
@@ -137,4 +139,68 @@ pub async fn create(
         resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
+}
+
+/// Statuses a report may have.
+pub const STATUSES: &[&str] = &["moi", "dang_xu_ly", "da_xu_ly", "tu_choi"];
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// One of moi, dang_xu_ly, da_xu_ly, tu_choi.
+    pub trang_thai: String,
+}
+
+#[utoipa::path(patch, path = "/reports/{id}", tag = "citizens", request_body = StatusChange,
+    params(("id" = i64, Path, description = "report (feature) id")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "the new status and layer version", content_type = "application/json"),
+              (status = 400, description = "invalid status", content_type = "application/problem+json"),
+              (status = 401, description = "no key, or an unknown or revoked key", content_type = "application/problem+json"),
+              (status = 403, description = "the key lacks the reports scope", content_type = "application/problem+json"),
+              (status = 404, description = "no such report", content_type = "application/problem+json")))]
+pub async fn set_status(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Result<Json<StatusChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let Some(key) = &who.key else {
+        return Err(Problem::unauthorized(
+            "changing a report's status needs an officer's key",
+        ));
+    };
+    if !who.may_handle_reports() {
+        return Err(Problem::forbidden(format!(
+            "key '{}' lacks the reports scope",
+            key.name
+        )));
+    }
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Problem::not_found("no such report"))?;
+    let Json(c) = body.map_err(|e| Problem::bad_request("body", e.body_text()))?;
+    if !STATUSES.contains(&c.trang_thai.as_str()) {
+        return Err(Problem::bad_request(
+            "trang_thai",
+            format!("trang_thai must be one of {}", STATUSES.join(", ")),
+        ));
+    }
+    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
+    let updated = sqlx::query("UPDATE geokho_data.phan_anh SET trang_thai = $1 WHERE fid = $2")
+        .bind(&c.trang_thai)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(Problem::internal)?
+        .rows_affected();
+    if updated == 0 {
+        return Err(Problem::not_found(format!("no report {id}")));
+    }
+    let version = catalog::republish(&mut tx, "phan_anh").await?;
+    tx.commit().await.map_err(Problem::internal)?;
+    tracing::info!(report = id, status = %c.trang_thai, key = %key.name, "report status changed");
+    Ok(Json(
+        json!({"id": id, "trang_thai": c.trang_thai, "version": version}),
+    ))
 }

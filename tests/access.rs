@@ -1,0 +1,267 @@
+//! Access tiers endpoint by endpoint: anonymous callers never see restricted
+//! fields or non-public layers; a key sees what its scopes grant (Bearer
+//! header or ?key=), restricted reads are audited, unknown and revoked keys
+//! get 401, report status changes need the reports scope.
+
+mod common;
+
+use common::{import_samples, start_server};
+use keys::{Scope, Target};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use testkit::TestDb;
+
+const RESTRICTED: [&str; 2] = ["ten_chu", "so_gcn"];
+
+async fn get(c: &Client, url: &str, key: Option<&str>) -> (StatusCode, Value) {
+    let mut r = c.get(url);
+    if let Some(k) = key {
+        r = r.bearer_auth(k);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn field_names(catalog: &Value, layer: &str) -> Option<Vec<String>> {
+    catalog["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == layer)
+        .map(|l| {
+            l["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect()
+        })
+}
+
+fn has_restricted(props: &Value) -> bool {
+    RESTRICTED.iter().any(|f| props.get(f).is_some())
+}
+
+async fn audit_rows(db: &TestDb) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM geokho.audit_log")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn tiers_endpoint_by_endpoint() {
+    let db = TestDb::new("access").await;
+    import_samples(&db).await;
+    // quy_dat becomes an agency-only layer.
+    sqlx::query("UPDATE geokho.layers SET public = false WHERE name = 'quy_dat'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let l = |n: &str| Target::Layer(n.to_string());
+    let (_, officer) = keys::create(
+        &db.pool,
+        "Sở TN&MT",
+        &[Scope::Restricted(l("thua_dat")), Scope::Reports],
+    )
+    .await
+    .unwrap();
+    let (_, agency) = keys::create(&db.pool, "Sở GTVT", &[Scope::Layers(l("quy_dat"))])
+        .await
+        .unwrap();
+    let base = start_server(&db).await;
+    let c = Client::new();
+    let (o, a) = (Some(officer.as_str()), Some(agency.as_str()));
+
+    // Catalog: layers and field lists per tier.
+    let (_, anon_cat) = get(&c, &format!("{base}/catalog"), None).await;
+    let anon_fields = field_names(&anon_cat, "thua_dat").unwrap();
+    assert!(!anon_fields.iter().any(|f| RESTRICTED.contains(&f.as_str())));
+    assert!(field_names(&anon_cat, "quy_dat").is_none());
+    let (_, off_cat) = get(&c, &format!("{base}/catalog"), o).await;
+    let off_fields = field_names(&off_cat, "thua_dat").unwrap();
+    assert!(RESTRICTED.iter().all(|r| off_fields.iter().any(|f| f == r)));
+    let (_, ag_cat) = get(&c, &format!("{base}/catalog"), a).await;
+    assert!(field_names(&ag_cat, "quy_dat").is_some());
+    assert!(!field_names(&ag_cat, "thua_dat")
+        .unwrap()
+        .iter()
+        .any(|f| RESTRICTED.contains(&f.as_str())));
+
+    // OGC API Features: items, one item, queryables, filters.
+    let items = format!("{base}/ogc/collections/thua_dat/items?limit=20");
+    let before = audit_rows(&db).await;
+    let (s, anon) = get(&c, &items, None).await;
+    assert_eq!(s, 200);
+    assert!(anon["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !has_restricted(&f["properties"])));
+    let (_, ag) = get(&c, &items, a).await;
+    assert!(ag["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !has_restricted(&f["properties"])));
+    assert_eq!(
+        audit_rows(&db).await,
+        before,
+        "no restricted read, no audit"
+    );
+    let (s, off) = get(&c, &items, o).await;
+    assert_eq!(s, 200);
+    let f0 = &off["features"][0];
+    let fid = f0["id"].as_i64().unwrap();
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT ten_chu FROM geokho_data.thua_dat WHERE fid = $1")
+            .bind(fid)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(f0["properties"]["ten_chu"].as_str(), owner.as_deref());
+    let (key_name, fields): (String, Vec<String>) =
+        sqlx::query_as("SELECT key_name, fields FROM geokho.audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(key_name, "Sở TN&MT");
+    assert_eq!(fields, vec!["ten_chu".to_string(), "so_gcn".to_string()]);
+    assert_eq!(audit_rows(&db).await, before + 1);
+
+    let one = format!("{base}/ogc/collections/thua_dat/items/{fid}");
+    assert!(!has_restricted(&get(&c, &one, None).await.1["properties"]));
+    assert!(has_restricted(&get(&c, &one, o).await.1["properties"]));
+    let q = format!("{base}/ogc/collections/thua_dat/queryables");
+    assert!(get(&c, &q, None).await.1["properties"]
+        .get("ten_chu")
+        .is_none());
+    assert!(get(&c, &q, o).await.1["properties"]
+        .get("ten_chu")
+        .is_some());
+    let by_owner =
+        format!("{base}/ogc/collections/thua_dat/items?filter=ten_chu%20IS%20NOT%20NULL&limit=1");
+    assert_eq!(
+        get(&c, &by_owner, None).await.0,
+        400,
+        "anonymous cannot filter on a restricted field"
+    );
+    assert_eq!(get(&c, &by_owner, o).await.0, 200);
+
+    // A layer that is not public: agency key only, header or ?key=.
+    let qd = format!("{base}/ogc/collections/quy_dat/items?limit=1");
+    assert_eq!(get(&c, &qd, None).await.0, 404);
+    assert_eq!(get(&c, &qd, o).await.0, 404);
+    assert_eq!(get(&c, &qd, a).await.0, 200);
+    assert_eq!(get(&c, &format!("{qd}&key={agency}"), None).await.0, 200);
+
+    // Land officers' look-ups.
+    let (ma_xa, so_to, so_thua): (String, i32, i32) =
+        sqlx::query_as("SELECT ma_xa, so_to, so_thua FROM geokho_data.thua_dat WHERE fid = $1")
+            .bind(fid)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let parcel = format!("{base}/land/parcels/{ma_xa}/{so_to}/{so_thua}");
+    assert!(!has_restricted(
+        &get(&c, &parcel, None).await.1["properties"]
+    ));
+    assert!(has_restricted(&get(&c, &parcel, o).await.1["properties"]));
+    let near = format!("{base}/land/parcels/near?of=duong_bo&fid=1&distance_m=20&limit=5");
+    for f in get(&c, &near, None).await.1["features"].as_array().unwrap() {
+        assert!(!has_restricted(&f["properties"]));
+    }
+
+    // Bad keys: 401 with a challenge, never a silent downgrade.
+    for bad in ["gk_0000000000000000000000000000000000000000", "nonsense"] {
+        let r = c
+            .get(format!("{base}/catalog"))
+            .bearer_auth(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{bad}");
+        assert!(r.headers().contains_key("www-authenticate"));
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+    }
+    let r = c
+        .get(format!("{base}/catalog?key=gk_123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Revocation reaches the running server through NOTIFY.
+    assert_eq!(get(&c, &qd, a).await.0, 200);
+    keys::revoke(&db.pool, &agency[..9]).await.unwrap();
+    let mut refused = false;
+    for _ in 0..50 {
+        if get(&c, &qd, a).await.0 == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "a revoked key is refused within 5 s");
+}
+
+#[tokio::test]
+async fn report_status_needs_an_officer() {
+    let db = TestDb::new("access_reports").await;
+    let (_, officer) = keys::create(&db.pool, "cán bộ", &[Scope::Reports])
+        .await
+        .unwrap();
+    let (_, other) = keys::create(&db.pool, "đối tác", &[Scope::Layers(Target::All)])
+        .await
+        .unwrap();
+    let base = start_server(&db).await;
+    let c = Client::new();
+    let r = c
+        .post(format!("{base}/reports"))
+        .json(&serde_json::json!({"lon": 106.35, "lat": 10.35, "loai": "giao_thong", "noi_dung": "Ổ gà trên đường"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let patch = |key: Option<&str>, body: Value, id: i64| {
+        let mut r = c.patch(format!("{base}/reports/{id}")).json(&body);
+        if let Some(k) = key {
+            r = r.bearer_auth(k);
+        }
+        r.send()
+    };
+    let st = serde_json::json!({"trang_thai": "dang_xu_ly"});
+    assert_eq!(patch(None, st.clone(), id).await.unwrap().status(), 401);
+    assert_eq!(
+        patch(Some(&other), st.clone(), id).await.unwrap().status(),
+        403
+    );
+    let bad = patch(
+        Some(&officer),
+        serde_json::json!({"trang_thai": "xong"}),
+        id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        patch(Some(&officer), st.clone(), 999_999)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let ok = patch(Some(&officer), st, id).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: Value = c
+        .get(format!("{base}/ogc/collections/phan_anh/items/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["properties"]["trang_thai"], "dang_xu_ly");
+}
