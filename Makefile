@@ -48,3 +48,8 @@ clean-db: stop
 ## The importer's outside oracle: every shapefile of PostGIS's loader suite and pyshp's edge cases vs shp2pgsql.
 oracle: deps
 	@scripts/oracle.sh
+
+.PHONY: api-fuzz
+## Schemathesis against the OpenAPI document at /api: no generated request may get a 5xx (throwaway cluster on port 55436).
+api-fuzz: deps
+	@scripts/schemathesis.sh

@@ -16,7 +16,7 @@
 #    and a bounded number of examples per operation, on loopback only;
 # 5. stops the server and exits non-zero when schemathesis found a failure.
 #
-# Knobs: GEOKHO_ST_EXAMPLES (examples per operation, default 100), GEOKHO_ST_SEED
+# Knobs: GEOKHO_ST_EXAMPLES (examples per operation, default 150), GEOKHO_ST_SEED
 # (default 20261122), GEOKHO_ST_TIMEOUT (hard limit of the run in seconds, 600),
 # GEOKHO_ST_CHECKS (default not_a_server_error; `all` for every conformance check).
 # Output (report, server log, import log) goes to target/schemathesis/.
@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 ST_VERSION=4.32.5
-examples=${GEOKHO_ST_EXAMPLES:-100}
+examples=${GEOKHO_ST_EXAMPLES:-150}
 seed=${GEOKHO_ST_SEED:-20261122}
 limit=${GEOKHO_ST_TIMEOUT:-600}
 checks=${GEOKHO_ST_CHECKS:-not_a_server_error}
@@ -44,6 +44,9 @@ if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $ST_VERSION" ]; t
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$ST_VERSION" \
     || die "installing schemathesis $ST_VERSION from PyPI failed"
 fi
+
+# Everything below talks to 127.0.0.1 only: no proxy for it.
+export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 
 # 2. the binary.
 if [ -n "${GEOKHO_BIN:-}" ]; then
@@ -97,9 +100,9 @@ for _ in $(seq 1 120); do
 done
 [ -n "$ready" ] || { cat "$work/serve.log" >&2; die "geokho serve did not answer $base/health within 60 s"; }
 
-# Realistic values (the sample province's layers, parcels, tiles, CRSs, CQL2) and
-# valid coordinates far from Viet Nam, which the generator mixes with its own so
-# that requests get past 404 and 400 to the queries.
+# Realistic values (the sample province's layers, parcels, tiles, CRSs, CQL2), valid
+# coordinates far from Viet Nam and edge cases of CQL2 and free text, which the
+# generator mixes with its own so that requests get past 404 and 400 to the queries.
 cat >"$work/schemathesis.toml" <<'EOF'
 # Written by scripts/schemathesis.sh; values from data-samples/.
 [cache]
@@ -114,7 +117,7 @@ values = ["thua_dat.json", "duong_bo,cau.json", "kho_bai.json", "phan_anh.json"]
 [dictionaries.style]
 values = ["base.json", "cadastral.json", "planning.json", "logistics.json"]
 [dictionaries.ma_xa]
-values = ["28261"]
+values = ["28261", "2826\u0000"]
 [dictionaries.fid]
 values = ["1", "2", "100", "5358"]
 [dictionaries.small]
@@ -139,40 +142,47 @@ values = [9210, 4326, 3857, 4756, 5897]
 values = ["106.3,10.3,106.4,10.4", "10.3,106.3,10.4,106.4", "565000,1143000,567000,1145000", "-180,-90,180,90", "0,0,10,10", "170,-10,-170,10", "106.3,10.3,0,106.4,10.4,10"]
 [dictionaries.crs]
 values = ["http://www.opengis.net/def/crs/OGC/1.3/CRS84", "http://www.opengis.net/def/crs/EPSG/0/4326", "http://www.opengis.net/def/crs/EPSG/0/3857", "http://www.opengis.net/def/crs/EPSG/0/9210", "http://www.opengis.net/def/crs/EPSG/0/5897"]
+[dictionaries.filtercrs]
+values = ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
 [dictionaries.props]
-values = ["ma_xa,so_to", "loai_dat", "ten_chu", "dien_tich,so_gcn"]
+values = ["ma_xa,so_to", "loai_dat", "dien_tich,dia_chi,ngay_cap", "so_thua", "ten_chu", "dien_tich,so_gcn"]
 [dictionaries.filter]
-values = ["so_to = 1", "loai_dat = 'ONT' AND dien_tich > 100", "S_INTERSECTS(geometry, POINT(106.3454 10.3385))", "S_INTERSECTS(geometry, POINT(10 0))", "S_WITHIN(geometry, BBOX(-180,-90,180,90))", "dia_chi LIKE 'Khu%'", "ngay_cap > DATE('2020-01-01')", "so_thua IN (1,2,3)"]
+values = ["so_to = 1", "loai_dat = 'ONT' AND dien_tich > 100", "S_INTERSECTS(geometry, POINT(106.3454 10.3385))", "S_INTERSECTS(geometry, POINT(10 0))", "S_WITHIN(geometry, BBOX(-180,-90,180,90))", "dia_chi LIKE 'Khu%'", "ngay_cap > DATE('2020-01-01')", "so_thua IN (1,2,3)", "so_to = 1e400", "ngay_cap > DATE('2020-13-45')", "dia_chi LIKE '%\\'", "dia_chi = 'a\u0000b'", "S_INTERSECTS(geometry, POLYGON((0 0, 1 1, 0 0)))", "S_INTERSECTS(geometry, POINT(200 100))", "S_INTERSECTS(geometry, BBOX(0,0,1000,1000))", "{\"op\": \"s_intersects\", \"args\": [{\"property\": \"geometry\"}, {\"type\": \"Point\", \"coordinates\": [10, 0]}]}"]
 [dictionaries.filterlang]
 values = ["cql2-text", "cql2-json"]
 [dictionaries.loai]
 values = ["dat_dai", "xay_dung", "moi_truong", "giao_thong", "ha_tang", "khac"]
+[dictionaries.text]
+values = ["Đường Lê Lợi bị ngập sau mưa", "x", "  ", "a\u0000b", "\u0000", "🙂 ngập", "\u202Eabc", "Ðu\u0300o\u031Bng"]
 
 [parameters]
-"query.layer" = { dictionary = "layer", probability = 0.5 }
-"path.id" = { dictionary = "layer", probability = 0.6 }
-"path.layers" = { dictionary = "layers", probability = 0.6 }
+"query.layer" = { dictionary = "layer", probability = 0.7 }
+"path.id" = { dictionary = "layer", probability = 0.8 }
+"path.layers" = { dictionary = "layers", probability = 0.8 }
 "path.so_to" = { dictionary = "small", probability = 0.6 }
 "path.so_thua" = { dictionary = "small", probability = 0.6 }
 "path.fid" = { dictionary = "small", probability = 0.6 }
-"path.z" = { dictionary = "z", probability = 0.5 }
-"path.x" = { dictionary = "tx", probability = 0.5 }
-"path.y" = { dictionary = "ty", probability = 0.6 }
+"path.z" = { dictionary = "z", probability = 0.7 }
+"path.x" = { dictionary = "tx", probability = 0.7 }
+"path.y" = { dictionary = "ty", probability = 0.7 }
 "query.lon" = { dictionary = "lon", probability = 0.5 }
 "query.lat" = { dictionary = "lat", probability = 0.5 }
 "query.x" = { dictionary = "x", probability = 0.5 }
 "query.y" = { dictionary = "y", probability = 0.5 }
 "query.srid" = { dictionary = "srid", probability = 0.5 }
 "query.bbox" = { dictionary = "bbox", probability = 0.5 }
-"query.crs" = { dictionary = "crs", probability = 0.5 }
-"query.bbox-crs" = { dictionary = "crs", probability = 0.5 }
-"query.filter-crs" = { dictionary = "crs", probability = 0.5 }
-"query.properties" = { dictionary = "props", probability = 0.5 }
-"query.filter" = { dictionary = "filter", probability = 0.5 }
-"query.filter-lang" = { dictionary = "filterlang", probability = 0.5 }
+"query.crs" = { dictionary = "crs", probability = 0.8 }
+"query.bbox-crs" = { dictionary = "crs", probability = 0.8 }
+"query.filter-crs" = { dictionary = "filtercrs", probability = 0.8 }
+"query.properties" = { dictionary = "props", probability = 0.6 }
+"query.filter" = { dictionary = "filter", probability = 0.7 }
+"query.filter-lang" = { dictionary = "filterlang", probability = 0.9 }
 "body.loai" = { dictionary = "loai", probability = 0.7 }
 "body.lon" = { dictionary = "lon", probability = 0.5 }
 "body.lat" = { dictionary = "lat", probability = 0.5 }
+"body.noi_dung" = { dictionary = "text", probability = 0.3 }
+"query.loai_kho" = { dictionary = "text", probability = 0.2 }
+"query.dich_vu" = { dictionary = "text", probability = 0.2 }
 
 [[operations]]
 include-path = "/styles/{name}"
@@ -199,7 +209,6 @@ set +e
 (
   cd "$work" &&
   exec env -u http_proxy -u HTTP_PROXY -u https_proxy -u HTTPS_PROXY -u all_proxy -u ALL_PROXY \
-    NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
     timeout -k 10 "$limit" "$root/$venv/bin/st" --config-file schemathesis.toml run "$base/api" \
       --checks "$checks" \
       --max-examples "$examples" \
@@ -209,6 +218,7 @@ set +e
       --request-timeout 30 \
       --suppress-health-check all \
       --generation-database none \
+      --generation-unique-inputs \
       --report ndjson --report-ndjson-path report.ndjson \
       --no-color
 )
@@ -218,9 +228,13 @@ set -e
 # A one-line summary from the report: requests sent and server errors by operation.
 summary=$(python3 - "$work/report.ndjson" <<'EOF' 2>/dev/null || echo "no report"
 import collections, json, sys
+from urllib.parse import urlsplit
 sent, errors = 0, collections.Counter()
 for line in open(sys.argv[1]):
     event = json.loads(line)
+    if "NonFatalError" in event:  # no answer: connection dropped (a panic?), timeout
+        e = event["NonFatalError"]
+        errors[f'{e["value"]["type"]} {e.get("label") or ""}'.strip()] += 1
     if "ScenarioFinished" not in event:
         continue
     for interaction in (event["ScenarioFinished"]["recorder"].get("interactions") or {}).values():
@@ -228,13 +242,18 @@ for line in open(sys.argv[1]):
         response = interaction.get("response") or {}
         if (response.get("status_code") or 0) >= 500:
             request = interaction["request"]
-            errors[f'{response["status_code"]} {request["method"]} {request["uri"].split("?")[0]}'] += 1
-print(f"{sent} requests, {sum(errors.values())} server errors" + "".join(f"; {k} x{n}" for k, n in errors.items()))
+            errors[f'{response["status_code"]} {request["method"]} {urlsplit(request["uri"]).path}'] += 1
+print(f"{sent} requests, {sum(errors.values())} server errors or unanswered" + "".join(f"; {k} x{n}" for k, n in errors.items()))
 EOF
 )
-if [ "$status" != 0 ] && grep -q 'ERROR' "$work/serve.log"; then
-  echo "--- server errors (from $work/serve.log):"
-  grep 'ERROR' "$work/serve.log" | sed 's/\x1b\[[0-9;]*m//g' | grep -v 'tower_http' | sort -u -k3 | head -20
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "geokho serve died during the run; its log: $work/serve.log" >&2
+  status=1
+fi
+if [ "$status" != 0 ] && grep -q 'ERROR\|panicked' "$work/serve.log"; then
+  echo "--- server errors and panics (from $work/serve.log):"
+  { sed 's/\x1b\[[0-9;]*m//g' "$work/serve.log" | grep -A1 'panicked' | grep -v '^--$' | sort -u | head -10; } || true
+  { sed 's/\x1b\[[0-9;]*m//g' "$work/serve.log" | grep 'ERROR' | grep -v 'tower_http' | sort -u -k3 | head -20; } || true
 fi
 took=$(( $(date +%s) - start ))
 case "$status" in

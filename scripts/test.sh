@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: a throwaway cluster on GEOKHO_TEST_PG_PORT, then every test of
-# the workspace against it; the cluster is stopped whatever happens.
+# the workspace against it, schemathesis against the OpenAPI document, and the
+# importer's shp2pgsql oracle; the cluster is stopped whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${GEOKHO_TEST_PG_PORT:-55433}
@@ -15,4 +16,6 @@ export GEOKHO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
 cargo fmt --all -- --check || { echo "geokho: code is not formatted: run make fmt" >&2; exit 1; }
 cargo clippy --workspace --all-targets --locked -q -- -D warnings
 cargo test --workspace --locked "$@"
+# schemathesis against /api (the binary cargo test just built, the cluster's own database).
+GEOKHO_BIN=target/debug/geokho scripts/schemathesis.sh "postgres://postgres@127.0.0.1:$port/geokho"
 scripts/oracle.sh

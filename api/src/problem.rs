@@ -107,9 +107,62 @@ impl IntoResponse for Problem {
     }
 }
 
+/// Whether a database error was caused by values the caller sent (bound
+/// parameters): SQLSTATE class 22 (bad dates, NUL bytes, LIKE escapes,
+/// numeric overflow) or a PROJ/GEOS failure on the caller's coordinates or
+/// geometry.
+pub fn user_data_error(e: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(d) = e else {
+        return None;
+    };
+    let code = d.code().unwrap_or_default();
+    let msg = d.message();
+    const GEO: &[&str] = &[
+        "transform",
+        "projection domain",
+        "Invalid coordinate",
+        "requires more points",
+        "IllegalArgumentException",
+        "latitude or longitude exceeded",
+        "tolerance condition",
+    ];
+    (code.starts_with("22") || (code == "XX000" && GEO.iter().any(|g| msg.contains(g))))
+        .then(|| msg.chars().take(200).collect())
+}
+
+impl Problem {
+    /// A database error: 400 naming `parameter` when the caller's values
+    /// caused it, else 500/503.
+    pub fn from_db_at(e: sqlx::Error, parameter: &str) -> Problem {
+        match user_data_error(&e) {
+            Some(m) => Problem::bad_request(
+                parameter,
+                format!("{parameter}: the database refused the value ({m})"),
+            ),
+            None => Problem::internal(e),
+        }
+    }
+}
+
 impl From<catalog::CatalogError> for Problem {
     fn from(e: catalog::CatalogError) -> Self {
         Problem::internal(e)
+    }
+}
+
+impl Problem {
+    /// A tile render error shared by coalesced requests (so borrowed).
+    pub fn from_tile_error(e: &tiles::TileError) -> Problem {
+        match e {
+            tiles::TileError::BadCoord(..) => Problem::bad_request("z/x/y", e.to_string()),
+            tiles::TileError::Db(db) => match user_data_error(db) {
+                Some(m) => Problem::bad_request(
+                    "filter",
+                    format!("filter: the database refused the value ({m})"),
+                ),
+                None => Problem::internal(db),
+            },
+        }
     }
 }
 
@@ -117,7 +170,8 @@ impl From<tiles::TileError> for Problem {
     fn from(e: tiles::TileError) -> Self {
         match e {
             tiles::TileError::BadCoord(..) => Problem::bad_request("z/x/y", e.to_string()),
-            tiles::TileError::Db(db) => Problem::internal(db),
+            // The filter is the only caller text that reaches a tile query.
+            tiles::TileError::Db(db) => Problem::from_db_at(db, "filter"),
         }
     }
 }

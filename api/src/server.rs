@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use tower_http::compression::CompressionLayer;
@@ -74,9 +75,23 @@ pub fn router(state: AppState) -> Router {
         .route("/styles", get(routes::web::styles))
         .route("/styles/{name}", get(routes::web::style))
         .fallback(|| async { Problem::not_found("no such resource") })
+        .layer(axum::middleware::from_fn(refuse_nul))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// PostgreSQL text cannot hold U+0000: a URL carrying one is refused here
+/// with a 400 rather than failing deep in a query.
+async fn refuse_nul(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let has_nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00");
+    if has_nul(req.uri().path()) || req.uri().query().is_some_and(has_nul) {
+        return Problem::bad_request("url", "the URL holds a NUL character (%00)").into_response();
+    }
+    next.run(req).await
 }
 
 /// Binds `cfg.addr` and serves until a shutdown signal.

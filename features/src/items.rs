@@ -96,14 +96,27 @@ fn conditions(layer: &Layer, visible: &[&Field], q: &ItemsQuery) -> Result<Where
             .into_iter()
             .map(|v| w.bind(Bind::Float(v)))
             .collect();
+        let env = format!(
+            "ST_MakeEnvelope({}, {}, {}, {}, {})",
+            p[0], p[1], p[2], p[3], q.bbox_crs.srid
+        );
+        // Only the part of the bbox around the layer's data is transformed:
+        // a world-wide or far-away bbox is valid, but PROJ cannot carry it
+        // into a VN-2000 zone.
+        let clipped = match layer.bounds {
+            Some([bw, bs, be, bn]) => format!(
+                "ST_Intersection({env}, ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, 4326), {}))",
+                bw - 0.05,
+                bs - 0.05,
+                be + 0.05,
+                bn + 0.05,
+                q.bbox_crs.srid
+            ),
+            None => env,
+        };
         w.conds.push(format!(
-            "{} && ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, {}), {})",
+            "{} && ST_Transform({clipped}, {})",
             quote_ident(GEOM_COLUMN),
-            p[0],
-            p[1],
-            p[2],
-            p[3],
-            q.bbox_crs.srid,
             layer.srid
         ));
     }

@@ -145,7 +145,11 @@ pub async fn land_use_statistics(
 /// A GeoJSON that PostGIS cannot read is the caller's fault.
 fn geometry_error(e: sqlx::Error, is_fid: bool) -> FeaturesError {
     match &e {
-        sqlx::Error::Database(d) if !is_fid && d.code().as_deref() == Some("XX000") => {
+        sqlx::Error::Database(d)
+            if !is_fid
+                && d.code()
+                    .is_some_and(|c| c == "XX000" || c.starts_with("22")) =>
+        {
             FeaturesError::BadParameter(
                 "geometry",
                 format!("not a GeoJSON geometry: {}", d.message()),

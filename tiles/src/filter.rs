@@ -92,13 +92,21 @@ pub fn compile_filter(
     if text.len() > 4096 {
         return Err(FilterError::TooComplex);
     }
-    let expr =
-        match lang {
-            FilterLang::Cql2Text => cql2::parse_text(text)
-                .map_err(|e| FilterError::Syntax(first_line(&e.to_string())))?,
-            FilterLang::Cql2Json => cql2::parse_json(text)
-                .map_err(|e| FilterError::Syntax(first_line(&e.to_string())))?,
-        };
+    // cql2 0.5 panics on some input (e.g. a number beyond f64, `1e400`):
+    // a bad filter must be a 400, never a dropped connection.
+    let parsed = std::panic::catch_unwind(|| match lang {
+        FilterLang::Cql2Text => cql2::parse_text(text).map_err(|e| e.to_string()),
+        FilterLang::Cql2Json => cql2::parse_json(text).map_err(|e| e.to_string()),
+    });
+    let expr = match parsed {
+        Ok(Ok(e)) => e,
+        Ok(Err(e)) => return Err(FilterError::Syntax(first_line(&e))),
+        Err(_) => {
+            return Err(FilterError::Syntax(
+                "the filter could not be parsed (a number out of range?)".into(),
+            ))
+        }
+    };
     let mut c = Compiler {
         fields,
         next: first,
@@ -382,5 +390,10 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" OR ");
         assert_eq!(ct(&long, &refs, 1), Err(FilterError::TooComplex));
+        // The parser panics on this; the panic must become a syntax error.
+        assert!(matches!(
+            ct("so_to = 1e400", &refs, 1),
+            Err(FilterError::Syntax(_))
+        ));
     }
 }

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::caller::Caller;
 use crate::params::optional_number as num;
+use crate::routes::ogc::features_error_at as at;
 use crate::{AppState, Problem};
 
 /// The readable layer of `kind` named by `?layer=`, or the first of that kind.
@@ -47,7 +48,9 @@ pub async fn by_key(
 ) -> Result<Json<Value>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let visible: Vec<&Field> = who.visible(&l);
-    let found = features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua]).await?;
+    let found = features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua])
+        .await
+        .map_err(|e| at(e, "key"))?;
     if found.is_some() {
         let what = format!("{ma_xa}/{so_to}/{so_thua}");
         who.audit(&s, "parcel by key", &l, &visible, Some(what))
@@ -110,7 +113,10 @@ pub async fn at_point(
         )),
     };
     let visible: Vec<&Field> = who.visible(&l);
-    let found = features::parcel_at(&s.pool, &l, &visible, x, y, srid).await?;
+    let param = if srid == 4326 { "lon/lat" } else { "x/y" };
+    let found = features::parcel_at(&s.pool, &l, &visible, x, y, srid)
+        .await
+        .map_err(|e| at(e, param))?;
     if found.is_some() {
         let what = format!("x {x} y {y} srid {srid}");
         who.audit(&s, "parcel at point", &l, &visible, Some(what))

@@ -15,6 +15,7 @@ use sqlx::{Postgres, Transaction};
 
 use crate::caller::Caller;
 use crate::params::optional_number as num;
+use crate::routes::ogc::features_error_at as at;
 use crate::{AppState, Problem};
 
 #[utoipa::path(get, path = "/logistics/warehouses/near", tag = "logistics",
@@ -37,8 +38,9 @@ pub async fn warehouses_near(
     let limit = limit(&q)?;
     let filter = warehouse_filter(&q)?;
     let visible: Vec<&Field> = who.visible(&layer);
-    let found =
-        features::warehouses_near(&s.pool, &layer, &visible, (lon, lat), &filter, limit).await?;
+    let found = features::warehouses_near(&s.pool, &layer, &visible, (lon, lat), &filter, limit)
+        .await
+        .map_err(|e| at(e, "lon/lat"))?;
     Ok(Json(
         json!({ "type": "FeatureCollection", "numberReturned": found.len(), "features": found }),
     ))
@@ -204,7 +206,9 @@ pub async fn route(
     let weight = weight(&q)?;
     let net = road_network(&s, &who, &q)?;
     let mut tx = read_only(&s).await?;
-    let (a, b, closed, r) = features::route(&mut tx, &net, from, to, weight).await?;
+    let (a, b, closed, r) = features::route(&mut tx, &net, from, to, weight)
+        .await
+        .map_err(|e| at(e, "from/to"))?;
     Ok(Json(route_json(&net, &r, &a, json!(b), weight, closed)))
 }
 
@@ -245,7 +249,8 @@ pub async fn warehouses_reachable(
     let (start, found) = features::warehouses_reachable(
         &mut tx, &net, &layer, &visible, from, max_m, &filter, weight, limit,
     )
-    .await?;
+    .await
+    .map_err(|e| at(e, "lon/lat"))?;
     Ok(Json(json!({
         "type": "FeatureCollection",
         "numberReturned": found.len(),
@@ -278,6 +283,7 @@ pub async fn route_to_nearest_warehouse(
     let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(
         &mut tx, &net, &layer, &visible, from, &filter, weight,
     )
-    .await?;
+    .await
+    .map_err(|e| at(e, "lon/lat"))?;
     Ok(Json(route_json(&net, &r, &a, warehouse, weight, closed)))
 }

@@ -24,12 +24,23 @@ fn root(s: &AppState, headers: &HeaderMap) -> String {
     format!("{}/ogc", base_url(s.public_url.as_deref(), headers))
 }
 
+/// A feature query's error, blaming `parameter` when the caller's values
+/// made the database refuse it.
+pub(crate) fn features_error_at(e: FeaturesError, parameter: &str) -> Problem {
+    match e {
+        FeaturesError::Db(db) => Problem::from_db_at(db, parameter),
+        other => other.into(),
+    }
+}
+
 impl From<FeaturesError> for Problem {
     fn from(e: FeaturesError) -> Self {
         match e {
             FeaturesError::BadParameter(p, reason) => Problem::bad_request(p, reason),
             FeaturesError::NotFound(detail) => Problem::not_found(detail),
-            FeaturesError::Db(db) => Problem::internal(db),
+            // A filter is the caller's free-form input; bbox and points are
+            // checked before they reach SQL.
+            FeaturesError::Db(db) => Problem::from_db_at(db, "filter"),
         }
     }
 }
@@ -159,9 +170,31 @@ fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<Item
         }
     }
     let lang = filter_lang(q.get("filter-lang").map(String::as_str))?;
+    let bbox_crs = crs_param("bbox-crs", q.get("bbox-crs"), layer.srid)?;
+    if let (Some(b), 4326) = (bbox, bbox_crs.srid) {
+        let (lon, lat) = if bbox_crs.lat_lon {
+            ([b[1], b[3]], [b[0], b[2]])
+        } else {
+            ([b[0], b[2]], [b[1], b[3]])
+        };
+        if lon.iter().any(|v| v.abs() > 180.0) || lat.iter().any(|v| v.abs() > 90.0) {
+            return Err(Problem::bad_request(
+                "bbox",
+                format!(
+                    "bbox in {} needs longitudes within ±180 and latitudes within ±90{}",
+                    bbox_crs.uri,
+                    if bbox_crs.lat_lon {
+                        " (latitude first in EPSG:4326)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
     Ok(ItemsQuery {
         bbox,
-        bbox_crs: crs_param("bbox-crs", q.get("bbox-crs"), layer.srid)?,
+        bbox_crs,
         crs: crs_param("crs", q.get("crs"), layer.srid)?,
         limit: limit.min(MAX_LIMIT),
         offset,

@@ -27,6 +27,10 @@ pub const CATEGORIES: &[&str] = &[
     "ha_tang",
     "khac",
 ];
+/// Where a report may be (WGS 84 west, south, east, north): Viet Nam with its
+/// islands. Reports are stored in WGS 84 and served in VN-2000 zones too,
+/// which cannot hold points from elsewhere.
+pub const VIETNAM: [f64; 4] = [102.0, 6.0, 118.0, 24.0];
 /// Reports one address may send per window.
 const PER_WINDOW: u32 = 5;
 const WINDOW: Duration = Duration::from_secs(60);
@@ -85,14 +89,15 @@ pub async fn create(
             Problem::bad_request("body", e.body_text())
         }
     })?;
+    let [w, s_, e, n] = VIETNAM;
     if !(r.lon.is_finite()
         && r.lat.is_finite()
-        && (-180.0..=180.0).contains(&r.lon)
-        && (-90.0..=90.0).contains(&r.lat))
+        && (w..=e).contains(&r.lon)
+        && (s_..=n).contains(&r.lat))
     {
         return Err(Problem::bad_request(
             "lon/lat",
-            "lon must be within ±180 and lat within ±90",
+            format!("the point must lie in Viet Nam (lon {w}-{e}, lat {s_}-{n}, WGS 84)"),
         ));
     }
     if !CATEGORIES.contains(&r.loai.as_str()) {
@@ -102,6 +107,15 @@ pub async fn create(
         ));
     }
     let text = r.noi_dung.trim();
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Problem::bad_request(
+            "noi_dung",
+            "noi_dung may not hold control characters",
+        ));
+    }
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(Problem::bad_request(
             "noi_dung",
