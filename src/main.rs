@@ -9,14 +9,23 @@ use clap::Parser;
 #[tokio::main]
 async fn main() {
     let args = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GEOKHO_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=info")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GEOKHO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=info"));
+    // The server logs JSON lines (with request ids) for log collectors; the
+    // other commands talk to a person. GEOKHO_LOG_FORMAT=json|text overrides.
+    let json = match std::env::var("GEOKHO_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => matches!(args.command, cli::Command::Serve(_)),
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
     if let Err(e) = cli::run(args).await {
         // One line: what happened and, where known, what to do.
         let mut msg = e.to_string();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts};
+use axum::http::{header, request::Parts, HeaderMap, Uri};
 use catalog::{Field, Layer};
 use keys::{Access, KeyInfo};
 use moka::future::Cache;
@@ -28,15 +28,17 @@ pub fn key_cache() -> KeyCache {
 /// The caller of a request.
 pub struct Caller(pub Access);
 
-fn secret(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
+/// The key a request carries, if any (`Authorization: Bearer` first, then
+/// `?key=`); an Authorization header of another scheme reads as an empty key.
+pub fn secret_of(headers: &HeaderMap, uri: &Uri) -> Option<String> {
+    if let Some(v) = headers.get(header::AUTHORIZATION) {
         let v = v.to_str().ok()?;
         return v
             .strip_prefix("Bearer ")
             .map(|s| s.trim().to_string())
             .or(Some(String::new()));
     }
-    parts.uri.query().and_then(|q| {
+    uri.query().and_then(|q| {
         q.split('&')
             .find_map(|kv| kv.strip_prefix("key="))
             .map(|k| k.to_string())
@@ -47,7 +49,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Problem> {
-        let Some(secret) = secret(parts) else {
+        let Some(secret) = secret_of(&parts.headers, &parts.uri) else {
             return Ok(Caller(Access::anonymous()));
         };
         let hash = keys::hash_secret(&secret);

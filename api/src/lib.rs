@@ -6,7 +6,9 @@
 
 mod base_url;
 mod caller;
+mod limits;
 mod listener;
+mod metrics;
 mod openapi;
 mod params;
 mod problem;
@@ -15,6 +17,7 @@ mod routes;
 mod server;
 mod state;
 
+pub use limits::RateLimits;
 pub use openapi::ApiDoc;
 pub use problem::Problem;
 pub use registry::Registry;

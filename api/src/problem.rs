@@ -55,6 +55,15 @@ impl Problem {
         Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
     }
 
+    /// 503 (Retry-After added) for a server that cannot serve yet.
+    pub fn unavailable(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+            detail,
+        )
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "Not Found", detail)
     }

@@ -1,11 +1,16 @@
 //! The router and the server loop (graceful shutdown on Ctrl-C / SIGTERM).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::routes;
@@ -14,7 +19,8 @@ use crate::{AppState, Problem};
 /// Where and how to serve.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub addr: SocketAddr,
+    /// Addresses to listen on (e.g. 127.0.0.1 and ::1, or 0.0.0.0 and ::).
+    pub addrs: Vec<SocketAddr>,
     pub public_url: Option<String>,
 }
 
@@ -68,6 +74,8 @@ pub fn router(state: AppState) -> Router {
             get(routes::ogc::queryables),
         )
         .route("/health", get(routes::health::health))
+        .route("/ready", get(routes::health::ready))
+        .route("/metrics", get(crate::metrics::render))
         .route("/tiles/{name}", get(routes::tiles::tilejson))
         .route("/tiles/{layers}/{z}/{x}/{y}", get(routes::tiles::tile))
         .route("/", get(routes::web::index))
@@ -76,9 +84,55 @@ pub fn router(state: AppState) -> Router {
         .route("/styles/{name}", get(routes::web::style))
         .fallback(|| async { Problem::not_found("no such resource") })
         .layer(axum::middleware::from_fn(refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::limit,
+        ))
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
         .with_state(state)
+}
+
+/// Request ids: a per-process random prefix and a counter, unless the
+/// client (or the proxy) sent `x-request-id`.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: String,
+    next: Arc<AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        RequestIds {
+            prefix: format!("{:x}{:x}", t.as_secs() & 0xffff_ffff, std::process::id()),
+            next: Arc::default(),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The span of one request, carrying its id into every log line.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
 }
 
 /// PostgreSQL text cannot hold U+0000: a URL carrying one is refused here
@@ -94,27 +148,48 @@ async fn refuse_nul(
     next.run(req).await
 }
 
-/// Binds `cfg.addr` and serves until a shutdown signal.
+/// Binds every address of `cfg` (IPv4 and IPv6) and serves until a
+/// shutdown signal, finishing requests in flight. An IPv6 address this host
+/// cannot bind is skipped with a warning when another address is bound.
 pub async fn serve(state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(cfg.addr).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!(
-                "{} is already in use: stop the other server or pass --port/GEOKHO_PORT",
-                cfg.addr
-            )
-        } else {
-            anyhow::anyhow!("cannot listen on {}: {e}", cfg.addr)
+    let mut listeners = Vec::new();
+    for addr in &cfg.addrs {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => listeners.push(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+                "{addr} is already in use: stop the other server or pass --port/GEOKHO_PORT"
+            ),
+            Err(e) if addr.is_ipv6() && cfg.addrs.len() > 1 => {
+                tracing::warn!(%addr, error = %e, "IPv6 address not available; serving the others")
+            }
+            Err(e) => anyhow::bail!("cannot listen on {addr}: {e}"),
         }
-    })?;
+    }
     let follower = state.follow_changes();
-    let r = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let servers: Vec<_> = listeners
+        .into_iter()
+        .map(|l| {
+            let mut rx = stop_rx.clone();
+            let app = app.clone();
+            tokio::spawn(async move {
+                axum::serve(l, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.wait_for(|s| *s).await;
+                    })
+                    .await
+            })
+        })
+        .collect();
+    shutdown().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    let _ = stop_tx.send(true);
+    for s in servers {
+        s.await??;
+    }
     follower.abort();
-    Ok(r?)
+    Ok(())
 }
 
 async fn shutdown() {

@@ -19,6 +19,8 @@ pub struct AppState {
     pub cache: TileCache,
     /// Recent API key look-ups (dropped on every key change).
     pub keys: crate::caller::KeyCache,
+    /// Request budgets per address and per key.
+    pub limits: Arc<crate::limits::Limiters>,
     /// Rate limit of anonymous field reports.
     pub reports: Arc<crate::routes::reports::RateLimiter>,
 }
@@ -40,8 +42,15 @@ impl AppState {
             layers,
             cache: TileCache::new(cache_bytes),
             keys: crate::caller::key_cache(),
+            limits: crate::limits::Limiters::new(Default::default()),
             reports: Arc::default(),
         })
+    }
+
+    /// Replaces the request budgets (the defaults suit one province server).
+    pub fn with_limits(mut self, l: crate::limits::RateLimits) -> Self {
+        self.limits = crate::limits::Limiters::new(l);
+        self
     }
 
     /// Starts the background task that follows layer changes (call once per server).

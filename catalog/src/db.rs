@@ -112,3 +112,15 @@ pub async fn migrate(pool: &PgPool) -> Result<(), CatalogError> {
     migrator.run(pool).await?;
     Ok(())
 }
+
+/// Migrations of this build not applied (successfully) to the database.
+pub async fn pending_migrations(pool: &PgPool) -> Result<usize, CatalogError> {
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await?;
+    Ok(MIGRATIONS
+        .iter()
+        .filter(|(v, _, _)| !applied.contains(v))
+        .count())
+}

@@ -6,9 +6,15 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "GEOKHO_ADDR", default_value = "127.0.0.1")]
-    pub addr: IpAddr,
+    /// Addresses to listen on, comma-separated (IPv4 and IPv6; `0.0.0.0,::`
+    /// for every interface behind a proxy).
+    #[arg(
+        long,
+        env = "GEOKHO_ADDR",
+        default_value = "127.0.0.1,::1",
+        value_delimiter = ','
+    )]
+    pub addr: Vec<IpAddr>,
     /// Port to listen on.
     #[arg(long, env = "GEOKHO_PORT", default_value_t = 8080)]
     pub port: u16,
@@ -21,6 +27,12 @@ pub struct ServeArgs {
     /// Database connections.
     #[arg(long, env = "GEOKHO_DB_POOL", default_value_t = 16)]
     pub pool: u32,
+    /// Requests per second allowed from one client address (bursts of twice that).
+    #[arg(long, env = "GEOKHO_RATE_IP", default_value_t = 200)]
+    pub rate_ip: u32,
+    /// Requests per second allowed with one API key (bursts of twice that).
+    #[arg(long, env = "GEOKHO_RATE_KEY", default_value_t = 400)]
+    pub rate_key: u32,
 }
 
 pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
@@ -32,13 +44,22 @@ pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
     };
     let pool = super::open_db(url, &opts).await?;
     let cfg = api::ServeConfig {
-        addr: SocketAddr::new(a.addr, a.port),
+        addrs: a
+            .addr
+            .iter()
+            .map(|ip| SocketAddr::new(*ip, a.port))
+            .collect(),
         public_url: a.public_url.clone(),
     };
     let base = a
         .public_url
-        .unwrap_or_else(|| format!("http://{}", cfg.addr));
+        .unwrap_or_else(|| format!("http://{}", cfg.addrs[0]));
     println!("geokho serving on {base}\n  catalog:  {base}/catalog\n  tilejson: {base}/tiles/thua_dat.json\n  health:   {base}/health");
-    let state = api::AppState::new(pool, cfg.public_url.clone(), a.cache_mb * 1024 * 1024).await?;
+    let state = api::AppState::new(pool, cfg.public_url.clone(), a.cache_mb * 1024 * 1024)
+        .await?
+        .with_limits(api::RateLimits {
+            per_ip: a.rate_ip,
+            per_key: a.rate_key,
+        });
     api::serve(state, &cfg).await
 }

@@ -1,4 +1,6 @@
-//! `/health`: the process is alive and the database answers.
+//! `/health` (the process is alive: for restarts) and `/ready` (the
+//! database answers and every migration of this build is applied: for load
+//! balancers deciding where to send traffic).
 
 use axum::extract::State;
 use axum::Json;
@@ -7,11 +9,24 @@ use serde_json::{json, Value};
 use crate::{AppState, Problem};
 
 #[utoipa::path(get, path = "/health", tag = "operations",
-    responses((status = 200, description = "alive and the database answers", content_type = "application/json"), (status = 503, description = "the database is unavailable (problem+json, Retry-After)", content_type = "application/problem+json")))]
-pub async fn health(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
-    sqlx::query("SELECT 1")
-        .execute(&s.pool)
+    responses((status = 200, description = "the process is alive", content_type = "application/json")))]
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, description = "the database answers and the schema is current", content_type = "application/json"),
+              (status = 503, description = "the database is unavailable or migrations are missing (problem+json, Retry-After)", content_type = "application/problem+json")))]
+pub async fn ready(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
+    let pending = catalog::pending_migrations(&s.pool)
         .await
-        .map_err(Problem::internal)?;
-    Ok(Json(json!({"status": "ok"})))
+        .map_err(|e| Problem::unavailable(format!("the database is unavailable: {e}")))?;
+    if pending > 0 {
+        return Err(Problem::unavailable(format!(
+            "{pending} migrations are not applied: run `geokho migrate`"
+        )));
+    }
+    Ok(Json(
+        json!({"status": "ready", "layers": s.layers.all().len()}),
+    ))
 }

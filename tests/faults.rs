@@ -1,0 +1,329 @@
+//! Faults, with the real binary and a private PostgreSQL cluster per test
+//! (loopback only, bounded in time):
+//! - the database stops while serving: 503 with Retry-After, no crash, and
+//!   service again within 5 s of the database coming back, no restart;
+//! - `kill -9` of an import at several moments: the live layer is unchanged
+//!   and served; the next import succeeds and leaves no staging tables;
+//! - an import landing under tile load: no errors, and the new version is
+//!   served at once.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_geokho");
+
+fn root() -> PathBuf {
+    testkit::repo_root()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A throwaway cluster that is stopped (and its folder removed) on drop.
+struct Cluster {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    fn start(tag: &str) -> Cluster {
+        let dir = root()
+            .join("target/test-tmp")
+            .join(format!("pg-{tag}-{}", std::process::id()));
+        let port = free_port();
+        let c = Cluster { dir, port };
+        c.pg(&["start", &c.dir_s(), &port.to_string(), "--throwaway"]);
+        c
+    }
+
+    fn dir_s(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn pg(&self, args: &[&str]) {
+        let st = Command::new(root().join("scripts/pg.sh"))
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "pg.sh {args:?}");
+    }
+
+    fn stop(&self) {
+        self.pg(&["stop", &self.dir_s()]);
+    }
+
+    /// Starts the stopped cluster again, keeping its data.
+    fn restart(&self) {
+        self.pg(&["start", &self.dir_s(), &self.port.to_string()]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/geokho", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("scripts/pg.sh"))
+            .args(["stop", &self.dir_s()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn geokho(c: &Cluster, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("DATABASE_URL", c.url())
+        .env("GEOKHO_LOG", "warn")
+        .current_dir(root())
+        .stdout(Stdio::null());
+    cmd
+}
+
+fn import(c: &Cluster, args: &[&str]) {
+    let rejects = testkit::temp_dir("faults-rejects");
+    let mut a = vec!["import", "--rejects-dir", rejects.to_str().unwrap()];
+    a.extend_from_slice(args);
+    let out = geokho(c, &a).stderr(Stdio::piped()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "import {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `geokho serve` on a free loopback port; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(c: &Cluster) -> Server {
+        let port = free_port();
+        let child = geokho(
+            c,
+            &["serve", "--addr", "127.0.0.1", "--port", &port.to_string()],
+        )
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let t0 = Instant::now();
+        while status(&format!("{base}/ready")).await != 200 {
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "server did not get ready"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn status(url: &str) -> u16 {
+    match reqwest::get(url).await {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 0,
+    }
+}
+
+async fn layer_state(base: &str, layer: &str) -> (i64, i64) {
+    let v: Value = reqwest::get(format!("{base}/catalog"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let l = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == layer)
+        .unwrap()
+        .clone();
+    (
+        l["version"].as_i64().unwrap(),
+        l["feature_count"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn database_outage_gives_503_then_service_resumes() {
+    let c = Cluster::start("outage");
+    import(&c, &["--manifest", "data-samples/layers.toml"]);
+    let mut srv = Server::start(&c).await;
+    let items = format!("{}/ogc/collections/thua_dat/items?limit=5", srv.base);
+    assert_eq!(status(&items).await, 200);
+
+    c.stop();
+    let r = reqwest::get(format!("{items}&offset=7")).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(status(&format!("{}/health", srv.base)).await, 200, "alive");
+    assert_eq!(status(&format!("{}/ready", srv.base)).await, 503);
+    assert!(srv.child.try_wait().unwrap().is_none(), "no crash");
+
+    c.restart();
+    let back = Instant::now();
+    while status(&items).await != 200 {
+        assert!(
+            back.elapsed() < Duration::from_secs(5),
+            "not serving 5 s after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(&format!("{}/ready", srv.base)).await, 200);
+    assert!(srv.child.try_wait().unwrap().is_none(), "same process");
+}
+
+#[tokio::test]
+async fn kill_9_of_an_import_leaves_the_live_layer_alone() {
+    let c = Cluster::start("kill9");
+    let parcels = [
+        "data-samples/thua_dat",
+        "--layer",
+        "thua_dat",
+        "--kind",
+        "parcels",
+    ];
+    import(&c, &parcels);
+    let srv = Server::start(&c).await;
+    let before = layer_state(&srv.base, "thua_dat").await;
+    let tile = format!("{}/tiles/thua_dat/14/13031/7718.mvt", srv.base);
+    let tile_status = status(&tile).await;
+    assert!(tile_status == 200 || tile_status == 204);
+
+    // Kill at several moments: reading, COPY, finishing, indexing.
+    for ms in [150u64, 600, 1500, 3000] {
+        let rejects = testkit::temp_dir("kill9-rejects");
+        let mut a = vec!["import", "--rejects-dir", rejects.to_str().unwrap()];
+        a.extend_from_slice(&parcels);
+        let mut child = geokho(&c, &a).stderr(Stdio::null()).spawn().unwrap();
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let _ = Command::new("kill")
+            .args(["-9", &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+        assert_eq!(
+            layer_state(&srv.base, "thua_dat").await.1,
+            before.1,
+            "after {ms} ms"
+        );
+        assert_eq!(
+            status(&tile).await,
+            tile_status,
+            "still served after {ms} ms"
+        );
+        let items = format!("{}/ogc/collections/thua_dat/items?limit=1", srv.base);
+        assert_eq!(status(&items).await, 200);
+    }
+    // The next import succeeds and cleans what the killed ones left.
+    import(&c, &parcels);
+    let after = layer_state(&srv.base, "thua_dat").await;
+    assert_eq!(after.1, before.1);
+    assert!(after.0 > before.0, "a new version: {after:?} vs {before:?}");
+    let pool = sqlx::PgPool::connect(&c.url()).await.unwrap();
+    let leftovers: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'geokho_stage' AND tablename LIKE 'thua_dat%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(leftovers, 0);
+}
+
+#[tokio::test]
+async fn an_import_lands_under_tile_load() {
+    let c = Cluster::start("underload");
+    let roads = [
+        "data-samples/duong_bo",
+        "--layer",
+        "duong_bo",
+        "--kind",
+        "roads",
+    ];
+    import(&c, &roads);
+    let srv = Server::start(&c).await;
+    let (v0, _) = layer_state(&srv.base, "duong_bo").await;
+    let urls: Vec<String> = (0..4)
+        .flat_map(|dx| (0..4).map(move |dy| (dx, dy)))
+        .map(|(dx, dy)| {
+            format!(
+                "{}/tiles/duong_bo/14/{}/{}.mvt",
+                srv.base,
+                13028 + dx,
+                7716 + dy
+            )
+        })
+        .collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for w in 0..4 {
+        let (urls, stop) = (urls.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            let (mut ok, mut bad) = (0u32, Vec::new());
+            let mut i = w;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let u = &urls[i % urls.len()];
+                match c.get(u).send().await {
+                    Ok(r) if r.status().is_success() => ok += 1,
+                    Ok(r) => bad.push(format!("{u}: {}", r.status())),
+                    Err(e) => bad.push(format!("{u}: {e}")),
+                }
+                i += 1;
+            }
+            (ok, bad)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    import(&c, &roads);
+    // The new version is announced at once (NOTIFY) and tiles carry it.
+    let t0 = Instant::now();
+    let v1 = loop {
+        let (v, _) = layer_state(&srv.base, "duong_bo").await;
+        if v > v0 {
+            break v;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(2),
+            "new version not announced"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let r = reqwest::get(&urls[0]).await.unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(
+        etag.contains(&v1.to_string()),
+        "etag {etag} of version {v1}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for h in load {
+        let (ok, bad) = h.await.unwrap();
+        assert!(bad.is_empty(), "errors under load: {bad:?}");
+        total += ok;
+    }
+    assert!(total > 20, "load ran: {total} tiles");
+}

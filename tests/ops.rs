@@ -1,0 +1,207 @@
+//! Operations: /health and /ready, Prometheus /metrics, request ids, rate
+//! limits per address and per key (429 + Retry-After), listening on IPv4
+//! and IPv6 at once, and a clean exit on SIGTERM.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{import_samples, start_server};
+use testkit::TestDb;
+
+#[tokio::test]
+async fn health_ready_metrics_and_request_ids() {
+    let db = TestDb::new("ops").await;
+    import_samples(&db).await;
+    let base = start_server(&db).await;
+    let c = reqwest::Client::new();
+    assert_eq!(
+        c.get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ready = c.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let id = ready.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!id.is_empty());
+    let r = c
+        .get(format!("{base}/health"))
+        .header("x-request-id", "client-chose-this")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "client-chose-this");
+
+    for _ in 0..3 {
+        c.get(format!("{base}/tiles/thua_dat/14/13031/7718.mvt"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = c
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |needle: &str| {
+        text.lines()
+            .any(|l| l.starts_with("geokho") && l.contains(needle))
+    };
+    assert!(
+        has("geokho_http_request_duration_seconds_bucket{")
+            && has("route=\"/tiles/{layers}/{z}/{x}/{y}\""),
+        "latency histogram per route:\n{text}"
+    );
+    assert!(
+        has("geokho_tile_cache_total{result=\"hit\"}"),
+        "cache hits counted"
+    );
+    assert!(has("geokho_tile_cache_total{result=\"miss\"}"));
+    let n: i64 =
+        sqlx::query_scalar("SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(has(&format!(
+        "geokho_layer_features{{layer=\"thua_dat\"}} {n}"
+    )));
+    assert!(has("geokho_db_pool_connections"));
+    assert!(has("geokho_layer_imports{layer=\"thua_dat\"} 1"));
+}
+
+#[tokio::test]
+async fn rate_limits_per_address_and_per_key() {
+    let db = TestDb::new("ops_limits").await;
+    let (_, key) = keys::create(
+        &db.pool,
+        "bursty agency",
+        &[keys::Scope::Layers(keys::Target::All)],
+    )
+    .await
+    .unwrap();
+    let state = api::AppState::new(db.pool.clone(), None, 1 << 20)
+        .await
+        .unwrap()
+        .with_limits(api::RateLimits {
+            per_ip: 5,
+            per_key: 3,
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let c = reqwest::Client::new();
+
+    // Per key: a burst of 6 passes, then 429 with Retry-After.
+    let mut codes = Vec::new();
+    for _ in 0..9 {
+        let r = c
+            .get(format!("{base}/health"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=2).contains(&wait), "{wait}");
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+        }
+        codes.push(r.status().as_u16());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 6, "{codes:?}");
+    assert_eq!(codes[8], 429);
+
+    // Per address: the same client without a key has its own budget of 10
+    // (it already spent 9 above).
+    let mut limited = false;
+    for _ in 0..5 {
+        if c.get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 429
+        {
+            limited = true;
+        }
+    }
+    assert!(limited, "the address budget applies too");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        c.get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "budget refills"
+    );
+}
+
+#[tokio::test]
+async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
+    let db = TestDb::new("ops_dual").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_geokho"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1,::1",
+            "--port",
+            &port.to_string(),
+        ])
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    for host in ["127.0.0.1", "[::1]"] {
+        let url = format!("http://{host}:{port}/ready");
+        loop {
+            if let Ok(r) = reqwest::get(&url).await {
+                assert_eq!(r.status(), 200, "{url}");
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "{url} never answered"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let t1 = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.success(), "clean exit on SIGTERM: {st}");
+            break;
+        }
+        assert!(
+            t1.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
