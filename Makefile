@@ -53,3 +53,8 @@ oracle: deps
 ## Schemathesis against the OpenAPI document at /api: no generated request may get a 5xx (throwaway cluster on port 55436).
 api-fuzz: deps
 	@scripts/schemathesis.sh
+
+.PHONY: fuzz
+## Property tests with a long budget (PROPTEST_CASES=20000): shapefile/DBF readers, encodings, CQL2, bbox, layer names.
+fuzz: deps
+	@scripts/fuzz.sh
