@@ -38,6 +38,9 @@ pub const NOTIFY_CHANNEL: &str = "geokho_layer_changed";
 pub const FID_COLUMN: &str = "fid";
 /// Geometry column in the layer's source SRID (legal areas are computed on it).
 pub const GEOM_COLUMN: &str = "geom";
+/// Kinds of layer written in place by the API (`live::republish`), never
+/// replaced or rolled back by an import.
+pub const API_MANAGED_KINDS: &[&str] = &["reports"];
 /// Suffix of a roads layer's routing network table (`<table>__edges`), built
 /// by the importer and moved with the layer on publish, rollback and pruning.
 pub const EDGES_SUFFIX: &str = "__edges";

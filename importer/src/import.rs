@@ -156,6 +156,15 @@ pub async fn import_layer_with_progress(
         return dry_run(inputs, opts).await;
     }
     let t0 = Instant::now();
+    // Layers the API writes in place (field reports) are not replaced by files.
+    if let Some(l) = catalog::get_layer(pool, &opts.plan.layer).await? {
+        if catalog::API_MANAGED_KINDS.contains(&l.kind.as_str()) {
+            return Err(ImportError::Input(format!(
+                "--layer {}: this layer is written by the API ({}); choose another name",
+                l.name, l.kind
+            )));
+        }
+    }
     let plan = plan_off_thread(inputs, opts).await?;
     let mut report = ImportReport::from_plan(&plan, false);
     if opts.if_changed

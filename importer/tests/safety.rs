@@ -204,3 +204,33 @@ async fn a_file_without_prj_or_srs_is_refused_with_the_fix() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_field_reports_layer_is_not_replaced_by_an_import() {
+    let db = TestDb::new("managed_layer").await;
+    let (files, mut opts) = sample_layer("cang_ben");
+    opts.plan.layer = "phan_anh".into();
+    let before: i64 =
+        sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'phan_anh'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let err = importer::import_layer(&db.pool, &files, &opts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("phan_anh") && err.contains("API"), "{err}");
+    let (after, kind): (i64, String) =
+        sqlx::query_as("SELECT version, kind FROM geokho.layers WHERE name = 'phan_anh'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((after, kind.as_str()), (before, "reports"));
+    let cols: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'geokho_data' AND table_name = 'phan_anh' AND column_name = 'trang_thai'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(cols, 1, "the reports table is still the API's");
+}
