@@ -10,6 +10,7 @@ use catalog::{quote_ident, versioned_table, GEOM_3857_COLUMN, GEOM_COLUMN};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use sqlx::{PgPool, Row};
 
+use crate::append::Appending;
 use crate::error::ImportError;
 use crate::plan::Plan;
 use crate::stage::StageNames;
@@ -99,6 +100,20 @@ fn table_sql(plan: &Plan, n: &StageNames) -> (String, String) {
     )
 }
 
+/// Columns of the finished table, quoted, in order.
+fn finished_columns(plan: &Plan) -> Vec<String> {
+    let q = quote_ident;
+    let mut cols = vec![q("fid")];
+    cols.extend(plan.schema.fields.iter().map(|f| q(&f.name)));
+    cols.push(q(GEOM_COLUMN));
+    cols.push(q(GEOM_3857_COLUMN));
+    if catalog::generalizes(&plan.geometry_type) {
+        cols.extend(catalog::GENERALIZED.iter().map(|(_, c)| q(c)));
+    }
+    cols.push(q(catalog::MINZOOM_COLUMN));
+    cols
+}
+
 /// Block ranges `[start, end)` splitting `raw` in `parts` (the last one open).
 async fn block_ranges(
     pool: &PgPool,
@@ -129,6 +144,7 @@ pub async fn finish(
     n: &StageNames,
     version: i64,
     workers: usize,
+    appending: Option<&Appending>,
 ) -> Result<Finished, ImportError> {
     let (create, select) = table_sql(plan, n);
     sqlx::query(&create)
@@ -202,10 +218,32 @@ pub async fn finish(
     for sql in [
         format!("ALTER TABLE {} DROP COLUMN _repaired", n.table),
         format!("DROP TABLE {}", n.raw),
-        format!("ANALYZE {}", n.table),
     ] {
         sqlx::query(&sql).execute(pool).await?;
     }
+    if let Some(a) = appending {
+        let cols = finished_columns(plan).join(", ");
+        let added = sqlx::query(&format!(
+            "INSERT INTO {} ({cols}) SELECT {cols} FROM {}",
+            n.table, a.table
+        ))
+        .execute(pool)
+        .await?
+        .rows_affected();
+        fin.features += added as i64;
+        fin.bounds = match (fin.bounds, a.live.bounds) {
+            (Some(x), Some(y)) => Some([
+                x[0].min(y[0]),
+                x[1].min(y[1]),
+                x[2].max(y[2]),
+                x[3].max(y[3]),
+            ]),
+            (x, y) => x.or(y),
+        };
+    }
+    sqlx::query(&format!("ANALYZE {}", n.table))
+        .execute(pool)
+        .await?;
     build_indexes(pool, plan, n, version, workers).await?;
     Ok(fin)
 }

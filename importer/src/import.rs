@@ -12,6 +12,7 @@ use catalog::{Field, NewVersion, SourceFile};
 use rayon::prelude::*;
 use sqlx::PgPool;
 
+use crate::append;
 use crate::error::ImportError;
 use crate::finish;
 use crate::kind::LayerKind;
@@ -35,6 +36,9 @@ pub struct ImportOptions {
     pub if_changed: bool,
     /// Parallel COPY connections.
     pub connections: usize,
+    /// Add to the live layer (a new version holding old and new features)
+    /// instead of replacing it.
+    pub append: bool,
 }
 
 /// Per-file facts for the summary.
@@ -227,6 +231,11 @@ async fn load_and_publish(
     report: &mut ImportReport,
     progress: &Arc<dyn Progress>,
 ) -> Result<(), ImportError> {
+    let appending = if opts.append {
+        Some(append::check(pool, &plan).await?)
+    } else {
+        None
+    };
     stage::create_raw(pool, &plan, names).await?;
     let files: Vec<_> = plan
         .sources
@@ -237,8 +246,9 @@ async fn load_and_publish(
     let prog = progress.clone();
     let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
     let p = plan.clone();
+    let fid_base = appending.as_ref().map_or(0, |a| a.max_fid);
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
-        produce::split(&p)
+        produce::split_after(&p, fid_base)
             .into_par_iter()
             .try_fold(Stats::default, |mut acc, w| {
                 let (buf, st) = produce::produce(&p, w)?;
@@ -266,7 +276,15 @@ async fn load_and_publish(
     let stats = stats??;
     debug_assert_eq!(copied, stats.rows);
     progress.phase("validating, Web Mercator copy, indexes, ANALYZE");
-    let fin = finish::finish(pool, &plan, names, version, opts.connections).await?;
+    let fin = finish::finish(
+        pool,
+        &plan,
+        names,
+        version,
+        opts.connections,
+        appending.as_ref(),
+    )
+    .await?;
     if plan.kind == LayerKind::Roads {
         progress.phase("routing network");
         report.network = network::build(pool, &plan, names).await?;

@@ -3,11 +3,12 @@
 //! Data flows `plan` (open files, decide CRS and encoding, build the schema)
 //! -> `produce` (rayon workers turn record ranges into binary COPY rows)
 //! -> `stage` (parallel COPY into an UNLOGGED raw table)
-//! -> `finish` (the finished table, built by several connections at once:
+//! -> `finish` (with `--append`, the live rows first; then the finished table, built by several connections at once:
 //! repaired geometry, Web Mercator copy, generalised columns, indexes, ANALYZE)
 //! -> `network` (roads only: the routing edges, `<table>__edges`)
 //! -> `catalog::publish` (atomic swap into the live schema, NOTIFY).
 
+pub mod append;
 pub mod archive;
 pub mod copy;
 pub mod encoding;

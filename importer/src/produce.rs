@@ -55,8 +55,14 @@ impl Stats {
 
 /// Splits every source into ranges of at most [`RANGE`] records.
 pub fn split(plan: &Plan) -> Vec<Work> {
+    split_after(plan, 0)
+}
+
+/// [`split`], numbering features from `first_base + 1` (appends continue
+/// after the live layer's largest fid).
+pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
     let mut out = Vec::new();
-    let mut base = 0i64;
+    let mut base = first_base;
     for (i, s) in plan.sources.iter().enumerate() {
         let n = s.shp.len();
         let mut start = 0;

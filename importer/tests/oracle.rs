@@ -163,6 +163,7 @@ fn options(case: &Case, layer: &str) -> ImportOptions {
         dry_run: false,
         if_changed: false,
         connections: 2,
+        append: false,
     }
 }
 

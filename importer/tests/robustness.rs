@@ -25,6 +25,7 @@ fn opts(layer: &str, srs: Option<i32>) -> ImportOptions {
         dry_run: false,
         if_changed: false,
         connections: 2,
+        append: false,
     }
 }
 

@@ -25,6 +25,7 @@ fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
         dry_run: false,
         if_changed: false,
         connections: 3,
+        append: false,
     };
     (l.files, opts)
 }
@@ -233,4 +234,83 @@ async fn the_field_reports_layer_is_not_replaced_by_an_import() {
     .await
     .unwrap();
     assert_eq!(cols, 1, "the reports table is still the API's");
+}
+
+/// `<dir>/<name>.shp` holding the first `n` records of `src` (cut by GDAL).
+fn first_records(src: &std::path::Path, name: &str, n: u32) -> PathBuf {
+    let out = temp_dir("append").join(format!("{name}.shp"));
+    let st = std::process::Command::new("ogr2ogr")
+        .args(["-limit", &n.to_string(), "-lco", "ENCODING=UTF-8"])
+        .arg(&out)
+        .arg(src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    out
+}
+
+#[tokio::test]
+async fn append_adds_a_version_with_old_and_new_features() {
+    let db = TestDb::new("append").await;
+    let (files, opts) = sample_layer("kho_bai");
+    import_layer(&db.pool, &files, &opts).await.unwrap();
+    let before = count(&db.pool, "kho_bai").await;
+    let v1: i64 = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'kho_bai'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let extra = first_records(&files[0], "kho_bai", 10);
+    let mut app = opts.clone();
+    app.append = true;
+    let r = import_layer(&db.pool, &[extra], &app).await.unwrap();
+    assert_eq!(r.features as i64, before + 10);
+    assert_eq!(count(&db.pool, "kho_bai").await, before + 10);
+    let (distinct, max, v2, in_catalog): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(DISTINCT fid), max(fid), (SELECT version FROM geokho.layers WHERE name = 'kho_bai'), \
+         (SELECT feature_count FROM geokho.layers WHERE name = 'kho_bai') FROM geokho_data.kho_bai",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(distinct, before + 10, "fids stay unique");
+    assert_eq!(max, before + 10);
+    assert!(v2 > v1);
+    assert_eq!(in_catalog, before + 10);
+    // The appended copies equal their originals (text, geometry).
+    let same: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM geokho_data.kho_bai a JOIN geokho_data.kho_bai b ON b.fid = a.fid + $1 \
+         WHERE a.fid <= 10 AND a.ten = b.ten AND ST_Equals(a.geom, b.geom) AND a.geom_3857 IS NOT NULL",
+    )
+    .bind(before)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(same, 10);
+    catalog::rollback(&db.pool, "kho_bai").await.unwrap();
+    assert_eq!(
+        count(&db.pool, "kho_bai").await,
+        before,
+        "rollback undoes the append"
+    );
+
+    // Different fields: refused, naming them; nothing changes.
+    let (ports, _) = sample_layer("cang_ben");
+    let err = import_layer(&db.pool, &ports, &app)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--append") && err.contains("loai_kho"),
+        "{err}"
+    );
+    assert_eq!(count(&db.pool, "kho_bai").await, before);
+    assert_eq!(stage_tables(&db.pool).await, 0);
+    // Nothing to append to.
+    let mut none = app.clone();
+    none.plan.layer = "kho_moi".into();
+    let err = import_layer(&db.pool, &files, &none)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no live layer"), "{err}");
 }

@@ -26,6 +26,7 @@ fn opts(layer: &str) -> ImportOptions {
         dry_run: false,
         if_changed: false,
         connections: 2,
+        append: false,
     }
 }
 

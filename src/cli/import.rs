@@ -45,6 +45,12 @@ pub struct ImportArgs {
     /// Parallel COPY connections.
     #[arg(long, default_value_t = 4)]
     pub connections: usize,
+    /// Replace the live layer with the files (the default).
+    #[arg(long, conflicts_with = "append")]
+    pub replace: bool,
+    /// Add the files' features to the live layer (same fields and CRS), as a new version.
+    #[arg(long)]
+    pub append: bool,
     /// Folder for rejects reports.
     #[arg(long, default_value = "geokho-rejects")]
     pub rejects_dir: PathBuf,
@@ -59,6 +65,7 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
         dry_run: a.dry_run,
         if_changed: a.if_changed,
         connections: a.connections.max(1),
+        append: a.append,
     };
     if let Some(m) = &a.manifest {
         let layers = manifest::load(m)?;

@@ -24,6 +24,7 @@ pub fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
         dry_run: false,
         if_changed: false,
         connections: 2,
+        append: false,
     };
     (l.files, opts)
 }
