@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -89,7 +90,11 @@ pub fn router(state: AppState) -> Router {
             crate::limits::limit,
         ))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
-        .layer(CompressionLayer::new())
+        // Small answers (look-ups, tiny tiles) cost more to gzip than they save.
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))

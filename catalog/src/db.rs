@@ -43,8 +43,11 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<PgPool, CatalogError
     if opts.short_queries {
         connect = connect.options([("jit", "off"), ("max_parallel_workers_per_gather", "0")]);
     }
+    // No ping before every checkout: a dead connection fails its query,
+    // which callers map to 503, and the pool replaces it.
     let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(connect)
         .await?;
