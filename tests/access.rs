@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{import_samples, start_server};
+use common::{fetch_tile, import_samples, start_server};
 use keys::{Scope, Target};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -172,6 +172,51 @@ async fn tiers_endpoint_by_endpoint() {
     for f in get(&c, &near, None).await.1["features"].as_array().unwrap() {
         assert!(!has_restricted(&f["properties"]));
     }
+
+    // Tiles and TileJSON: the cache keeps tiers apart.
+    let (lon, lat): (f64, f64) = sqlx::query_as(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM geokho_data.thua_dat WHERE fid = $1) x",
+    )
+    .bind(fid)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let t = tiles::TileCoord::containing(lon, lat, 16);
+    let tile = format!("{base}/tiles/thua_dat/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let owner = owner.expect("the sample parcel has an owner");
+    let (_, _, anon_tile) = fetch_tile(&tile, u32::from(t.z), t.x, t.y).await;
+    assert!(
+        !anon_tile.text.contains("ten_chu"),
+        "anonymous tile has no owners"
+    );
+    let audits = audit_rows(&db).await;
+    let (_, _, off_tile) =
+        fetch_tile(&format!("{tile}?key={officer}"), u32::from(t.z), t.x, t.y).await;
+    assert!(
+        off_tile.text.contains(&owner),
+        "the officer's tile shows owners"
+    );
+    assert!(
+        audit_rows(&db).await > audits,
+        "a tile with owners is audited"
+    );
+    let (_, _, again) = fetch_tile(&tile, u32::from(t.z), t.x, t.y).await;
+    assert!(
+        !again.text.contains("ten_chu") && !again.text.contains(&owner),
+        "no tier leak through the cache"
+    );
+    let tj_url = format!("{base}/tiles/thua_dat.json");
+    let owners_listed = |v: &Value| {
+        v["vector_layers"][0]["fields"]
+            .as_object()
+            .unwrap()
+            .contains_key("ten_chu")
+    };
+    assert!(!owners_listed(&get(&c, &tj_url, None).await.1));
+    assert!(owners_listed(&get(&c, &tj_url, o).await.1));
+    let qd_tile = format!("{base}/tiles/quy_dat/14/13031/7718.mvt");
+    assert_eq!(get(&c, &qd_tile, None).await.0, 404);
+    assert!(get(&c, &qd_tile, a).await.0.is_success());
 
     // Bad keys: 401 with a challenge, never a silent downgrade.
     for bad in ["gk_0000000000000000000000000000000000000000", "nonsense"] {

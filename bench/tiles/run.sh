@@ -30,6 +30,7 @@
 # install martin --locked --version 1.14.0 --no-default-features --features
 # postgres --root target/martin-bin`: the default `rendering` feature clones
 # maplibre-native from GitHub at build time),
+# GEOKHO_BIN (a prebuilt geokho instead of `cargo build --release`),
 # CACHE_MB (4096, both servers), POOL_SIZE (16, both servers), KEEP_PG=1 to leave
 # the cluster running, REIMPORT=1 to start from an empty cluster.
 set -euo pipefail
@@ -50,15 +51,20 @@ export DATABASE_URL=$url
 mkdir -p "$out"
 log() { echo "[tiles-bench $(date +%T)] $*" >&2; }
 
-for t in psql ogrinfo python3 curl; do
+for t in psql ogrinfo python3 curl bc pgrep; do
   command -v "$t" >/dev/null || { echo "bench: $t missing: run scripts/install-deps.sh" >&2; exit 1; }
 done
 [ -x "$martin" ] || { echo "bench: $martin missing: cargo install martin --locked --version 1.14.0 --no-default-features --features postgres --root target/martin-bin" >&2; exit 1; }
 "$martin" --version >&2
-cargo build --release --locked --bin geokho >&2
+if [ -n "${GEOKHO_BIN:-}" ]; then
+  src_bin=$GEOKHO_BIN   # a prebuilt geokho (e.g. to measure an older build)
+else
+  cargo build --release --locked --bin geokho >&2
+  src_bin=target/release/geokho
+fi
 CARGO_TARGET_DIR=target/tileload cargo build --release --manifest-path bench/tiles/tileload/Cargo.toml >&2
 # A private copy: other builds of target/release during the run do not change what we measure.
-cp target/release/geokho "$out/geokho"
+cp "$src_bin" "$out/geokho.tmp" && mv "$out/geokho.tmp" "$out/geokho"
 bin=$out/geokho
 load=target/tileload/release/tileload
 
@@ -118,7 +124,10 @@ done
 # --- servers ------------------------------------------------------------------
 declare -A PID
 start_geokho() {
+  # One load generator on one address: the per-address rate limit (429 over
+  # 200 req/s by default) is lifted, as martin has none.
   GEOKHO_LOG=warn GEOKHO_CACHE_MB=$CACHE_MB GEOKHO_DB_POOL=$POOL_SIZE \
+    GEOKHO_RATE_IP=1000000000 GEOKHO_RATE_KEY=1000000000 \
     "$bin" serve --port "$gport" > "$out/geokho.log" 2>&1 &
   PID[geokho]=$!; pids+=($!)
   wait_up "http://127.0.0.1:$gport/health"
@@ -140,11 +149,35 @@ restart() { stop_server "$1"; "start_$1"; }
 
 results=$out/results.jsonl
 : > "$results"
+: > "$out/load.txt"
 rm -f "$out"/per-url-*.tsv "$out"/sizes-*.tsv "$out"/check-*
+# CPU accounting of a pass, to tell the benchmark's own load from other work on
+# the machine: busy CPU of the whole machine (/proc/stat) and of the benchmark
+# (this cluster's processes, both servers, the load tool), in clock ticks.
+tck=$(getconf CLK_TCK)
+cpu_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+cpu_bench() {
+  local pm
+  pm=$(head -1 "$pgdir/postmaster.pid")
+  # utime + stime of each process, + cutime + cstime of the postmaster (backends that exited)
+  { for p in $(pgrep -P "$pm") ${PID[geokho]:-} ${PID[martin]:-}; do
+      sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'
+    done
+    sed 's/.*) //' "/proc/$pm/stat" | awk '{print $12 + $13 + $14 + $15}'
+  } | awk '{s += $1} END {print s + 0}'
+}
 pass() {  # pass LIST SERVER PHASE ROUND
-  local r
-  r=$("$load" "$out/urls-$1-$2.txt" --concurrency "$C" --label "$1/$2/$3/$4" --per-url "$out/per-url-$1-$2-$3-$4.tsv")
+  local r l0 b0 o0 t0 b1 o1 t1 tl
+  l0=$(cut -d' ' -f1 /proc/loadavg); b0=$(cpu_busy); o0=$(cpu_bench); t0=$(date +%s.%N)
+  r=$(/usr/bin/time -f "%U %S" -o "$out/tileload.time" \
+    "$load" "$out/urls-$1-$2.txt" --concurrency "$C" --label "$1/$2/$3/$4" --per-url "$out/per-url-$1-$2-$3-$4.tsv")
+  b1=$(cpu_busy); o1=$(cpu_bench); t1=$(date +%s.%N); tl=$(awk '{print ($1 + $2) * '"$tck"'}' "$out/tileload.time")
   echo "$r" >> "$results"
+  # label, 1-min load before/after, machine busy %, benchmark %, other work % (of all cores)
+  awk -v l="$1/$2/$3/$4" -v l0="$l0" -v l1="$(cut -d' ' -f1 /proc/loadavg)" -v b="$((b1 - b0))" \
+      -v o="$((o1 - o0))" -v tl="$tl" -v w="$(echo "$t1 - $t0" | bc -l)" -v n="$(nproc)" -v tck="$tck" \
+      'BEGIN {cap = w * n * tck; printf "%s %s %s %.0f %.0f %.0f\n", l, l0, l1, 100 * b / cap, 100 * (o + tl) / cap, 100 * (b - o - tl) / cap}' \
+    >> "$out/load.txt"
   log "$r"
 }
 
@@ -176,17 +209,22 @@ check=$out/featurecount.txt
 : > "$check"
 if [ -f "$out/sizes-composite-geokho.tsv" ]; then
   awk -F'\t' '$1 == 200 && $2 > 0' "$out/sizes-composite-geokho.tsv" | cut -f4 \
-    | sed -n 's#.*/tiles/[^/]*/\(1[4-8]\)/\([0-9]*\)/\([0-9]*\)\.mvt#\1 \2 \3#p' | head -n 8 > "$out/check-tiles.txt"
+    | sed -n 's#.*/tiles/[^/]*/\(1[4-8]\)/\([0-9]*\)/\([0-9]*\)\.mvt#\1 \2 \3#p' | awk 'NR <= 8' > "$out/check-tiles.txt"
   while read -r z x y; do
     for s in geokho martin; do
       if [ $s = geokho ]; then u="http://127.0.0.1:$gport/tiles/thua_dat,duong_bo/$z/$x/$y.mvt"; else u="http://127.0.0.1:$MARTIN_PORT/thua_dat,duong_bo/$z/$x/$y"; fi
-      curl -fs -H 'Accept-Encoding: identity' -o "$out/check-$s.mvt" "$u"
+      curl -fs -H 'Accept-Encoding: identity' -o "$out/check-$s.mvt" "$u" || : > "$out/check-$s.mvt"
       counts=$(ogrinfo -ro -so -al "MVT:$out/check-$s.mvt" -oo Z="$z" -oo X="$x" -oo Y="$y" 2>/dev/null \
-        | awk '/^Layer name:/ {n=$3} /^Feature Count:/ {printf "%s=%s ", n, $3}')
+        | awk '/^Layer name:/ {n=$3} /^Feature Count:/ {printf "%s=%s ", n, $3}' || true)
       echo "$z/$x/$y $s $counts" | tee -a "$check" >&2
     done
   done < "$out/check-tiles.txt"
 fi
 
 # --- summary -------------------------------------------------------------------
-python3 bench/tiles/summary.py "$results" "$check" | tee "$out/summary.md"
+{
+  python3 bench/tiles/summary.py "$results" "$check"
+  echo
+  echo "- machine: $(nproc) cores, $(date -u +%FT%TZ); over the timed passes: 1-min load average $(awk '{print $2; print $3}' "$out/load.txt" | sort -g | sed -n '1p;$p' | paste -sd- -) (the benchmark's own processes included), CPU used by other work on the machine $(awk '{print $6}' "$out/load.txt" | sort -g | sed -n '1p;$p' | paste -sd- -) % of all cores (per pass: $out/load.txt)"
+  echo "- $("$bin" --version 2>/dev/null || echo "geokho ?"), $("$martin" --version)"
+} | tee "$out/summary.md"

@@ -40,6 +40,26 @@ impl TileCoord {
         Ok(TileCoord { z: z as u8, x, y })
     }
 
+    /// West, south, east, north of the tile in WGS 84 degrees.
+    ///
+    /// ```
+    /// let [w, s, e, n] = tiles::TileCoord::new(1, 1, 0).unwrap().bounds();
+    /// assert_eq!((w, e), (0.0, 180.0));
+    /// assert!(s.abs() < 1e-9 && (n - 85.0511).abs() < 1e-4);
+    /// ```
+    pub fn bounds(&self) -> [f64; 4] {
+        let n = f64::from(1u32 << self.z);
+        let lon = |x: f64| x / n * 360.0 - 180.0;
+        let lat = |y: f64| {
+            (std::f64::consts::PI * (1.0 - 2.0 * y / n))
+                .sinh()
+                .atan()
+                .to_degrees()
+        };
+        let (x, y) = (f64::from(self.x), f64::from(self.y));
+        [lon(x), lat(y + 1.0), lon(x + 1.0), lat(y)]
+    }
+
     /// The tile containing WGS 84 `lon`, `lat` at zoom `z`.
     ///
     /// ```

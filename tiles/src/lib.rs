@@ -14,7 +14,7 @@ mod seed;
 mod store;
 mod tilejson;
 
-pub use cache::{TileCache, TileKey};
+pub use cache::{gunzip, CachedTile, TileCache, TileKey};
 pub use coord::TileCoord;
 pub use error::TileError;
 pub use export::{export, ExportError, ExportReport, Format};
