@@ -310,3 +310,67 @@ async fn report_status_needs_an_officer() {
         .unwrap();
     assert_eq!(v["properties"]["trang_thai"], "dang_xu_ly");
 }
+
+#[tokio::test]
+async fn admin_operations_need_an_admin_key() {
+    let db = TestDb::new("access_admin").await;
+    import_samples(&db).await;
+    let (_, admin) = keys::create(&db.pool, "quản trị", &[Scope::Admin])
+        .await
+        .unwrap();
+    let (_, other) = keys::create(&db.pool, "cán bộ", &[Scope::Reports])
+        .await
+        .unwrap();
+    let base = start_server(&db).await;
+    let c = Client::new();
+    let stored = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM geokho.tile_store WHERE layers LIKE 'duong_bo@%'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    let post = |path: &str, key: Option<&str>| {
+        let mut r = c.post(format!("{base}{path}"));
+        if let Some(k) = key {
+            r = r.bearer_auth(k);
+        }
+        r.send()
+    };
+    let seed = "/admin/layers/duong_bo/seed?minzoom=12&maxzoom=13";
+    assert_eq!(post(seed, None).await.unwrap().status(), 401);
+    assert_eq!(post(seed, Some(&other)).await.unwrap().status(), 403);
+    assert_eq!(
+        post("/admin/layers/nope/seed", Some(&admin))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        post(
+            "/admin/layers/duong_bo/seed?minzoom=14&maxzoom=3",
+            Some(&admin)
+        )
+        .await
+        .unwrap()
+        .status(),
+        400
+    );
+    let r = post(seed, Some(&admin)).await.unwrap();
+    assert_eq!(r.status(), 202);
+    let want = r.json::<Value>().await.unwrap()["tiles"].as_i64().unwrap();
+    let t0 = std::time::Instant::now();
+    while stored().await < want {
+        assert!(t0.elapsed().as_secs() < 30, "seeding did not finish");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let purge = "/admin/layers/duong_bo/purge";
+    assert_eq!(post(purge, Some(&other)).await.unwrap().status(), 403);
+    let r = post(purge, Some(&admin)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["store_tiles_deleted"].as_i64().unwrap(), want);
+    assert_eq!(stored().await, 0);
+}

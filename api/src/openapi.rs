@@ -8,14 +8,14 @@ use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
 use crate::base_url::base_url;
-use crate::routes::{catalog, health, land, land_area, logistics, ogc, reports, tiles, web};
+use crate::routes::{admin, catalog, health, land, land_area, logistics, ogc, reports, tiles, web};
 use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "geokho", description = "Shared GIS base map and spatial data warehouse for Vietnamese provinces: vector tiles, OGC API - Features, land officers' queries."),
     paths(
-        catalog::catalog, health::health, health::ready, tiles::tilejson, tiles::tile,
+        catalog::catalog, health::health, health::ready, admin::purge, admin::seed, tiles::tilejson, tiles::tile,
         ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::queryables, ogc::items, ogc::item,
         land::by_key, land::at_point, land::planning, land_area::statistics, land_area::statistics_in_polygon, land_area::parcels_near, logistics::warehouses_near, logistics::warehouses_reachable, logistics::route, logistics::route_to_nearest_warehouse, reports::create, reports::set_status, web::styles, web::style,
     ),

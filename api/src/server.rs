@@ -74,6 +74,14 @@ pub fn router(state: AppState) -> Router {
             "/ogc/collections/{id}/queryables",
             get(routes::ogc::queryables),
         )
+        .route(
+            "/admin/layers/{layer}/purge",
+            axum::routing::post(routes::admin::purge),
+        )
+        .route(
+            "/admin/layers/{layer}/seed",
+            axum::routing::post(routes::admin::seed),
+        )
         .route("/health", get(routes::health::health))
         .route("/ready", get(routes::health::ready))
         .route("/metrics", get(crate::metrics::render))

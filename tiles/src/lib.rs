@@ -27,7 +27,7 @@ pub use tilejson::{tilejson, TileJsonOptions};
 
 /// Persistent tile store operations.
 pub mod tile_store {
-    pub use crate::store::{get, purge_stale, put};
+    pub use crate::store::{get, purge_layer, purge_stale, put};
 }
 
 /// Access tier of anonymous callers.

@@ -92,3 +92,15 @@ pub async fn purge_stale(pool: &PgPool, layer: &str, version: i64) -> Result<u64
     .await?;
     Ok(r.rows_affected())
 }
+
+/// Deletes every stored tile holding `layer` (an administrator's purge).
+pub async fn purge_layer(pool: &PgPool, layer: &str) -> Result<u64, TileError> {
+    let r = sqlx::query(
+        "DELETE FROM geokho.tile_store WHERE EXISTS (SELECT 1 FROM unnest(string_to_array(layers, ',')) lv \
+         WHERE split_part(lv, '@', 1) = $1)",
+    )
+    .bind(layer)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -1,5 +1,6 @@
 //! Route handlers, one file per resource.
 
+pub mod admin;
 pub mod catalog;
 pub mod health;
 pub mod land;

@@ -1,0 +1,124 @@
+//! Administrators' operations (keys with scope `admin`): purge a layer's
+//! tiles on every server and in the shared store, and seed the store.
+//! Imports stay a command (`geokho import`): files live where the
+//! administrator runs it, not on the web server.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::caller::Caller;
+use crate::{AppState, Problem};
+
+/// Most tiles one seed request may render.
+const MAX_SEED_TILES: u64 = 200_000;
+
+fn require_admin(who: &Caller) -> Result<(), Problem> {
+    match &who.0.key {
+        None => Err(Problem::unauthorized("this operation needs an admin key")),
+        Some(k) if !who.0.is_admin() => Err(Problem::forbidden(format!(
+            "key '{}' lacks the admin scope",
+            k.name
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+fn layer(s: &AppState, name: &str) -> Result<std::sync::Arc<catalog::Layer>, Problem> {
+    s.layers.get(name).ok_or_else(|| {
+        Problem::not_found(format!(
+            "no layer named '{}'",
+            name.chars().take(64).collect::<String>()
+        ))
+    })
+}
+
+#[utoipa::path(post, path = "/admin/layers/{layer}/purge", tag = "operations",
+    params(("layer" = String, Path)), security(("api_key" = [])),
+    responses((status = 200, description = "cached tiles dropped on every server and in the store", content_type = "application/json"),
+              (status = 401, description = "no key, or an unknown or revoked key", content_type = "application/problem+json"),
+              (status = 403, description = "the key lacks the admin scope", content_type = "application/problem+json"),
+              (status = 404, description = "no such layer", content_type = "application/problem+json")))]
+pub async fn purge(
+    State(s): State<AppState>,
+    who: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_admin(&who)?;
+    let l = layer(&s, &name)?;
+    let stored = tiles::tile_store::purge_layer(&s.pool, &l.name).await?;
+    s.cache.purge_layer(&l.name);
+    // Every other server drops its memory cache of the layer too.
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(catalog::NOTIFY_CHANNEL)
+        .bind(format!("{}:{}", l.name, l.version))
+        .execute(&s.pool)
+        .await
+        .map_err(Problem::internal)?;
+    tracing::info!(layer = %l.name, stored, "tiles purged by an administrator");
+    Ok(Json(
+        json!({"layer": l.name, "version": l.version, "store_tiles_deleted": stored}),
+    ))
+}
+
+#[utoipa::path(post, path = "/admin/layers/{layer}/seed", tag = "operations",
+    params(("layer" = String, Path), ("minzoom" = Option<u8>, Query), ("maxzoom" = Option<u8>, Query)),
+    security(("api_key" = [])),
+    responses((status = 202, description = "seeding started in the background", content_type = "application/json"),
+              (status = 400, description = "zoom range invalid or too many tiles", content_type = "application/problem+json"),
+              (status = 401, description = "no key, or an unknown or revoked key", content_type = "application/problem+json"),
+              (status = 403, description = "the key lacks the admin scope", content_type = "application/problem+json"),
+              (status = 404, description = "no such layer", content_type = "application/problem+json")))]
+pub async fn seed(
+    State(s): State<AppState>,
+    who: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    require_admin(&who)?;
+    let l = layer(&s, &name)?;
+    let zoom = |k: &'static str, d: u8| -> Result<u8, Problem> {
+        q.get(k).map_or(Ok(d), |v| {
+            v.parse::<u8>()
+                .ok()
+                .filter(|z| *z <= 22)
+                .ok_or_else(|| Problem::bad_request(k, format!("{k} must be 0-22")))
+        })
+    };
+    let (minz, maxz) = (
+        zoom("minzoom", l.minzoom.clamp(0, 22) as u8)?,
+        zoom("maxzoom", 14)?,
+    );
+    if minz > maxz {
+        return Err(Problem::bad_request(
+            "minzoom",
+            "minzoom must be <= maxzoom",
+        ));
+    }
+    let Some(bounds) = l.bounds else {
+        return Err(Problem::bad_request("layer", "the layer is empty"));
+    };
+    let n = tiles::count_tiles(bounds, minz, maxz);
+    if n > MAX_SEED_TILES {
+        return Err(Problem::bad_request(
+            "maxzoom",
+            format!("{n} tiles: at most {MAX_SEED_TILES} per request (use `geokho seed` for more)"),
+        ));
+    }
+    let pool = s.pool.clone();
+    tokio::spawn(async move {
+        match tiles::seed(&pool, l.clone(), (minz, maxz), None, 4, || {}).await {
+            Ok(r) => tracing::info!(layer = %l.name, tiles = r.tiles, "seeded"),
+            Err(e) => tracing::warn!(layer = %l.name, error = %e, "seeding failed"),
+        }
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"layer": name, "tiles": n, "minzoom": minz, "maxzoom": maxz})),
+    )
+        .into_response())
+}
