@@ -160,6 +160,7 @@ async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
+    let log = testkit::temp_dir("ops_log").join("serve.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_geokho"))
         .args([
             "serve",
@@ -169,8 +170,10 @@ async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
             &port.to_string(),
         ])
         .env("DATABASE_URL", &db.url)
+        .env_remove("GEOKHO_LOG_FORMAT")
+        .env_remove("GEOKHO_LOG")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let t0 = Instant::now();
@@ -188,6 +191,13 @@ async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    let r = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/catalog"))
+        .header("x-request-id", "soat-xet-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -204,4 +214,19 @@ async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The server logs JSON lines; the request's line carries its id.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == "soat-xet-42"
+                && l["span"]["uri"] == "/catalog"
+                && l["fields"]["status"] == 200),
+        "{text}"
+    );
 }

@@ -104,7 +104,17 @@ pub fn router(state: AppState) -> Router {
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // One access-log line per request, at info, inside the
+                // request's span (so with its id).
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
         .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
         .with_state(state)
 }
