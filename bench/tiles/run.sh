@@ -10,8 +10,8 @@
 # by fid), written to target/bench/tiles/:
 #   parcels    thua_dat            z12-z18, <= 450 distinct tiles per zoom (>= 2000 in all)
 #   parcels14  thua_dat            the z14-z18 tiles of that list (no generalised
-#                                  columns; meant to compare the same features, but
-#                                  geokho's size budget still empties some z14 tiles)
+#                                  columns; the same features except z14 tiles over
+#                                  geokho's 500 KB budget, which it thins)
 #   composite  thua_dat,duong_bo   the z12-z18 tiles
 #   lowzoom    duong_bo,ranh_gioi  z6-z12 (every tile with data below z12)
 # Parcels start at z12 in geokho (empty tiles below; martin would send every
@@ -23,6 +23,9 @@
 # restart the server (empty tile cache), COLD = first pass over the list,
 # WARM = second pass over the same list. Then the raw (identity) tile sizes on
 # the same URLs and feature counts of a few z>=14 tiles decoded by GDAL.
+# Each timed pass records CPU time (load.txt): of the machine, of the benchmark
+# (cluster, server, load tool) and so of other work; the summary gives CPU ms
+# per tile of server + PostgreSQL, steadier than req/s on a shared machine.
 #
 # Environment: PARCELS, ROUNDS (1), LISTS, CONCURRENCY (32), GEOKHO_BENCH_PG_PORT
 # (55460), GEOKHO_BENCH_PG_DIR (target/pg-tiles), GEOKHO_BENCH_PORT (18180),
@@ -173,10 +176,12 @@ pass() {  # pass LIST SERVER PHASE ROUND
     "$load" "$out/urls-$1-$2.txt" --concurrency "$C" --label "$1/$2/$3/$4" --per-url "$out/per-url-$1-$2-$3-$4.tsv")
   b1=$(cpu_busy); o1=$(cpu_bench); t1=$(date +%s.%N); tl=$(awk '{print ($1 + $2) * '"$tck"'}' "$out/tileload.time")
   echo "$r" >> "$results"
-  # label, 1-min load before/after, machine busy %, benchmark %, other work % (of all cores)
+  # label, 1-min load before/after, wall s, machine busy %, benchmark %, other work % (of all
+  # cores), CPU s of server + PostgreSQL, CPU s of the load tool
   awk -v l="$1/$2/$3/$4" -v l0="$l0" -v l1="$(cut -d' ' -f1 /proc/loadavg)" -v b="$((b1 - b0))" \
       -v o="$((o1 - o0))" -v tl="$tl" -v w="$(echo "$t1 - $t0" | bc -l)" -v n="$(nproc)" -v tck="$tck" \
-      'BEGIN {cap = w * n * tck; printf "%s %s %s %.0f %.0f %.0f\n", l, l0, l1, 100 * b / cap, 100 * (o + tl) / cap, 100 * (b - o - tl) / cap}' \
+      'BEGIN {cap = w * n * tck; printf "%s %s %s %.2f %.0f %.0f %.0f %.2f %.2f\n", l, l0, l1, w, 100 * b / cap,
+              100 * (o + tl) / cap, 100 * (b - o - tl) / cap, o / tck, tl / tck}' \
     >> "$out/load.txt"
   log "$r"
 }
@@ -223,8 +228,8 @@ fi
 
 # --- summary -------------------------------------------------------------------
 {
-  python3 bench/tiles/summary.py "$results" "$check"
+  python3 bench/tiles/summary.py "$results" "$check" "$out/load.txt"
   echo
-  echo "- machine: $(nproc) cores, $(date -u +%FT%TZ); over the timed passes: 1-min load average $(awk '{print $2; print $3}' "$out/load.txt" | sort -g | sed -n '1p;$p' | paste -sd- -) (the benchmark's own processes included), CPU used by other work on the machine $(awk '{print $6}' "$out/load.txt" | sort -g | sed -n '1p;$p' | paste -sd- -) % of all cores (per pass: $out/load.txt)"
+  echo "- machine: $(nproc) cores, $(date -u +%FT%TZ); over the timed passes: 1-min load average $(awk '{print $2; print $3}' "$out/load.txt" | sort -g | sed -n '1p;$p' | paste -sd- -) (the benchmark's own processes included); CPU used by other work on the machine during the passes of 5 s or more: $(awk '$4 >= 5 {print $7}' "$out/load.txt" | sort -g | sed -n '1p;$p' | paste -sd- -) % of all cores (per pass: $out/load.txt)"
   echo "- $("$bin" --version 2>/dev/null || echo "geokho ?"), $("$martin" --version)"
 } | tee "$out/summary.md"

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Summary of bench/tiles/run.sh: results.jsonl (tileload output) -> Markdown.
 
-    summary.py RESULTS.jsonl [FEATURECOUNT.txt]
+    summary.py RESULTS.jsonl [FEATURECOUNT.txt [LOAD.txt]]
 
 Per list and phase (cold, warm): each server's req/s, p50 and p99 (median over
 the rounds), the throughput ratio geokho/martin (median of the per-round
-ratios), errors; mean tile size raw and gzip; the targets.
+ratios), errors; mean tile size raw and gzip; the targets. With LOAD.txt (CPU
+accounting of run.sh): CPU milliseconds per tile of the server and
+PostgreSQL together, per server, which other work on a shared machine
+disturbs much less than req/s.
 """
 import json
 import statistics
@@ -103,6 +106,35 @@ def main():
             out.append(f"- feature counts (GDAL MVT driver, z>=14, thua_dat,duong_bo): {same}/{len(by_tile)} tiles agree")
             for t, v in by_tile.items():
                 out.append(f"  - {t}: geokho {v.get('geokho', '?')}; martin {v.get('martin', '?')}")
+    if len(sys.argv) > 3:
+        cpu = defaultdict(list)  # (list, server, phase) -> [(ms per tile, wall s)]
+        try:
+            for line in open(sys.argv[3]):
+                f = line.split()
+                if len(f) < 9:
+                    continue
+                label, wall, server_cpu = f[0], float(f[3]), float(f[7])
+                parts = label.split("/")
+                r = [x for x in runs.get((parts[0], parts[1], parts[2]), []) if x["round"] == parts[3]]
+                if r and r[0]["requests"]:
+                    cpu[(parts[0], parts[1], parts[2])].append((1000 * server_cpu / r[0]["requests"], wall))
+        except OSError:
+            pass
+        if cpu:
+            out.append("")
+            out.append("CPU per tile (server + PostgreSQL, ms; median over rounds; passes under 2 s are too short to account well):")
+            out.append("")
+            out.append("| list | phase | geokho CPU ms/tile | martin CPU ms/tile | martin/geokho |")
+            out.append("| --- | --- | ---: | ---: | ---: |")
+            for l in lists:
+                for ph in ("cold", "warm"):
+                    g, m = cpu.get((l, "geokho", ph)), cpu.get((l, "martin", ph))
+                    if not g or not m:
+                        continue
+                    gm, mm = med([x[0] for x in g]), med([x[0] for x in m])
+                    short = " (short pass)" if min(x[1] for x in g + m) < 2 else ""
+                    ratio = f"{mm / gm:.2f}x" if gm > 0 else "-"
+                    out.append(f"| {l} | {ph} | {gm:.2f} | {mm:.2f} | {ratio}{short} |")
     print("\n".join(out))
 
 
