@@ -69,6 +69,26 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// `Ok` when the caller's key passes `allowed`: 401 without a key, 403
+    /// naming `scope` with a key that lacks it.
+    pub fn require(
+        &self,
+        allowed: impl Fn(&Access) -> bool,
+        scope: &str,
+        why: &str,
+    ) -> Result<(), Problem> {
+        match &self.0.key {
+            None => Err(Problem::unauthorized(format!(
+                "{why} needs a key with the {scope} scope"
+            ))),
+            Some(k) if !allowed(&self.0) => Err(Problem::forbidden(format!(
+                "key '{}' lacks the {scope} scope",
+                k.name
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Published layers this caller may read.
     pub fn readable(&self, s: &AppState) -> Vec<Arc<Layer>> {
         s.layers

@@ -71,3 +71,15 @@ pub fn non_negative_int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, 
         )
     })
 }
+
+/// `?limit=`: 1..=`max`, `default` when absent.
+pub fn bounded_limit(q: &HashMap<String, String>, max: u32, default: u32) -> Result<u32, Problem> {
+    match q.get("limit") {
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| Problem::bad_request("limit", format!("limit must be 1-{max}"))),
+        None => Ok(default),
+    }
+}

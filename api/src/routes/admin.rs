@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use keys::Access;
+
 use crate::caller::Caller;
 use crate::{AppState, Problem};
 
@@ -18,14 +20,7 @@ use crate::{AppState, Problem};
 const MAX_SEED_TILES: u64 = 200_000;
 
 fn require_admin(who: &Caller) -> Result<(), Problem> {
-    match &who.0.key {
-        None => Err(Problem::unauthorized("this operation needs an admin key")),
-        Some(k) if !who.0.is_admin() => Err(Problem::forbidden(format!(
-            "key '{}' lacks the admin scope",
-            k.name
-        ))),
-        Some(_) => Ok(()),
-    }
+    who.require(Access::is_admin, "admin", "this operation")
 }
 
 fn layer(s: &AppState, name: &str) -> Result<std::sync::Arc<catalog::Layer>, Problem> {

@@ -173,19 +173,7 @@ pub async fn parcels_near(
             ))
         }
     };
-    let limit = match q.get("limit") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=features::MAX_NEAR_PARCELS).contains(n))
-            .ok_or_else(|| {
-                Problem::bad_request(
-                    "limit",
-                    format!("limit must be 1-{}", features::MAX_NEAR_PARCELS),
-                )
-            })?,
-        None => 100,
-    };
+    let limit = crate::params::bounded_limit(&q, features::MAX_NEAR_PARCELS, 100)?;
     let visible: Vec<&Field> = who.visible(&parcels);
     let (matched, found) =
         features::parcels_near_feature(&s.pool, &parcels, &visible, &of, fid, distance, limit)

@@ -123,16 +123,7 @@ fn point_param(q: &HashMap<String, String>, name: &'static str) -> Result<(f64, 
 }
 
 fn limit(q: &HashMap<String, String>) -> Result<u32, Problem> {
-    match q.get("limit") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=features::MAX_NEAR).contains(n))
-            .ok_or_else(|| {
-                Problem::bad_request("limit", format!("limit must be 1-{}", features::MAX_NEAR))
-            }),
-        None => Ok(10),
-    }
+    crate::params::bounded_limit(q, features::MAX_NEAR, 10)
 }
 
 fn warehouse_filter(q: &HashMap<String, String>) -> Result<WarehouseFilter, Problem> {

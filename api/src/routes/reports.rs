@@ -175,21 +175,21 @@ pub struct StatusChange {
               (status = 404, description = "no such report", content_type = "application/problem+json")))]
 pub async fn set_status(
     State(s): State<AppState>,
-    Caller(who): Caller,
+    who: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
     body: Result<Json<StatusChange>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let Some(key) = &who.key else {
-        return Err(Problem::unauthorized(
-            "changing a report's status needs an officer's key",
-        ));
-    };
-    if !who.may_handle_reports() {
-        return Err(Problem::forbidden(format!(
-            "key '{}' lacks the reports scope",
-            key.name
-        )));
-    }
+    who.require(
+        keys::Access::may_handle_reports,
+        "reports",
+        "changing a report's status",
+    )?;
+    let key_name = who
+        .0
+        .key
+        .as_ref()
+        .map(|k| k.name.clone())
+        .unwrap_or_default();
     let id: i64 = id
         .parse()
         .map_err(|_| Problem::not_found("no such report"))?;
@@ -213,7 +213,7 @@ pub async fn set_status(
     }
     let version = catalog::republish(&mut tx, "phan_anh").await?;
     tx.commit().await.map_err(Problem::internal)?;
-    tracing::info!(report = id, status = %c.trang_thai, key = %key.name, "report status changed");
+    tracing::info!(report = id, status = %c.trang_thai, key = %key_name, "report status changed");
     Ok(Json(
         json!({"id": id, "trang_thai": c.trang_thai, "version": version}),
     ))
