@@ -230,3 +230,62 @@ async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
         "{text}"
     );
 }
+
+/// A query cancelled by statement_timeout is a 503 problem with
+/// Retry-After, not a 500; the same request succeeds once the database is
+/// quick again. The delay is made certain by holding a lock on the parcels
+/// table (statement_timeout counts lock waits).
+#[tokio::test]
+async fn statement_timeout_is_a_503_problem() {
+    let db = TestDb::new("ops_timeout").await;
+    import_samples(&db).await;
+    let mut state = api::AppState::new(db.pool.clone(), None, 1 << 20)
+        .await
+        .unwrap();
+    state.pool = catalog::connect(
+        &db.url,
+        &catalog::DbOptions {
+            max_connections: 4,
+            statement_timeout_ms: 300,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = format!("http://{addr}/land/statistics?ma_xa=28267");
+
+    let mut blocker = db.pool.begin().await.unwrap();
+    sqlx::query(&format!(
+        "LOCK TABLE {}.thua_dat IN ACCESS EXCLUSIVE MODE",
+        catalog::DATA_SCHEMA
+    ))
+    .execute(&mut *blocker)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status(), 503, "a cancelled statement is 503");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered at the timeout"
+    );
+    assert_eq!(r.headers()["retry-after"], "5");
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"], 503);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("statement_timeout"),
+        "{body}"
+    );
+    blocker.rollback().await.unwrap();
+
+    let r = reqwest::get(&url).await.unwrap();
+    assert_eq!(r.status(), 200, "served again once the lock is gone");
+}

@@ -68,10 +68,20 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "Not Found", detail)
     }
 
-    /// 503 for a database that cannot be reached; anything else is a 500
-    /// whose detail is logged, not shown.
+    /// 503 for a database that cannot be reached or a query cancelled by the
+    /// server's statement_timeout (SQLSTATE 57014, overload or a too-wide
+    /// request); anything else is a 500 whose detail is logged, not shown.
     pub fn internal(e: impl std::fmt::Display) -> Problem {
         let text = e.to_string();
+        if text.contains("canceling statement due to statement timeout") {
+            tracing::warn!(error = %text, "query cancelled by statement_timeout");
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "the query ran past the server's time limit (statement_timeout); \
+                 narrow the request (bbox, limit, filter) or retry shortly",
+            );
+        }
         if text.contains("pool timed out")
             || text.contains("Connection refused")
             || text.contains("connection")
