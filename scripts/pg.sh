@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A private PostgreSQL 15 + PostGIS + pgRouting cluster in a folder of the repo, no systemd.
 #   scripts/pg.sh start DIR PORT [--throwaway]   init if needed, start, create database "geokho"
+#   scripts/pg.sh standby DIR PORT PRIMARY_PORT   a fresh streaming standby of the cluster on
+#                                                  PRIMARY_PORT (pg_basebackup -R), started (tests)
 #   scripts/pg.sh stop DIR
 # --throwaway: wipe DIR first and run without fsync (tests, benchmarks; never real data).
 # As root the server runs as the "postgres" user (PostgreSQL refuses root).
@@ -37,12 +39,41 @@ prepare_dir() {
   fi
 }
 
+wipe() {
+  as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
+  if [ -L "$dir" ]; then rm -rf "$(readlink "$dir")"; fi
+  rm -rf "$dir"
+}
+
+port_free() {
+  if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null || (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+    die "port $port is in use by another program: set GEOKHO_PG_PORT=<free port>"
+  fi
+}
+
+launch() {
+  opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c max_parallel_workers_per_gather=2"
+  [ "$throwaway" = --throwaway ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null \
+    || die "PostgreSQL did not start; see $dir/server.log"
+}
+
 case "$cmd" in
+  standby)
+    primary_port=${4:?usage: pg.sh standby DIR PORT PRIMARY_PORT}
+    throwaway=--throwaway
+    wipe
+    prepare_dir
+    port_free
+    as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir" -R -X stream -c fast \
+      >"$dir.basebackup.log" 2>&1 || die "pg_basebackup from port $primary_port failed, see $dir.basebackup.log"
+    rm -f "$dir.basebackup.log"
+    as_pg chmod 700 "$dir"
+    launch
+    ;;
   start)
     if [ "$throwaway" = --throwaway ] && [ -e "$dir" ]; then
-      as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1 || true
-      if [ -L "$dir" ]; then rm -rf "$(readlink "$dir")"; fi
-      rm -rf "$dir"
+      wipe
     fi
     prepare_dir
     if [ ! -f "$dir/PG_VERSION" ]; then
@@ -54,13 +85,8 @@ case "$cmd" in
       running_port=$(sed -n 4p "$dir/postmaster.pid" 2>/dev/null || echo "")
       [ "$running_port" = "$port" ] || die "the cluster in $dir already runs on port $running_port, not $port: run 'make stop' first"
     else
-      if "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null || (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-        die "port $port is in use by another program: set GEOKHO_PG_PORT=<free port>"
-      fi
-      opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB -c max_parallel_workers_per_gather=2"
-      [ "$throwaway" = --throwaway ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-      as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null \
-        || die "PostgreSQL did not start; see $dir/server.log"
+      port_free
+      launch
     fi
     if ! "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'geokho'" | grep -q 1; then
       "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U postgres geokho
@@ -69,5 +95,5 @@ case "$cmd" in
   stop)
     if [ -e "$dir/PG_VERSION" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true; fi
     ;;
-  *) die "usage: pg.sh start|stop DIR [PORT] [--throwaway]";;
+  *) die "usage: pg.sh start|standby|stop DIR [PORT] [--throwaway | PRIMARY_PORT]";;
 esac

@@ -373,4 +373,34 @@ async fn admin_operations_need_an_admin_key() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["store_tiles_deleted"].as_i64().unwrap(), want);
     assert_eq!(stored().await, 0);
+
+    // Revoking a key over HTTP: admin only, then the key is refused.
+    let (victim_id, victim) = keys::create(&db.pool, "tạm thời", &[Scope::Reports])
+        .await
+        .unwrap();
+    let delete =
+        |path: String, key: &str| c.delete(format!("{base}{path}")).bearer_auth(key).send();
+    let me = format!("/admin/keys/{victim_id}");
+    assert_eq!(delete(me.clone(), &other).await.unwrap().status(), 403);
+    assert_eq!(
+        delete("/admin/keys/abc".into(), &admin)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        delete("/admin/keys/987654".into(), &admin)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(post(purge, Some(&victim)).await.unwrap().status(), 403);
+    assert_eq!(delete(me, &admin).await.unwrap().status(), 200);
+    assert_eq!(
+        post(purge, Some(&victim)).await.unwrap().status(),
+        401,
+        "a revoked key is refused at once by the server that revoked it"
+    );
 }

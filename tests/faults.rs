@@ -7,143 +7,20 @@
 //! - an import landing under tile load: no errors, and the new version is
 //!   served at once.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use testkit::cluster::{status, Cluster, Server};
 
 const BIN: &str = env!("CARGO_BIN_EXE_geokho");
 
-fn root() -> PathBuf {
-    testkit::repo_root()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A throwaway cluster that is stopped (and its folder removed) on drop.
-struct Cluster {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Cluster {
-    fn start(tag: &str) -> Cluster {
-        let dir = root()
-            .join("target/test-tmp")
-            .join(format!("pg-{tag}-{}", std::process::id()));
-        let port = free_port();
-        let c = Cluster { dir, port };
-        c.pg(&["start", &c.dir_s(), &port.to_string(), "--throwaway"]);
-        c
-    }
-
-    fn dir_s(&self) -> String {
-        self.dir.display().to_string()
-    }
-
-    fn pg(&self, args: &[&str]) {
-        let st = Command::new(root().join("scripts/pg.sh"))
-            .args(args)
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success(), "pg.sh {args:?}");
-    }
-
-    fn stop(&self) {
-        self.pg(&["stop", &self.dir_s()]);
-    }
-
-    /// Starts the stopped cluster again, keeping its data.
-    fn restart(&self) {
-        self.pg(&["start", &self.dir_s(), &self.port.to_string()]);
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/geokho", self.port)
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(root().join("scripts/pg.sh"))
-            .args(["stop", &self.dir_s()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
 fn geokho(c: &Cluster, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("DATABASE_URL", c.url())
-        .env("GEOKHO_LOG", "warn")
-        .current_dir(root())
-        .stdout(Stdio::null());
-    cmd
+    testkit::cluster::command(BIN, &c.url(), args)
 }
 
 fn import(c: &Cluster, args: &[&str]) {
-    let rejects = testkit::temp_dir("faults-rejects");
-    let mut a = vec!["import", "--rejects-dir", rejects.to_str().unwrap()];
-    a.extend_from_slice(args);
-    let out = geokho(c, &a).stderr(Stdio::piped()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "import {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `geokho serve` on a free loopback port; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(c: &Cluster) -> Server {
-        let port = free_port();
-        let child = geokho(
-            c,
-            &["serve", "--addr", "127.0.0.1", "--port", &port.to_string()],
-        )
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let t0 = Instant::now();
-        while status(&format!("{base}/ready")).await != 200 {
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "server did not get ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn status(url: &str) -> u16 {
-    match reqwest::get(url).await {
-        Ok(r) => r.status().as_u16(),
-        Err(_) => 0,
-    }
+    testkit::cluster::import(BIN, &c.url(), args)
 }
 
 async fn layer_state(base: &str, layer: &str) -> (i64, i64) {
@@ -170,7 +47,7 @@ async fn layer_state(base: &str, layer: &str) -> (i64, i64) {
 async fn database_outage_gives_503_then_service_resumes() {
     let c = Cluster::start("outage");
     import(&c, &["--manifest", "data-samples/layers.toml"]);
-    let mut srv = Server::start(&c).await;
+    let mut srv = Server::start(BIN, &c.url(), &[]).await;
     let items = format!("{}/ogc/collections/thua_dat/items?limit=5", srv.base);
     assert_eq!(status(&items).await, 200);
 
@@ -181,7 +58,7 @@ async fn database_outage_gives_503_then_service_resumes() {
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     assert_eq!(status(&format!("{}/health", srv.base)).await, 200, "alive");
     assert_eq!(status(&format!("{}/ready", srv.base)).await, 503);
-    assert!(srv.child.try_wait().unwrap().is_none(), "no crash");
+    assert!(srv.is_running(), "no crash");
 
     c.restart();
     let back = Instant::now();
@@ -193,7 +70,7 @@ async fn database_outage_gives_503_then_service_resumes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status(&format!("{}/ready", srv.base)).await, 200);
-    assert!(srv.child.try_wait().unwrap().is_none(), "same process");
+    assert!(srv.is_running(), "same process");
 }
 
 #[tokio::test]
@@ -207,7 +84,7 @@ async fn kill_9_of_an_import_leaves_the_live_layer_alone() {
         "parcels",
     ];
     import(&c, &parcels);
-    let srv = Server::start(&c).await;
+    let srv = Server::start(BIN, &c.url(), &[]).await;
     let before = layer_state(&srv.base, "thua_dat").await;
     let tile = format!("{}/tiles/thua_dat/14/13031/7718.mvt", srv.base);
     let tile_status = status(&tile).await;
@@ -263,7 +140,7 @@ async fn an_import_lands_under_tile_load() {
         "roads",
     ];
     import(&c, &roads);
-    let srv = Server::start(&c).await;
+    let srv = Server::start(BIN, &c.url(), &[]).await;
     let (v0, _) = layer_state(&srv.base, "duong_bo").await;
     let urls: Vec<String> = (0..4)
         .flat_map(|dx| (0..4).map(move |dy| (dx, dy)))

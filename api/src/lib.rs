@@ -6,6 +6,7 @@
 
 mod base_url;
 mod caller;
+mod layer_sync;
 mod limits;
 mod listener;
 mod metrics;
@@ -13,6 +14,7 @@ mod openapi;
 mod params;
 mod problem;
 mod registry;
+mod replicas;
 mod routes;
 mod server;
 mod state;
@@ -21,5 +23,6 @@ pub use limits::RateLimits;
 pub use openapi::ApiDoc;
 pub use problem::Problem;
 pub use registry::Registry;
+pub use replicas::{ReplicaState, Replicas};
 pub use server::{router, serve, ServeConfig};
 pub use state::{AppState, DEFAULT_CACHE_BYTES};

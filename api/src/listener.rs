@@ -1,5 +1,5 @@
-//! Keeps this server current with the database: LISTENs for published layer
-//! versions, refreshes the registry and purges the layer's cached tiles; and
+//! Keeps this server current with the database: LISTENs (on the primary) for
+//! published layer versions and hands them to `layer_sync`; and
 //! for API key changes, dropping cached key look-ups. After
 //! a lost connection it reloads everything, since notifications may have been
 //! missed. Tile cache keys hold versions, so correctness never depends on a
@@ -21,27 +21,11 @@ pub async fn run(state: AppState) {
     }
 }
 
-/// Drops what this server and the shared store hold of older versions of `layer`.
-async fn purge(state: &AppState, layer: &str) -> anyhow::Result<()> {
-    state.cache.purge_layer(layer);
-    if let Some(l) = state.layers.get(layer) {
-        tiles::tile_store::purge_stale(&state.pool, layer, l.version).await?;
-    }
-    Ok(())
-}
-
-async fn catch_up(state: &AppState) -> anyhow::Result<()> {
-    for name in state.layers.reload(&state.pool).await? {
-        purge(state, &name).await?;
-    }
-    Ok(())
-}
-
 async fn listen(state: &AppState) -> anyhow::Result<()> {
     let mut l = PgListener::connect_with(&state.pool).await?;
     l.listen_all([catalog::NOTIFY_CHANNEL, keys::KEYS_CHANNEL])
         .await?;
-    catch_up(state).await?;
+    crate::layer_sync::sync(state).await?;
     state.keys.invalidate_all();
     loop {
         match l.try_recv().await? {
@@ -50,19 +34,12 @@ async fn listen(state: &AppState) -> anyhow::Result<()> {
                 state.keys.invalidate_all();
             }
             Some(n) => {
-                let layer = n
-                    .payload()
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
                 tracing::info!(payload = n.payload(), "layer version published");
-                state.layers.refresh(&state.pool, &layer).await?;
-                purge(state, &layer).await?;
+                crate::layer_sync::sync(state).await?;
             }
             // The connection dropped and was re-established: notifications may be lost.
             None => {
-                catch_up(state).await?;
+                crate::layer_sync::sync(state).await?;
                 state.keys.invalidate_all();
             }
         }

@@ -64,6 +64,14 @@ pub async fn track(req: Request, next: Next) -> Response {
 pub async fn render(State(s): State<AppState>) -> Result<Response, Problem> {
     metrics::gauge!("geokho_db_pool_connections").set(f64::from(s.pool.size()));
     metrics::gauge!("geokho_db_pool_idle").set(s.pool.num_idle() as f64);
+    for r in s.replicas.members() {
+        let in_sync = r.state() == crate::ReplicaState::InSync;
+        metrics::gauge!("geokho_replica_in_sync", "replica" => r.label.clone()).set(if in_sync {
+            1.0
+        } else {
+            0.0
+        });
+    }
     for l in s.layers.all() {
         metrics::gauge!("geokho_layer_version", "layer" => l.name.clone()).set(l.version as f64);
         metrics::gauge!("geokho_layer_features", "layer" => l.name.clone())

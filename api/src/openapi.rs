@@ -15,7 +15,7 @@ use crate::AppState;
 #[openapi(
     info(title = "geokho", description = "Shared GIS base map and spatial data warehouse for Vietnamese provinces: vector tiles, OGC API - Features, land officers' queries."),
     paths(
-        catalog::catalog, health::health, health::ready, admin::purge, admin::seed, tiles::tilejson, tiles::tile,
+        catalog::catalog, health::health, health::ready, admin::purge, admin::seed, admin::revoke_key, tiles::tilejson, tiles::tile,
         ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::queryables, ogc::items, ogc::item,
         land::by_key, land::at_point, land::planning, land_area::statistics, land_area::statistics_in_polygon, land_area::parcels_near, logistics::warehouses_near, logistics::warehouses_reachable, logistics::route, logistics::route_to_nearest_warehouse, reports::create, reports::set_status, web::styles, web::style,
     ),

@@ -8,6 +8,9 @@ use std::sync::{Arc, RwLock};
 use catalog::{CatalogError, Layer};
 use sqlx::PgPool;
 
+/// Layer name -> version: what a database holds or a server announces.
+pub type Versions = std::collections::BTreeMap<String, i64>;
+
 /// Layer name -> published layer.
 #[derive(Default)]
 pub struct Registry {
@@ -24,8 +27,13 @@ impl Registry {
 
     /// Replaces the whole set from the catalog; returns the names whose version changed.
     pub async fn reload(&self, pool: &PgPool) -> Result<Vec<String>, CatalogError> {
-        let fresh: HashMap<String, Arc<Layer>> = catalog::list_layers(pool)
-            .await?
+        Ok(self.install(catalog::list_layers(pool).await?))
+    }
+
+    /// Replaces the whole set; returns the names whose version changed
+    /// (including layers added or gone).
+    pub fn install(&self, layers: Vec<Layer>) -> Vec<String> {
+        let fresh: HashMap<String, Arc<Layer>> = layers
             .into_iter()
             .map(|l| (l.name.clone(), Arc::new(l)))
             .collect();
@@ -37,18 +45,17 @@ impl Registry {
             .collect();
         changed.extend(fresh.keys().filter(|n| !map.contains_key(*n)).cloned());
         *map = fresh;
-        Ok(changed)
+        changed
     }
 
-    /// Re-reads one layer (it may have disappeared).
-    pub async fn refresh(&self, pool: &PgPool, name: &str) -> Result<(), CatalogError> {
-        let l = catalog::get_layer(pool, name).await?;
-        let mut map = self.layers.write().expect("registry lock");
-        match l {
-            Some(l) => map.insert(name.to_string(), Arc::new(l)),
-            None => map.remove(name),
-        };
-        Ok(())
+    /// Layer name -> announced version.
+    pub fn versions(&self) -> Versions {
+        self.layers
+            .read()
+            .expect("registry lock")
+            .iter()
+            .map(|(n, l)| (n.clone(), l.version))
+            .collect()
     }
 
     /// One layer.

@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
             "/admin/layers/{layer}/seed",
             axum::routing::post(routes::admin::seed),
         )
+        .route(
+            "/admin/keys/{id}",
+            axum::routing::delete(routes::admin::revoke_key),
+        )
         .route("/health", get(routes::health::health))
         .route("/ready", get(routes::health::ready))
         .route("/metrics", get(crate::metrics::render))

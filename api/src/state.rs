@@ -23,6 +23,8 @@ pub struct AppState {
     pub limits: Arc<crate::limits::Limiters>,
     /// Rate limit of anonymous field reports.
     pub reports: Arc<crate::routes::reports::RateLimiter>,
+    /// Read replicas (none: the primary serves reads too).
+    pub replicas: Arc<crate::replicas::Replicas>,
 }
 
 /// Default in-memory tile cache size.
@@ -44,6 +46,7 @@ impl AppState {
             keys: crate::caller::key_cache(),
             limits: crate::limits::Limiters::new(Default::default()),
             reports: Arc::default(),
+            replicas: Arc::default(),
         })
     }
 
@@ -53,8 +56,24 @@ impl AppState {
         self
     }
 
-    /// Starts the background task that follows layer changes (call once per server).
+    /// Adds read replicas; tiles and queries read from them (see `replicas`).
+    pub fn with_replicas(mut self, r: crate::replicas::Replicas) -> Self {
+        self.replicas = Arc::new(r);
+        self
+    }
+
+    /// The pool a read-only request uses: an in-sync replica, else the primary.
+    pub fn read(&self) -> &PgPool {
+        self.replicas.pick(&self.pool)
+    }
+
+    /// Starts the background tasks that follow layer and key changes (and,
+    /// with replicas, their health): call once per server.
     pub fn follow_changes(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(crate::layer_sync::watch(
+            self.clone(),
+            std::time::Duration::from_secs(1),
+        ));
         tokio::spawn(crate::listener::run(self.clone()))
     }
 }

@@ -35,6 +35,27 @@ impl Default for DbOptions {
 
 /// Opens a pool on `url` (`postgres://user@host:port/db`).
 pub async fn connect(url: &str, opts: &DbOptions) -> Result<PgPool, CatalogError> {
+    let (pool, connect) = pool_options(url, opts, Duration::from_secs(10))?;
+    Ok(pool.connect_with(connect).await?)
+}
+
+/// A pool on `url` that connects on first use, with a short checkout wait:
+/// for read replicas, which may be down when the server starts and are
+/// health-checked rather than trusted.
+pub fn connect_lazy(
+    url: &str,
+    opts: &DbOptions,
+    acquire_timeout: Duration,
+) -> Result<PgPool, CatalogError> {
+    let (pool, connect) = pool_options(url, opts, acquire_timeout)?;
+    Ok(pool.connect_lazy_with(connect))
+}
+
+fn pool_options(
+    url: &str,
+    opts: &DbOptions,
+    acquire_timeout: Duration,
+) -> Result<(PgPoolOptions, PgConnectOptions), CatalogError> {
     let mut connect: PgConnectOptions = url.parse()?;
     connect = connect.application_name(opts.application_name);
     if opts.statement_timeout_ms > 0 {
@@ -48,10 +69,8 @@ pub async fn connect(url: &str, opts: &DbOptions) -> Result<PgPool, CatalogError
     let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections)
         .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(connect)
-        .await?;
-    Ok(pool)
+        .acquire_timeout(acquire_timeout);
+    Ok((pool, connect))
 }
 
 /// The migrations, embedded in the binary so it runs from any folder.

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use anyhow::Context;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -33,6 +34,14 @@ pub struct ServeArgs {
     /// Requests per second allowed with one API key (bursts of twice that).
     #[arg(long, env = "GEOKHO_RATE_KEY", default_value_t = 400)]
     pub rate_key: u32,
+    /// Read replicas (streaming standbys of DATABASE_URL), comma-separated
+    /// URLs: tiles and queries read from them; writes and NOTIFY stay on the primary.
+    #[arg(long = "replica", env = "GEOKHO_REPLICA_URLS", value_delimiter = ',')]
+    pub replicas: Vec<String>,
+    /// Seconds a new layer version may wait for a replica to replay it
+    /// before it is announced anyway (served from the primary meanwhile).
+    #[arg(long, env = "GEOKHO_REPLICA_MAX_WAIT", default_value_t = 30)]
+    pub replica_max_wait: u64,
 }
 
 pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
@@ -60,6 +69,14 @@ pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
         .with_limits(api::RateLimits {
             per_ip: a.rate_ip,
             per_key: a.rate_key,
-        });
+        })
+        .with_replicas(
+            api::Replicas::connect(
+                &a.replicas,
+                &opts,
+                std::time::Duration::from_secs(a.replica_max_wait),
+            )
+            .context("--replica")?,
+        );
     api::serve(state, &cfg).await
 }

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod cluster;
+
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 

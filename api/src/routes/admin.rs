@@ -1,4 +1,4 @@
-//! Administrators' operations (keys with scope `admin`): purge a layer's
+//! Administrators' operations (keys with scope `admin`): revoke an API key, purge a layer's
 //! tiles on every server and in the shared store, and seed the store.
 //! Imports stay a command (`geokho import`): files live where the
 //! administrator runs it, not on the web server.
@@ -116,4 +116,32 @@ pub async fn seed(
         Json(json!({"layer": name, "tiles": n, "minzoom": minz, "maxzoom": maxz})),
     )
         .into_response())
+}
+
+#[utoipa::path(delete, path = "/admin/keys/{id}", tag = "operations",
+    params(("id" = i64, Path, description = "the key's id (from `geokho keys list`)")), security(("api_key" = [])),
+    responses((status = 200, description = "revoked; every server refuses the key from now on", content_type = "application/json"),
+              (status = 400, description = "id is not a number", content_type = "application/problem+json"),
+              (status = 401, description = "no key, or an unknown or revoked key", content_type = "application/problem+json"),
+              (status = 403, description = "the key lacks the admin scope", content_type = "application/problem+json"),
+              (status = 404, description = "no such key", content_type = "application/problem+json")))]
+pub async fn revoke_key(
+    State(s): State<AppState>,
+    who: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_admin(&who)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| Problem::bad_request("id", "id must be a key's number"))?;
+    // On the primary; its NOTIFY reaches every other server.
+    match keys::revoke(&s.pool, &id.to_string()).await {
+        Ok(id) => {
+            s.keys.invalidate_all();
+            tracing::info!(key = id, "API key revoked by an administrator");
+            Ok(Json(json!({"id": id, "revoked": true})))
+        }
+        Err(keys::KeyError::NotFound(_)) => Err(Problem::not_found(format!("no key {id}"))),
+        Err(e) => Err(Problem::internal(e)),
+    }
 }

@@ -1,6 +1,8 @@
 //! `/health` (the process is alive: for restarts) and `/ready` (the
-//! database answers and every migration of this build is applied: for load
-//! balancers deciding where to send traffic).
+//! primary database answers and every migration of this build is applied:
+//! for load balancers deciding where to send traffic; it also lists each
+//! read replica's state, which never makes the server unready since reads
+//! fall back to the primary).
 
 use axum::extract::State;
 use axum::Json;
@@ -26,7 +28,13 @@ pub async fn ready(State(s): State<AppState>) -> Result<Json<Value>, Problem> {
             "{pending} migrations are not applied: run `geokho migrate`"
         )));
     }
+    let replicas: Vec<Value> = s
+        .replicas
+        .members()
+        .iter()
+        .map(|r| json!({"replica": r.label, "state": r.state().as_str()}))
+        .collect();
     Ok(Json(
-        json!({"status": "ready", "layers": s.layers.all().len()}),
+        json!({"status": "ready", "layers": s.layers.all().len(), "replicas": replicas}),
     ))
 }

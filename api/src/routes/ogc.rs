@@ -264,7 +264,7 @@ pub async fn items(
     let l = visible_layer(&s, &who, &id)?;
     let iq = parse_items_query(&q, &l)?;
     let visible: Vec<&Field> = who.visible(&l);
-    let page = features::fetch_items(&s.pool, &l, &visible, &iq).await?;
+    let page = features::fetch_items(s.read(), &l, &visible, &iq).await?;
     who.audit(
         &s,
         "ogc items",
@@ -344,7 +344,7 @@ pub async fn item(
     })?;
     let crs = crs_param("crs", q.get("crs"), l.srid)?;
     let visible: Vec<&Field> = who.visible(&l);
-    let Some(mut f) = features::fetch_item(&s.pool, &l, &visible, fid, &crs).await? else {
+    let Some(mut f) = features::fetch_item(s.read(), &l, &visible, fid, &crs).await? else {
         return Err(Problem::not_found(format!(
             "no feature {fid} in {}",
             l.name

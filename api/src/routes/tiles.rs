@@ -55,9 +55,9 @@ async fn load_layers(
     // A client asking for a newer version than we know: the NOTIFY may still be on its way.
     if let Some(v) = want_version {
         if v != versions(&out) {
-            for n in &names {
-                s.layers.refresh(&s.pool, n).await?;
-            }
+            crate::layer_sync::sync(s)
+                .await
+                .map_err(Problem::internal)?;
             return Box::pin(load_layers(s, who, list, None)).await;
         }
     }
@@ -247,12 +247,12 @@ pub async fn tile(
     let mut from_store = false;
     let fetch = async {
         if seeded {
-            if let Some(t) = tiles::tile_store::get(&s.pool, &layers_key, variant, c).await? {
+            if let Some(t) = tiles::tile_store::get(s.read(), &layers_key, variant, c).await? {
                 from_store = true;
                 return Ok(t);
             }
         }
-        tiles::render(&s.pool, &tile_layers, c, tiles::TILE_BUDGET).await
+        tiles::render(s.read(), &tile_layers, c, tiles::TILE_BUDGET).await
     };
     let (tile, hit) = s
         .cache
