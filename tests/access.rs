@@ -218,6 +218,28 @@ async fn tiers_endpoint_by_endpoint() {
     assert_eq!(get(&c, &qd_tile, None).await.0, 404);
     assert!(get(&c, &qd_tile, a).await.0.is_success());
 
+    // Shared caches (a CDN) may keep only what an anonymous caller gets.
+    let cache_control = |url: String| {
+        let c = c.clone();
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            assert!(r.status().is_success());
+            r.headers()["cache-control"].to_str().unwrap().to_string()
+        }
+    };
+    assert!(cache_control(tile.clone()).await.starts_with("public"));
+    assert!(cache_control(tj_url.clone()).await.starts_with("public"));
+    for private in [
+        format!("{tile}?key={officer}"),
+        format!("{tj_url}?key={officer}"),
+        format!("{qd_tile}?key={agency}"),
+    ] {
+        assert!(
+            cache_control(private.clone()).await.starts_with("private"),
+            "{private}"
+        );
+    }
+
     // Bad keys: 401 with a challenge, never a silent downgrade.
     for bad in ["gk_0000000000000000000000000000000000000000", "nonsense"] {
         let r = c

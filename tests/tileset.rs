@@ -146,6 +146,33 @@ async fn exports_open_in_other_readers() {
         "the stored tile equals a fresh render"
     );
 
+    // Static storage / CDN read path: any server answering HTTP Range
+    // requests (here tower-http's file service, as nginx or object storage
+    // would) serves the same file to a reader fetching only byte ranges.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let files = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dir));
+    tokio::spawn(async move { axum::serve(listener, files).await.unwrap() });
+    let url = format!("http://{addr}/province.pmtiles");
+    // Off the runtime's thread: the file server runs on it.
+    let out = tokio::process::Command::new("python3")
+        .arg(testkit::repo_root().join("tests/tools/pmtiles_read.py"))
+        .arg(&url)
+        .args([c.z.to_string(), c.x.to_string(), c.y.to_string()])
+        .output()
+        .await
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut over_http: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(over_http["requests"].as_u64().unwrap() >= 3);
+    over_http.as_object_mut().unwrap().remove("requests");
+    over_http.as_object_mut().unwrap().remove("bytes");
+    assert_eq!(over_http, v, "the same answers by byte ranges over HTTP");
+
     let mb = dir.join("province.mbtiles");
     let rep2 = tiles::export(&db.pool, &ls, (12, 15), None, Format::MbTiles, &mb, 4)
         .await
@@ -168,4 +195,29 @@ async fn exports_open_in_other_readers() {
         "Vietnamese text intact in the MBTiles"
     );
     assert!(!text.contains("ten_chu"));
+
+    // The CLI names each export by data version, for CDN caching forever.
+    let out = Command::new(env!("CARGO_BIN_EXE_geokho"))
+        .args([
+            "export",
+            "--layers",
+            "duong_bo",
+            "--minzoom",
+            "12",
+            "--maxzoom",
+            "13",
+        ])
+        .args(["--format", "pmtiles", "--out"])
+        .arg(dir.join("roads-v{version}.pmtiles"))
+        .env("DATABASE_URL", &db.url)
+        .env("GEOKHO_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = dir.join(format!("roads-v{}.pmtiles", ls[1].version));
+    assert!(want.is_file(), "{} written", want.display());
 }

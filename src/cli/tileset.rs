@@ -32,7 +32,9 @@ pub struct ExportArgs {
     /// pmtiles or mbtiles.
     #[arg(long)]
     pub format: String,
-    /// Output file.
+    /// Output file. `{version}` in it becomes the layers' data versions
+    /// (e.g. `planning-v{version}.pmtiles`): a new name per version, so
+    /// static storage and CDNs can cache each file forever.
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -137,21 +139,29 @@ pub async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
     )
     .await?;
     let ls = layers(&pool, &a.range).await?;
+    let out = versioned_path(&a.out, &ls);
     let rep = tiles::export(
         &pool,
         &ls,
         (a.range.minzoom, a.range.maxzoom),
         bbox(&a.range)?,
         format,
-        &a.out,
+        &out,
         a.range.concurrency,
     )
     .await?;
     println!(
         "{}: {} tiles, {:.1} MB of MVT",
-        a.out.display(),
+        out.display(),
         rep.tiles,
         rep.bytes as f64 / 1e6
     );
     Ok(())
+}
+
+/// `out` with `{version}` replaced by the layers' versions joined by `-`
+/// (the same string tile URLs carry in `?v=`).
+fn versioned_path(out: &std::path::Path, layers: &[std::sync::Arc<catalog::Layer>]) -> PathBuf {
+    let v: Vec<String> = layers.iter().map(|l| l.version.to_string()).collect();
+    PathBuf::from(out.to_string_lossy().replace("{version}", &v.join("-")))
 }

@@ -96,11 +96,25 @@ pub async fn tilejson(
         .collect();
     let doc = tiles::tilejson(&with_fields, &TileJsonOptions { base_url: &base });
     let mut r = Json(doc).into_response();
+    let shared = shareable(&layers, &who);
     r.headers_mut().insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=10"),
+        HeaderValue::from_static(if shared {
+            "public, max-age=10"
+        } else {
+            "private, max-age=10"
+        }),
     );
     Ok(r)
+}
+
+/// Whether a response may sit in shared caches (a CDN, a proxy): only what
+/// an anonymous caller would get. Restricted fields and non-public layers
+/// are `private`, so a CDN never hands them to someone without the key.
+fn shareable(layers: &[Arc<Layer>], who: &Caller) -> bool {
+    layers
+        .iter()
+        .all(|l| l.public && who.0.tier(l) == tiles::PUBLIC_TIER)
 }
 
 /// The fields of `layer` to include: those the caller may see, narrowed by `?properties=`.
@@ -219,10 +233,11 @@ pub async fn tile(
     let vers = versions(&layers);
     let etag = format!("\"{vers}-{variant:x}\"");
     let immutable = q.get("v").is_some_and(|v| *v == vers);
-    let cache_control = if immutable {
-        "public, max-age=86400, immutable"
-    } else {
-        "public, max-age=30"
+    let cache_control = match (shareable(&layers, &who), immutable) {
+        (true, true) => "public, max-age=86400, immutable",
+        (true, false) => "public, max-age=30",
+        (false, true) => "private, max-age=86400, immutable",
+        (false, false) => "private, max-age=30",
     };
     if headers
         .get(header::IF_NONE_MATCH)
