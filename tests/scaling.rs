@@ -7,7 +7,8 @@
 //!   announcement: the new version waits for it (up to --replica-max-wait),
 //!   then is served from the primary until the standby catches up;
 //! - a key revoked through one server is refused by the other;
-//! - the standby going down leaves service on the primary.
+//! - the standby going down leaves service on the primary, without a
+//!   failed request (reads that fail on it are retried on the primary).
 //!
 //! The figures it prints (`scale:` lines, run with --nocapture) are the
 //! ones recorded in docs/scaling.md.
@@ -302,6 +303,11 @@ async fn primary_standby_and_two_servers() {
         "scale: standby stopped; both servers saw it down after {} ms, {} requests failed meanwhile",
         t.elapsed().as_millis(),
         failed.get()
+    );
+    assert_eq!(
+        failed.get(),
+        0,
+        "reads that fail on the stopped standby are retried on the primary"
     );
     for s in both {
         for _ in 0..20 {

@@ -153,6 +153,21 @@ impl Replicas {
         primary
     }
 
+    /// After a read on `pool` failed with `e`: when `pool` is a replica's and
+    /// the failure is its connection (the standby stopped or restarts), marks
+    /// it down at once and returns true, so the caller retries on the primary.
+    pub fn failed(&self, pool: &PgPool, e: &sqlx::Error) -> bool {
+        let Some(m) = self.members.iter().find(|m| std::ptr::eq(&m.pool, pool)) else {
+            return false;
+        };
+        if !connection_lost(e) {
+            return false;
+        }
+        tracing::warn!(replica = %m.label, error = %e, "read failed on a replica; retrying on the primary");
+        m.set(ReplicaState::Down);
+        true
+    }
+
     /// Every replica's versions, probed at once (`None`: down).
     pub(crate) async fn probe_all(&self) -> Vec<Option<Versions>> {
         futures::future::join_all(self.members.iter().map(Replica::versions)).await
@@ -185,6 +200,24 @@ impl Replicas {
     }
 }
 
+/// Whether `e` means the server went away rather than the query failing:
+/// I/O, pool exhaustion or closure, SQLSTATE class 08 (connection
+/// exception) and 57P01-57P03 (admin shutdown, crash, cannot connect now).
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
 /// `host:port` of a database URL, without user or password.
 fn label(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -203,5 +236,28 @@ mod tests {
             "10.0.0.5:5433"
         );
         assert_eq!(label("postgres://127.0.0.1/geokho"), "127.0.0.1");
+    }
+}
+
+/// Errors that may carry a database error (to tell a lost replica).
+pub trait DbFailure {
+    fn db(&self) -> Option<&sqlx::Error>;
+}
+
+impl DbFailure for tiles::TileError {
+    fn db(&self) -> Option<&sqlx::Error> {
+        match self {
+            tiles::TileError::Db(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl DbFailure for features::FeaturesError {
+    fn db(&self) -> Option<&sqlx::Error> {
+        match self {
+            features::FeaturesError::Db(e) => Some(e),
+            _ => None,
+        }
     }
 }

@@ -67,6 +67,24 @@ impl AppState {
         self.replicas.pick(&self.pool)
     }
 
+    /// Runs a read with the pool of `read()`. When that was a replica and its
+    /// connection failed, the replica is marked down and the read runs once
+    /// more on the primary, so a standby stopping costs no failed request.
+    pub async fn read_with<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(PgPool) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: crate::replicas::DbFailure,
+    {
+        let pool = self.read();
+        match f(pool.clone()).await {
+            Err(e) if e.db().is_some_and(|d| self.replicas.failed(pool, d)) => {
+                f(self.pool.clone()).await
+            }
+            r => r,
+        }
+    }
+
     /// Starts the background tasks that follow layer and key changes (and,
     /// with replicas, their health): call once per server.
     pub fn follow_changes(&self) -> tokio::task::JoinHandle<()> {

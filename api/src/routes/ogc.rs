@@ -264,7 +264,10 @@ pub async fn items(
     let l = visible_layer(&s, &who, &id)?;
     let iq = parse_items_query(&q, &l)?;
     let visible: Vec<&Field> = who.visible(&l);
-    let page = features::fetch_items(s.read(), &l, &visible, &iq).await?;
+    let (lr, vr, iqr) = (&l, &visible, &iq);
+    let page = s
+        .read_with(|p| async move { features::fetch_items(&p, lr, vr, iqr).await })
+        .await?;
     who.audit(
         &s,
         "ogc items",
@@ -344,7 +347,11 @@ pub async fn item(
     })?;
     let crs = crs_param("crs", q.get("crs"), l.srid)?;
     let visible: Vec<&Field> = who.visible(&l);
-    let Some(mut f) = features::fetch_item(s.read(), &l, &visible, fid, &crs).await? else {
+    let (lr, vr, cr) = (&l, &visible, &crs);
+    let found = s
+        .read_with(|p| async move { features::fetch_item(&p, lr, vr, fid, cr).await })
+        .await?;
+    let Some(mut f) = found else {
         return Err(Problem::not_found(format!(
             "no feature {fid} in {}",
             l.name

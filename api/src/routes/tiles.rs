@@ -260,14 +260,19 @@ pub async fn tile(
     // Seeded tiles exist for the default variant only; look there before rendering.
     let seeded = props.is_none() && filter_text.is_none();
     let mut from_store = false;
+    let (lk, tl) = (layers_key.as_str(), &tile_layers);
     let fetch = async {
         if seeded {
-            if let Some(t) = tiles::tile_store::get(s.read(), &layers_key, variant, c).await? {
+            let stored = s
+                .read_with(|p| async move { tiles::tile_store::get(&p, lk, variant, c).await })
+                .await?;
+            if let Some(t) = stored {
                 from_store = true;
                 return Ok(t);
             }
         }
-        tiles::render(s.read(), &tile_layers, c, tiles::TILE_BUDGET).await
+        s.read_with(|p| async move { tiles::render(&p, tl, c, tiles::TILE_BUDGET).await })
+            .await
     };
     let (tile, hit) = s
         .cache
