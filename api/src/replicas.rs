@@ -225,20 +225,6 @@ fn label(url: &str) -> String {
     rest.split(['/', '?']).next().unwrap_or(rest).to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::label;
-
-    #[test]
-    fn labels_hide_credentials() {
-        assert_eq!(
-            label("postgres://u:secret@10.0.0.5:5433/geokho?sslmode=require"),
-            "10.0.0.5:5433"
-        );
-        assert_eq!(label("postgres://127.0.0.1/geokho"), "127.0.0.1");
-    }
-}
-
 /// Errors that may carry a database error (to tell a lost replica).
 pub trait DbFailure {
     fn db(&self) -> Option<&sqlx::Error>;
@@ -259,5 +245,19 @@ impl DbFailure for features::FeaturesError {
             features::FeaturesError::Db(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    #[test]
+    fn labels_hide_credentials() {
+        assert_eq!(
+            label("postgres://u:secret@10.0.0.5:5433/geokho?sslmode=require"),
+            "10.0.0.5:5433"
+        );
+        assert_eq!(label("postgres://127.0.0.1/geokho"), "127.0.0.1");
     }
 }
