@@ -221,3 +221,83 @@ async fn exports_open_in_other_readers() {
     let want = dir.join(format!("roads-v{}.pmtiles", ls[1].version));
     assert!(want.is_file(), "{} written", want.display());
 }
+
+/// Overviews: a server keeping them stores every layer's tiles up to z12 at
+/// start, serves composites of those layers from the store (the layers'
+/// stored tiles concatenated, the same features as a fresh composite
+/// render), and stores the overview of a new version when it is announced.
+#[tokio::test]
+async fn overviews_are_stored_at_start_and_for_each_new_version() {
+    let db = TestDb::new("overview").await;
+    import_samples(&db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = api::AppState::new(db.pool.clone(), None, 64 << 20)
+        .await
+        .unwrap()
+        .with_overviews(true);
+    state.follow_changes();
+    let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let complete = |l: Arc<catalog::Layer>| {
+        let db = &db;
+        async move {
+            let (minz, maxz) = tiles::overview_zooms(&l).unwrap();
+            let want = tiles::count_tiles(l.bounds.unwrap(), minz, maxz) as i64;
+            let key = format!("{}@{}", l.name, l.version);
+            for _ in 0..600 {
+                if stored(db, &key).await == want {
+                    return (minz, maxz);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!(
+                "overview of {key} not stored: {} of {want}",
+                stored(db, &key).await
+            );
+        }
+    };
+    let roads = layer(&db, "duong_bo").await;
+    let communes = layer(&db, "ranh_gioi").await;
+    assert_eq!(complete(roads.clone()).await.1, 12);
+    assert_eq!(complete(communes.clone()).await.1, 12);
+
+    // A composite at z11 comes from the stored tiles, with the features a
+    // composite render has.
+    let c = tiles::tiles_in(roads.bounds.unwrap(), 11).next().unwrap();
+    let url = format!("{base}/tiles/duong_bo,ranh_gioi/11/{}/{}.mvt", c.x, c.y);
+    let (h, body, d) = fetch_tile(&url, 11, c.x, c.y).await;
+    assert_eq!(h["x-geokho-cache"], "store");
+    let ls = [roads.clone(), communes.clone()];
+    let tl: Vec<tiles::TileLayer<'_>> = ls
+        .iter()
+        .map(|l| tiles::TileLayer {
+            layer: l,
+            fields: l.public_fields().collect(),
+            filter: None,
+        })
+        .collect();
+    let fresh = tiles::render(&db.pool, &tl, c, tiles::TILE_BUDGET)
+        .await
+        .unwrap();
+    let file = temp_dir("overview").join("fresh.mvt");
+    std::fs::write(&file, &fresh).unwrap();
+    let want = common::ogr_decode(&file, 11, c.x, c.y);
+    assert!(want.layers.len() == 2 && want.layers.iter().all(|l| l.1 > 0));
+    assert_eq!(
+        d.layers, want.layers,
+        "same layers and features as a render"
+    );
+    assert!(!body.is_empty());
+
+    // A new version of the roads: its overview is stored, the old one deleted.
+    let (files, opts) = sample_layer("duong_bo");
+    importer::import_layer(&db.pool, &files, &opts)
+        .await
+        .unwrap();
+    let newer = layer(&db, "duong_bo").await;
+    assert!(newer.version > roads.version);
+    complete(newer).await;
+    assert_eq!(stored(&db, &format!("duong_bo@{}", roads.version)).await, 0);
+}

@@ -41,6 +41,10 @@ pub async fn sync(state: &AppState) -> anyhow::Result<Vec<String>> {
     for name in &changed {
         purge(state, name).await?;
     }
+    crate::overview::spawn(
+        state,
+        changed.iter().filter_map(|n| state.layers.get(n)).collect(),
+    );
     Ok(changed)
 }
 

@@ -11,6 +11,7 @@ mod limits;
 mod listener;
 mod metrics;
 mod openapi;
+mod overview;
 mod params;
 mod problem;
 mod registry;

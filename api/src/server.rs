@@ -175,6 +175,31 @@ async fn refuse_nul(
     next.run(req).await
 }
 
+/// Opens every connection of the pool and loads PostGIS in each (a backend
+/// loads the library on its first spatial call: 10-50 ms), so the first
+/// requests after a start do not pay for it. Failures only log: the
+/// database may come later, and requests then answer 503.
+async fn warm_up(pool: &sqlx::PgPool) {
+    let n = pool.options().get_max_connections() as usize;
+    let t0 = std::time::Instant::now();
+    let conns = futures::future::join_all((0..n).map(|_| pool.acquire())).await;
+    let mut warmed = 0;
+    for mut c in conns.into_iter().flatten() {
+        if sqlx::query("SELECT postgis_lib_version()")
+            .execute(&mut *c)
+            .await
+            .is_ok()
+        {
+            warmed += 1;
+        }
+    }
+    tracing::info!(
+        connections = warmed,
+        ms = t0.elapsed().as_millis() as u64,
+        "database pool warmed up"
+    );
+}
+
 /// Binds every address of `cfg` (IPv4 and IPv6) and serves until a
 /// shutdown signal, finishing requests in flight. An IPv6 address this host
 /// cannot bind is skipped with a warning when another address is bound.
@@ -192,6 +217,7 @@ pub async fn serve(state: AppState, cfg: &ServeConfig) -> anyhow::Result<()> {
             Err(e) => anyhow::bail!("cannot listen on {addr}: {e}"),
         }
     }
+    warm_up(&state.pool).await;
     let follower = state.follow_changes();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

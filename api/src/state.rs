@@ -25,6 +25,8 @@ pub struct AppState {
     pub reports: Arc<crate::routes::reports::RateLimiter>,
     /// Read replicas (none: the primary serves reads too).
     pub replicas: Arc<crate::replicas::Replicas>,
+    /// Whether this server keeps layer overviews in the tile store (`overview`).
+    pub overviews: bool,
 }
 
 /// Default in-memory tile cache size.
@@ -47,12 +49,19 @@ impl AppState {
             limits: crate::limits::Limiters::new(Default::default()),
             reports: Arc::default(),
             replicas: Arc::default(),
+            overviews: false,
         })
     }
 
     /// Replaces the request budgets (the defaults suit one province server).
     pub fn with_limits(mut self, l: crate::limits::RateLimits) -> Self {
         self.limits = crate::limits::Limiters::new(l);
+        self
+    }
+
+    /// Keeps every layer's overview (tiles up to z12) in the tile store.
+    pub fn with_overviews(mut self, on: bool) -> Self {
+        self.overviews = on;
         self
     }
 
@@ -88,6 +97,7 @@ impl AppState {
     /// Starts the background tasks that follow layer and key changes (and,
     /// with replicas, their health): call once per server.
     pub fn follow_changes(&self) -> tokio::task::JoinHandle<()> {
+        crate::overview::spawn(self, self.layers.all());
         tokio::spawn(crate::layer_sync::watch(
             self.clone(),
             std::time::Duration::from_secs(1),

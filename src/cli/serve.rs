@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// before it is announced anyway (served from the primary meanwhile).
     #[arg(long, env = "GEOKHO_REPLICA_MAX_WAIT", default_value_t = 30)]
     pub replica_max_wait: u64,
+    /// Do not keep layer overviews (tiles up to z12) in the tile store.
+    #[arg(long, env = "GEOKHO_NO_OVERVIEW")]
+    pub no_overview: bool,
 }
 
 pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
@@ -70,6 +73,7 @@ pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
             per_ip: a.rate_ip,
             per_key: a.rate_key,
         })
+        .with_overviews(!a.no_overview)
         .with_replicas(
             api::Replicas::connect(
                 &a.replicas,

@@ -21,13 +21,16 @@ pub use export::{export, ExportError, ExportReport, Format};
 pub use filter::{compile_filter, FilterError, FilterLang, Param, SpatialTarget, SqlFilter};
 pub use mvt::{layer_tile_sql, render, TileLayer, FIRST_FILTER_PARAM, TILE_BUDGET};
 pub use pyramid::{count_tiles, tiles_in};
-pub use seed::{default_variant, seed, SeedReport};
+pub use seed::{
+    default_variant, overview_zooms, seed, seed_overview, SeedReport, OVERVIEW_MAXZOOM,
+    OVERVIEW_TILES,
+};
 pub use store::{layers_key, variant};
 pub use tilejson::{tilejson, TileJsonOptions};
 
 /// Persistent tile store operations.
 pub mod tile_store {
-    pub use crate::store::{get, purge_layer, purge_stale, put};
+    pub use crate::store::{get, get_composite, purge_layer, purge_stale, put};
 }
 
 /// Access tier of anonymous callers.

@@ -57,6 +57,47 @@ pub async fn get(
         .await?)
 }
 
+/// A composite tile (several layers, the default variant) made of the
+/// stored tiles of its layers, when each layer in its zoom range has one
+/// within its share of `budget`: an MVT tile is a sequence of layer
+/// messages, so the composite is their concatenation in request order. None
+/// when any is missing or over its share (the caller renders instead).
+pub async fn get_composite(
+    pool: &PgPool,
+    layers: &[Arc<Layer>],
+    c: TileCoord,
+    budget: usize,
+) -> Result<Option<Vec<u8>>, TileError> {
+    let z = i32::from(c.z);
+    let wanted: Vec<String> = layers
+        .iter()
+        .filter(|l| (l.minzoom..=l.maxzoom).contains(&z))
+        .map(|l| layers_key(std::slice::from_ref(l)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT layers, data FROM geokho.tile_store WHERE layers = ANY($1) AND variant = $2 AND z = $3 AND x = $4 AND y = $5",
+    )
+    .bind(&wanted)
+    .bind(crate::default_variant() as i64)
+    .bind(i16::from(c.z))
+    .bind(c.x as i32)
+    .bind(c.y as i32)
+    .fetch_all(pool)
+    .await?;
+    let share = budget / layers.len().max(1);
+    let mut out = Vec::new();
+    for key in &wanted {
+        match rows.iter().find(|(k, _)| k == key) {
+            Some((_, data)) if data.len() <= share => out.extend_from_slice(data),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(out))
+}
+
 /// Stores a tile (replacing one with the same key).
 pub async fn put(
     pool: &PgPool,

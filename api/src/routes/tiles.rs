@@ -261,10 +261,19 @@ pub async fn tile(
     let seeded = props.is_none() && filter_text.is_none();
     let mut from_store = false;
     let (lk, tl) = (layers_key.as_str(), &tile_layers);
+    let composite = layers.len() > 1 && variant == tiles::default_variant();
+    let ls = &layers;
     let fetch = async {
         if seeded {
             let stored = s
-                .read_with(|p| async move { tiles::tile_store::get(&p, lk, variant, c).await })
+                .read_with(|p| async move {
+                    match tiles::tile_store::get(&p, lk, variant, c).await? {
+                        None if composite => {
+                            tiles::tile_store::get_composite(&p, ls, c, tiles::TILE_BUDGET).await
+                        }
+                        t => Ok(t),
+                    }
+                })
                 .await?;
             if let Some(t) = stored {
                 from_store = true;
