@@ -36,6 +36,10 @@
 # GEOKHO_BIN (a prebuilt geokho instead of `cargo build --release`),
 # CACHE_MB (4096, both servers), POOL_SIZE (16, both servers), KEEP_PG=1 to leave
 # the cluster running, REIMPORT=1 to start from an empty cluster.
+# OVERVIEWS=1: geokho as it runs by default, keeping every layer's overview
+# (tiles up to z12) in its tile store, which it fills at its first start; the
+# timed passes begin once the store is complete. Default (0): the store is
+# emptied and overviews are off, so every cold tile is rendered.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${PARCELS:-1000000}
@@ -98,8 +102,11 @@ if [ -z "$have" ] || [ "$(cat "$out/imported" 2>/dev/null)" != "$N:$have" ]; the
   echo "$N:$(q "SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'")" > "$out/imported"
 fi
 q "SELECT name, feature_count, minzoom, maxzoom FROM geokho.layers ORDER BY name" >&2
+OVERVIEWS=${OVERVIEWS:-0}
 stored=$(q "SELECT to_regclass('geokho.tile_store') IS NOT NULL AND EXISTS (SELECT 1 FROM geokho.tile_store)" 2>/dev/null || echo f)
-[ "$stored" = t ] && { log "geokho.tile_store holds seeded tiles: emptying it (cold must render)"; q "TRUNCATE geokho.tile_store"; }
+if [ "$OVERVIEWS" != 1 ] && [ "$stored" = t ]; then
+  log "geokho.tile_store holds seeded tiles: emptying it (cold must render)"; q "TRUNCATE geokho.tile_store"
+fi
 
 # --- tile lists ---------------------------------------------------------------
 # Points where the data is: ~2% of parcels (by a hash of fid) and road vertices.
@@ -129,11 +136,25 @@ declare -A PID
 start_geokho() {
   # One load generator on one address: the per-address rate limit (429 over
   # 200 req/s by default) is lifted, as martin has none.
+  local no_overview=true
+  [ "$OVERVIEWS" = 1 ] && no_overview=false
   GEOKHO_LOG=warn GEOKHO_CACHE_MB=$CACHE_MB GEOKHO_DB_POOL=$POOL_SIZE \
-    GEOKHO_RATE_IP=1000000000 GEOKHO_RATE_KEY=1000000000 \
+    GEOKHO_RATE_IP=1000000000 GEOKHO_RATE_KEY=1000000000 GEOKHO_NO_OVERVIEW=$no_overview \
     "$bin" serve --port "$gport" > "$out/geokho.log" 2>&1 &
   PID[geokho]=$!; pids+=($!)
   wait_up "http://127.0.0.1:$gport/health"
+}
+# With OVERVIEWS=1: waits until the tile store stops growing (layers are
+# seeded one after another, each within seconds).
+wait_overviews() {
+  local last=-1 n same=0
+  while [ "$same" -lt 3 ]; do
+    sleep 4
+    n=$(q "SELECT count(*) FROM geokho.tile_store")
+    if [ "$n" = "$last" ]; then same=$((same + 1)); else same=0; fi
+    last=$n
+  done
+  log "overviews stored: $n tiles in geokho.tile_store"
 }
 start_martin() {
   RUST_LOG=warn "$martin" --config bench/tiles/martin.yaml > "$out/martin.log" 2>&1 &
@@ -187,6 +208,7 @@ pass() {  # pass LIST SERVER PHASE ROUND
 }
 
 start_geokho; start_martin
+[ "$OVERVIEWS" = 1 ] && wait_overviews
 declare -A WARMED
 for l in $LISTS; do
   if [ -z "${WARMED[${LIST_TILES[$l]}]:-}" ]; then  # lists on the same tiles share the pre-warm
