@@ -5,6 +5,7 @@
 
 mod cache;
 mod coord;
+pub mod encode;
 mod error;
 mod export;
 mod filter;
