@@ -1,0 +1,588 @@
+//! Every vector format GDAL reads besides shapefiles (GeoPackage, GeoJSON,
+//! MapInfo TAB/MIF, DGN v7, FileGDB folders, ...), through the `gdal` crate,
+//! as sources of the same pipeline: each layer of a dataset is one source.
+//!
+//! `FILE:LAYER` names one layer of a dataset ([`split_selector`]); a
+//! dataset of several layers given without one is refused by [`open`] (the
+//! CLI imports each of its layers to its own geokho layer, see [`layers`]).
+//! Opening decides the geometry type (scanning the features when the layer
+//! does not declare one, as GeoJSON, TAB and DGN may not), the fields and
+//! their column types, the CRS (EPSG code or VN-2000 from the layer's SRS)
+//! and the text encoding.
+
+mod geom;
+mod read;
+mod values;
+
+use std::collections::BTreeMap;
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use gdal::spatial_ref::SpatialRef;
+use gdal::vector::{Layer, LayerAccess, LayerCaps};
+use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::encoding::{self, TextEncoding};
+use crate::error::ImportError;
+use crate::schema;
+use crate::source::{sha256_file, Decided, Reader, Source, SourceField};
+use crate::srs;
+
+pub use geom::{Family, Target};
+pub use read::produce;
+pub use values::{Kind, TextMode};
+
+/// Extensions of datasets found when a folder or archive is searched (a
+/// `.json` or any other file GDAL opens is read when named explicitly).
+pub const FOUND_IN_FOLDERS: &[&str] = &["gpkg", "geojson", "tab", "mif", "dgn"];
+
+/// Features sampled for encoding detection.
+const SAMPLE_FEATURES: u64 = 5000;
+
+/// A layer of a GDAL dataset, as planned.
+#[derive(Debug)]
+pub struct OgrLayer {
+    pub dataset: PathBuf,
+    pub layer: String,
+    pub driver: String,
+    /// Per source field: GDAL field index and how it is read.
+    pub fields: Vec<(usize, Kind)>,
+    /// `None` when no feature has a geometry.
+    pub target: Option<Target>,
+    pub text: TextMode,
+}
+
+/// A layer of a dataset, for listing.
+#[derive(Debug, Clone)]
+pub struct LayerInfo {
+    pub name: String,
+    pub has_geometry: bool,
+}
+
+/// True for a folder that is one dataset (an ESRI File Geodatabase `.gdb`).
+pub fn is_dataset_dir(p: &Path) -> bool {
+    p.is_dir()
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("gdb"))
+}
+
+/// Splits `FILE:LAYER` into the dataset path and the layer name. A path that
+/// exists as given is never split.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+/// let (p, l) = importer::ogr::split_selector(Path::new("/no/such/x.gpkg:thua_dat"));
+/// assert_eq!((p, l.as_deref()), (PathBuf::from("/no/such/x.gpkg:thua_dat"), None));
+/// let dir = std::env::temp_dir();
+/// let (p, l) = importer::ogr::split_selector(&dir.join("..:roads"));
+/// assert_eq!((p, l.as_deref()), (dir.join(".."), Some("roads")));
+/// ```
+pub fn split_selector(p: &Path) -> (PathBuf, Option<String>) {
+    if p.exists() {
+        return (p.to_path_buf(), None);
+    }
+    let s = p.to_string_lossy();
+    if let Some((file, layer)) = s.rsplit_once(':') {
+        let file = PathBuf::from(file);
+        if !layer.is_empty() && !layer.contains('/') && file.exists() {
+            return (file, Some(layer.to_string()));
+        }
+    }
+    (p.to_path_buf(), None)
+}
+
+fn quiet_gdal() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // GDAL's messages would go to stderr; errors reach the user through
+        // ImportError, the rest is for the log.
+        gdal::config::set_error_handler(|class, no, msg| {
+            tracing::debug!(target: "gdal", ?class, no, "{msg}");
+        });
+    });
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Opens a dataset read-only, as vector data.
+pub(crate) fn open_dataset(path: &Path) -> Result<Dataset, ImportError> {
+    quiet_gdal();
+    Dataset::open_ex(
+        path,
+        DatasetOptions {
+            open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| {
+        let why = match e {
+            gdal::errors::GdalError::NullPointer { msg, .. } if !msg.is_empty() => one_line(&msg),
+            _ => "no GDAL driver recognises it as vector data".to_string(),
+        };
+        ImportError::file(
+            path,
+            format!(
+                "cannot be read as a vector dataset ({why}): damaged, or not a format GDAL reads"
+            ),
+        )
+    })
+}
+
+/// The layers of a dataset.
+pub fn layers(path: &Path) -> Result<Vec<LayerInfo>, ImportError> {
+    let ds = open_dataset(path)?;
+    Ok(ds
+        .layers()
+        .map(|l| LayerInfo {
+            name: l.name(),
+            has_geometry: l.defn().geom_fields().count() > 0,
+        })
+        .collect())
+}
+
+fn names(ds: &Dataset) -> String {
+    ds.layers().map(|l| l.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// The layer `selector` names, or the only layer of the dataset.
+pub(crate) fn pick_layer<'a>(
+    ds: &'a Dataset,
+    path: &Path,
+    selector: Option<&str>,
+) -> Result<Layer<'a>, ImportError> {
+    match selector {
+        Some(name) => ds.layer_by_name(name).map_err(|_| {
+            ImportError::file(
+                path,
+                format!("has no layer '{name}'; its layers: {}", names(ds)),
+            )
+        }),
+        None => match ds.layer_count() {
+            0 => Err(ImportError::file(path, "holds no vector layer")),
+            1 => ds
+                .layer(0)
+                .map_err(|e| ImportError::file(path, one_line(&e.to_string()))),
+            n => Err(ImportError::file(
+                path,
+                format!(
+                    "holds {n} layers ({}): name one as {}:<layer>, or import them all without --layer",
+                    names(ds),
+                    path.display()
+                ),
+            )),
+        },
+    }
+}
+
+/// A column name from a GDAL field name: Vietnamese letters lose their
+/// marks (`Diện tích` -> `dien_tich`), then [`schema::sanitize_name`].
+///
+/// ```
+/// assert_eq!(importer::ogr::column_name("Diện tích"), "dien_tich");
+/// assert_eq!(importer::ogr::column_name("Đường"), "duong");
+/// ```
+pub fn column_name(name: &str) -> String {
+    let plain: String = name
+        .nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .map(|c| match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c => c,
+        })
+        .collect();
+    schema::sanitize_name(plain.as_bytes())
+}
+
+/// The family of a geometry type, after linearisation; `None` for types
+/// that do not say (unknown, collections) or cannot be stored.
+fn family(t: gdal_sys::OGRwkbGeometryType::Type) -> Option<Family> {
+    use gdal_sys::OGRwkbGeometryType::*;
+    // SAFETY: pure functions on a type code.
+    let flat = unsafe { gdal_sys::OGR_GT_GetLinear(gdal_sys::OGR_GT_Flatten(t)) };
+    match flat {
+        x if x == wkbPoint => Some(Family::Point),
+        x if x == wkbMultiPoint => Some(Family::MultiPoint),
+        x if x == wkbLineString || x == wkbMultiLineString => Some(Family::Line),
+        x if x == wkbPolygon || x == wkbMultiPolygon => Some(Family::Polygon),
+        _ => None,
+    }
+}
+
+fn has_z(t: gdal_sys::OGRwkbGeometryType::Type) -> bool {
+    // SAFETY: pure function on a type code.
+    unsafe { gdal_sys::OGR_GT_HasZ(t) != 0 }
+}
+
+fn has_m(t: gdal_sys::OGRwkbGeometryType::Type) -> bool {
+    // SAFETY: pure function on a type code.
+    unsafe { gdal_sys::OGR_GT_HasM(t) != 0 }
+}
+
+/// What a pass over the features found.
+#[derive(Default)]
+struct Scan {
+    /// Features per geometry family (collections count per member family).
+    families: BTreeMap<Family, u64>,
+    other: BTreeMap<String, u64>,
+    z: bool,
+    m: bool,
+    samples: Vec<Vec<u8>>,
+}
+
+/// # Safety
+/// `g` must be a live geometry.
+unsafe fn scan_geometry(g: gdal_sys::OGRGeometryH, s: &mut Scan, depth: u32) {
+    if g.is_null() || gdal_sys::OGR_G_IsEmpty(g) != 0 || depth > 32 {
+        return;
+    }
+    let t = gdal_sys::OGR_G_GetGeometryType(g);
+    s.z |= has_z(t);
+    s.m |= has_m(t);
+    if let Some(f) = family(t) {
+        *s.families.entry(f).or_default() += 1;
+    } else if gdal_sys::OGR_GT_Flatten(t) == gdal_sys::OGRwkbGeometryType::wkbGeometryCollection {
+        for i in 0..gdal_sys::OGR_G_GetGeometryCount(g) {
+            scan_geometry(gdal_sys::OGR_G_GetGeometryRef(g, i), s, depth + 1);
+        }
+    } else {
+        let name = CStr::from_ptr(gdal_sys::OGRGeometryTypeToName(t))
+            .to_string_lossy()
+            .into_owned();
+        *s.other.entry(name).or_default() += 1;
+    }
+}
+
+/// Reads geometry types (when `geometries`) and text samples (the first
+/// [`SAMPLE_FEATURES`] features, when `text`) in one pass.
+fn scan(layer: &mut Layer<'_>, fields: &[(usize, Kind)], geometries: bool, text: bool) -> Scan {
+    let mut s = Scan::default();
+    if !geometries && !text {
+        return s;
+    }
+    let text_fields: Vec<i32> = fields
+        .iter()
+        .filter(|(_, k)| *k == Kind::Text)
+        .map(|(i, _)| *i as i32)
+        .collect();
+    // SAFETY: the layer lives for the loop; each feature is destroyed after use.
+    unsafe {
+        let h = layer.c_layer();
+        gdal_sys::OGR_L_ResetReading(h);
+        let mut n = 0u64;
+        loop {
+            if !geometries && n >= SAMPLE_FEATURES {
+                break;
+            }
+            let f = gdal_sys::OGR_L_GetNextFeature(h);
+            if f.is_null() {
+                break;
+            }
+            if geometries {
+                scan_geometry(gdal_sys::OGR_F_GetGeometryRef(f), &mut s, 0);
+            }
+            if text && n < SAMPLE_FEATURES {
+                for &i in &text_fields {
+                    if gdal_sys::OGR_F_IsFieldSetAndNotNull(f, i) != 0 {
+                        let b = values::raw_string(f, i);
+                        if !b.is_empty() {
+                            s.samples.push(b.to_vec());
+                        }
+                    }
+                }
+            }
+            gdal_sys::OGR_F_Destroy(f);
+            n += 1;
+        }
+        gdal_sys::OGR_L_ResetReading(h);
+    }
+    s
+}
+
+fn decide_target(
+    declared: gdal_sys::OGRwkbGeometryType::Type,
+    scan: &Scan,
+    path: &Path,
+) -> Result<Option<Target>, ImportError> {
+    let family = match family(declared) {
+        Some(f) => f,
+        None => {
+            let mut fams: Vec<Family> = scan.families.keys().copied().collect();
+            if fams == [Family::Point, Family::MultiPoint] {
+                fams = vec![Family::MultiPoint];
+            }
+            if !scan.other.is_empty() || fams.len() > 1 {
+                let mut what: Vec<String> = scan
+                    .families
+                    .iter()
+                    .map(|(f, n)| format!("{n} {f}"))
+                    .collect();
+                what.extend(scan.other.iter().map(|(t, n)| format!("{n} {t}")));
+                return Err(ImportError::file(
+                    path,
+                    format!(
+                        "mixed geometry types ({}): a layer holds one type; split the file by type (e.g. ogr2ogr -where \"OGR_GEOMETRY='POLYGON'\") and import the parts as separate layers",
+                        what.join(", ")
+                    ),
+                ));
+            }
+            match fams.first() {
+                Some(f) => *f,
+                None => return Ok(None),
+            }
+        }
+    };
+    let z = has_z(declared) || scan.z;
+    let m = (has_m(declared) || scan.m) && !z;
+    Ok(Some(Target { family, z, m }))
+}
+
+/// The EPSG code of a layer's SRS (or `--srs`).
+fn decide_srid(
+    sr: Option<SpatialRef>,
+    forced: Option<i32>,
+    path: &Path,
+) -> Result<Decided<i32>, ImportError> {
+    if let Some(s) = forced {
+        return Ok(Decided {
+            value: s,
+            how: "--srs".into(),
+        });
+    }
+    let Some(mut sr) = sr else {
+        return Err(ImportError::file(
+            path,
+            "has no coordinate system and no --srs was given: pass --srs EPSG:<code> or vn2000:<province> (e.g. vn2000:tien-giang)",
+        ));
+    };
+    if sr.auth_name().as_deref() == Some("EPSG") {
+        if let Ok(code) = sr.auth_code() {
+            return Ok(Decided {
+                value: code,
+                how: "layer SRS (EPSG)".into(),
+            });
+        }
+    }
+    let wkt = sr.to_wkt().unwrap_or_default();
+    let first = match srs::identify_prj(&wkt) {
+        Ok(code) => {
+            return Ok(Decided {
+                value: code,
+                how: "layer SRS (identified)".into(),
+            })
+        }
+        Err(e) => e,
+    };
+    if sr.auto_identify_epsg().is_ok() {
+        if let (Some("EPSG"), Ok(code)) = (sr.auth_name().as_deref(), sr.auth_code()) {
+            return Ok(Decided {
+                value: code,
+                how: "layer SRS (GDAL identified)".into(),
+            });
+        }
+    }
+    Err(ImportError::file(
+        path,
+        format!(
+            "cannot identify the coordinate system '{}' ({first}); pass --srs EPSG:<code> or vn2000:<province>",
+            sr.name().unwrap_or_default()
+        ),
+    ))
+}
+
+fn decide_text(
+    forced: Option<TextEncoding>,
+    utf8_driver: bool,
+    samples: &[Vec<u8>],
+    driver: &str,
+) -> (Decided<TextEncoding>, TextMode) {
+    let mode = |e, undo| TextMode {
+        encoding: e,
+        undo_recoding: undo,
+    };
+    if let Some(e) = forced {
+        if utf8_driver && e != TextEncoding::Utf8 {
+            return (
+                Decided {
+                    value: e,
+                    how: format!("--encoding (GDAL {driver} recoded to UTF-8: its Latin-1/cp1252 bytes re-read as {})", e.name()),
+                },
+                mode(e, true),
+            );
+        }
+        return (
+            Decided {
+                value: e,
+                how: "--encoding".into(),
+            },
+            mode(e, false),
+        );
+    }
+    let all_utf8 = samples.iter().all(|s| std::str::from_utf8(s).is_ok());
+    if utf8_driver && all_utf8 {
+        return (
+            Decided {
+                value: TextEncoding::Utf8,
+                how: format!("GDAL {driver} gives UTF-8"),
+            },
+            mode(TextEncoding::Utf8, false),
+        );
+    }
+    let refs: Vec<&[u8]> = samples.iter().map(|s| s.as_slice()).collect();
+    let d = encoding::detect(&refs);
+    (
+        Decided {
+            value: d.encoding,
+            how: format!("detected ({}, confidence {:.2})", d.reason, d.confidence),
+        },
+        mode(d.encoding, false),
+    )
+}
+
+/// sha256 of every file the dataset reads (every file of a folder dataset).
+fn checksums(ds: &Dataset, path: &Path) -> Result<Vec<(PathBuf, String)>, ImportError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if path.is_dir() {
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).map_err(|e| ImportError::file(&d, e.to_string()))? {
+                let p = e.map_err(|e| ImportError::file(&d, e.to_string()))?.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+    } else {
+        // SAFETY: GDALGetFileList returns a CSL list we own and free.
+        unsafe {
+            let list = gdal_sys::GDALGetFileList(ds.c_dataset());
+            if !list.is_null() {
+                let mut i = 0;
+                while !(*list.add(i)).is_null() {
+                    let p = PathBuf::from(CStr::from_ptr(*list.add(i)).to_string_lossy().as_ref());
+                    if p.is_file() {
+                        files.push(p);
+                    }
+                    i += 1;
+                }
+                gdal_sys::CSLDestroy(list);
+            }
+        }
+        if !files.iter().any(|f| f == path) {
+            files.push(path.to_path_buf());
+        }
+    }
+    files.sort();
+    files.dedup();
+    files
+        .into_iter()
+        .map(|p| Ok((p.clone(), sha256_file(&p)?)))
+        .collect()
+}
+
+/// Opens layer `selector` of the dataset at `path` (or its only layer) and
+/// decides its geometry type, fields, CRS and encoding.
+pub fn open(
+    path: &Path,
+    selector: Option<&str>,
+    encoding: Option<TextEncoding>,
+    srs_forced: Option<i32>,
+) -> Result<Source, ImportError> {
+    let ds = open_dataset(path)?;
+    let driver = ds.driver().short_name();
+    let mut layer = pick_layer(&ds, path, selector)?;
+    let name = layer.name();
+    let shown = if ds.layer_count() > 1 {
+        PathBuf::from(format!("{}:{name}", path.display()))
+    } else {
+        path.to_path_buf()
+    };
+    let mut notes = Vec::new();
+    let geom_fields: Vec<_> = layer
+        .defn()
+        .geom_fields()
+        .map(|g| (g.name(), g.field_type()))
+        .collect();
+    let Some(&(_, declared)) = geom_fields.first() else {
+        return Err(ImportError::file(
+            &shown,
+            "has no geometry column: a geokho layer needs geometry",
+        ));
+    };
+    if geom_fields.len() > 1 {
+        notes.push(format!(
+            "{} geometry columns: only the first ({}) is imported",
+            geom_fields.len(),
+            geom_fields[0].0
+        ));
+    }
+    let mut fields = Vec::new();
+    let mut read = Vec::new();
+    // SAFETY: the layer definition lives as long as the layer.
+    unsafe {
+        let defn = gdal_sys::OGR_L_GetLayerDefn(layer.c_layer());
+        for i in 0..gdal_sys::OGR_FD_GetFieldCount(defn) {
+            let fd = gdal_sys::OGR_FD_GetFieldDefn(defn, i);
+            let fname = CStr::from_ptr(gdal_sys::OGR_Fld_GetNameRef(fd))
+                .to_string_lossy()
+                .into_owned();
+            let kind = Kind::of(
+                gdal_sys::OGR_Fld_GetType(fd),
+                gdal_sys::OGR_Fld_GetSubType(fd),
+            );
+            if kind == Kind::Skip {
+                notes.push(format!("field {fname} is binary: not imported"));
+                continue;
+            }
+            fields.push(SourceField {
+                column: column_name(&fname),
+                name: fname,
+                field_type: kind.field_type(),
+            });
+            read.push((i as usize, kind));
+        }
+    }
+    let need_types = family(declared).is_none();
+    let s = scan(&mut layer, &read, need_types, encoding.is_none());
+    let target = decide_target(declared, &s, &shown)?;
+    let utf8_driver = layer.has_capability(LayerCaps::OLCStringsAsUTF8);
+    let (enc, text) = decide_text(encoding, utf8_driver, &s.samples, &driver);
+    let srid = decide_srid(layer.spatial_ref(), srs_forced, &shown)?;
+    let records = layer.feature_count();
+    if records > 0 && target.is_some() {
+        if let Ok(e) = layer.get_extent() {
+            srs::check_plausible(srid.value, [e.MinX, e.MinY, e.MaxX, e.MaxY])
+                .map_err(|e| ImportError::file(&shown, e))?;
+        }
+    }
+    if target.is_none() && records > 0 {
+        notes.push("no feature has a geometry: every row gets a NULL geometry".into());
+    }
+    let checksums = checksums(&ds, path)?;
+    Ok(Source {
+        path: shown,
+        records,
+        geometry_type: target.map(|t| t.postgis_type()),
+        fields,
+        reader: Reader::Ogr(OgrLayer {
+            dataset: path.to_path_buf(),
+            layer: name,
+            driver,
+            fields: read,
+            target,
+            text,
+        }),
+        encoding: enc,
+        srid,
+        checksums,
+        notes,
+        index_rebuilt: false,
+    })
+}
