@@ -233,6 +233,8 @@ struct Scan {
     z: bool,
     m: bool,
     samples: Vec<Vec<u8>>,
+    /// Datetime fields (GDAL index) with a sampled value not at midnight.
+    timed: std::collections::BTreeSet<usize>,
 }
 
 /// # Safety
@@ -262,7 +264,12 @@ unsafe fn scan_geometry(g: gdal_sys::OGRGeometryH, s: &mut Scan, depth: u32) {
 /// [`SAMPLE_FEATURES`] features, when `text`) in one pass.
 fn scan(layer: &mut Layer<'_>, fields: &[(usize, Kind)], geometries: bool, text: bool) -> Scan {
     let mut s = Scan::default();
-    if !geometries && !text {
+    let datetimes: Vec<i32> = fields
+        .iter()
+        .filter(|(_, k)| *k == Kind::DateTime)
+        .map(|(i, _)| *i as i32)
+        .collect();
+    if !geometries && !text && datetimes.is_empty() {
         return s;
     }
     let text_fields: Vec<i32> = fields
@@ -285,6 +292,17 @@ fn scan(layer: &mut Layer<'_>, fields: &[(usize, Kind)], geometries: bool, text:
             }
             if geometries {
                 scan_geometry(gdal_sys::OGR_F_GetGeometryRef(f), &mut s, 0);
+            }
+            if n < SAMPLE_FEATURES {
+                for &i in &datetimes {
+                    if gdal_sys::OGR_F_IsFieldSetAndNotNull(f, i) != 0 {
+                        if let Some(dt) = values::date_time(f, i) {
+                            if (dt.3, dt.4, dt.5) != (0, 0, 0.0) {
+                                s.timed.insert(i as usize);
+                            }
+                        }
+                    }
+                }
             }
             if text && n < SAMPLE_FEATURES {
                 for &i in &text_fields {
@@ -354,6 +372,12 @@ fn decide_srid(
             how: "--srs".into(),
         });
     }
+    // GeoPackage's "undefined" SRSs (srs_id 0 and -1) say nothing.
+    let sr = sr.filter(|sr| {
+        !sr.name().is_some_and(|n| {
+            n.starts_with("Undefined geographic SRS") || n.starts_with("Undefined Cartesian SRS")
+        })
+    });
     let Some(mut sr) = sr else {
         return Err(ImportError::file(
             path,
@@ -551,6 +575,13 @@ pub fn open(
     }
     let need_types = family(declared).is_none();
     let s = scan(&mut layer, &read, need_types, encoding.is_none());
+    // Datetimes that only hold dates (FileGDB has no date type) are dates.
+    for (j, (gi, kind)) in read.iter_mut().enumerate() {
+        if *kind == Kind::DateTime && !s.timed.contains(gi) {
+            *kind = Kind::DateTimeAsDate;
+            fields[j].field_type = kind.field_type();
+        }
+    }
     let target = decide_target(declared, &s, &shown)?;
     let utf8_driver = layer.has_capability(LayerCaps::OLCStringsAsUTF8);
     let (enc, text) = decide_text(encoding, utf8_driver, &s.samples, &driver);

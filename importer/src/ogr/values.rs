@@ -1,10 +1,12 @@
 //! Attribute values of GDAL features as binary COPY values, with the same
 //! column types the shapefile path produces: integer -> `integer`, 64-bit
 //! integer -> `bigint`, real -> `double precision`, boolean -> `boolean`,
-//! date -> `date`, string -> `text`. A datetime (or time, or list) has no
-//! shapefile counterpart: it is stored as ISO 8601 `text`.
+//! date -> `date`, string -> `text`. A datetime whose sampled values are all
+//! at midnight is a date in a format without a date type (FileGDB stores
+//! every date as a datetime): `date`. Other datetimes, times and lists have
+//! no shapefile counterpart: ISO 8601 / GDAL's `text`.
 //!
-//! Text is read as the raw bytes GDAL hands out and decoded by the source's
+//! Empty strings are NULL, as in the shapefile path. Text is read as the raw bytes GDAL hands out and decoded by the source's
 //! [`TextMode`], so legacy bytes (a MapInfo TAB in TCVN3 with no charset)
 //! are decoded like a DBF's, never replaced by U+FFFD.
 
@@ -25,8 +27,12 @@ pub enum Kind {
     Real,
     Bool,
     Date,
-    /// DateTime, Time: ISO 8601 text.
+    /// DateTime: ISO 8601 text.
     DateTime,
+    /// DateTime holding dates (midnight): a date column.
+    DateTimeAsDate,
+    /// Time: `hh:mm:ss` text.
+    Time,
     /// Strings, lists, anything else GDAL formats as a string.
     Text,
     /// Binary fields: not imported.
@@ -41,7 +47,8 @@ impl Kind {
             OGRFieldType::OFTInteger64 => Kind::Int64,
             OGRFieldType::OFTReal => Kind::Real,
             OGRFieldType::OFTDate => Kind::Date,
-            OGRFieldType::OFTDateTime | OGRFieldType::OFTTime => Kind::DateTime,
+            OGRFieldType::OFTDateTime => Kind::DateTime,
+            OGRFieldType::OFTTime => Kind::Time,
             OGRFieldType::OFTBinary => Kind::Skip,
             _ => Kind::Text,
         }
@@ -54,8 +61,8 @@ impl Kind {
             Kind::Int64 => FieldType::Int8,
             Kind::Real => FieldType::Float8,
             Kind::Bool => FieldType::Bool,
-            Kind::Date => FieldType::Date,
-            Kind::DateTime | Kind::Text | Kind::Skip => FieldType::Text,
+            Kind::Date | Kind::DateTimeAsDate => FieldType::Date,
+            Kind::DateTime | Kind::Time | Kind::Text | Kind::Skip => FieldType::Text,
         }
     }
 }
@@ -108,7 +115,7 @@ pub unsafe fn raw_string<'a>(f: OGRFeatureH, i: c_int) -> &'a [u8] {
     }
 }
 
-fn date_time(f: OGRFeatureH, i: c_int) -> Option<(i32, i32, i32, i32, i32, f32, i32)> {
+pub(crate) fn date_time(f: OGRFeatureH, i: c_int) -> Option<(i32, i32, i32, i32, i32, f32, i32)> {
     let (mut y, mut mo, mut d, mut h, mut mi, mut s, mut tz) = (0, 0, 0, 0, 0, 0f32, 0);
     // SAFETY: the caller passes a live feature and a valid index; GDAL writes the outputs.
     let ok = unsafe {
@@ -176,17 +183,27 @@ pub unsafe fn write(
             }
         }
         Kind::Real => write_number(out, t, gdal_sys::OGR_F_GetFieldAsDouble(f, i), None),
-        Kind::Date | Kind::DateTime => {
+        Kind::Date | Kind::DateTime | Kind::DateTimeAsDate | Kind::Time => {
             let Some(dt) = date_time(f, i) else {
                 out.null();
                 return Some("unreadable date; stored NULL".into());
             };
             if t == FieldType::Date {
+                let note = (kind == Kind::DateTimeAsDate && (dt.3, dt.4, dt.5) != (0, 0, 0.0))
+                    .then(|| {
+                        format!(
+                            "time {:02}:{:02}:{:02} of a date column dropped",
+                            dt.3, dt.4, dt.5 as i32
+                        )
+                    });
                 let days = chrono::NaiveDate::from_ymd_opt(dt.0, dt.1 as u32, dt.2 as u32)
                     .zip(chrono::NaiveDate::from_ymd_opt(2000, 1, 1))
                     .map(|(d, e)| (d - e).num_days() as i32);
                 match days {
-                    Some(n) => out.date_days(n),
+                    Some(n) => {
+                        out.date_days(n);
+                        return note;
+                    }
                     None => {
                         out.null();
                         return Some(format!(
@@ -196,20 +213,24 @@ pub unsafe fn write(
                     }
                 }
             } else {
-                let time_only = gdal_sys::OGR_Fld_GetType(gdal_sys::OGR_F_GetFieldDefnRef(f, i))
-                    == OGRFieldType::OFTTime;
                 let s = if kind == Kind::Date {
                     format!("{:04}-{:02}-{:02}", dt.0, dt.1, dt.2)
                 } else {
-                    iso(dt, time_only)
+                    iso(dt, kind == Kind::Time)
                 };
                 out.bytes(s.as_bytes());
             }
             None
         }
         Kind::Text | Kind::Skip => {
-            let s = text.decode(raw_string(f, i));
-            out.bytes(s.as_bytes());
+            // Empty text is NULL, as in the shapefile path (MapInfo and DGN
+            // have no NULL strings).
+            let raw = raw_string(f, i);
+            if raw.is_empty() {
+                out.null();
+            } else {
+                out.bytes(text.decode(raw).as_bytes());
+            }
             None
         }
     }
