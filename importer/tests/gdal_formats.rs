@@ -438,3 +438,153 @@ async fn bad_inputs_fail_in_one_line_and_leave_the_live_layer() {
     let n = scalar_i64(&db.pool, "SELECT count(*) FROM geokho_data.kho").await;
     assert_eq!(n as u64, live.features, "the live layer still serves");
 }
+
+#[tokio::test]
+async fn curves_collections_empty_geometries_and_zm_follow_the_shapefile_policy() {
+    let db = TestDb::new("gdal_geom").await;
+    let dir = temp_dir("gdal-geom");
+    let curves = dir.join("curves.csv");
+    std::fs::write(
+        &curves,
+        "id,WKT\n\
+         1,\"CURVEPOLYGON(CIRCULARSTRING(566000 1145000,566100 1145100,566200 1145000,566100 1144900,566000 1145000))\"\n\
+         2,\"POLYGON((566300 1145000,566400 1145000,566400 1145100))\"\n\
+         3,\"GEOMETRYCOLLECTION(POLYGON((566500 1145000,566600 1145000,566600 1145100,566500 1145000)),MULTIPOLYGON(((566700 1145000,566800 1145000,566800 1145100,566700 1145000))))\"\n\
+         4,\"POLYGON EMPTY\"\n\
+         5,\n",
+    )
+    .unwrap();
+    let zm = dir.join("zm.csv");
+    std::fs::write(
+        &zm,
+        "id,WKT\n1,\"POINT ZM (566000 1145000 5 7)\"\n2,\"POINT Z (566001 1145001 6)\"\n",
+    )
+    .unwrap();
+    let gpkg = dir.join("geom.gpkg");
+    ogr2ogr(&[
+        "-f",
+        "GPKG",
+        s(&gpkg),
+        s(&curves),
+        "-a_srs",
+        "EPSG:9210",
+        "-nln",
+        "curves",
+    ]);
+    ogr2ogr(&[
+        "-update",
+        s(&gpkg),
+        s(&zm),
+        "-a_srs",
+        "EPSG:9210",
+        "-nln",
+        "zm",
+    ]);
+
+    let r = import(
+        &db,
+        &selector(&gpkg, "curves"),
+        &opts("curves", LayerKind::Planning, None),
+    )
+    .await;
+    assert_eq!(r.geometry_type, "MultiPolygon");
+    assert_eq!(
+        (r.features, r.null_geometries),
+        (5, 2),
+        "empty and missing geometries are NULL rows"
+    );
+    assert_eq!(r.ring_fixes, 1, "the unclosed ring of feature 2 was closed");
+    let row = |id: &str| format!("SELECT {{}} FROM geokho_data.curves WHERE id = '{id}'");
+    let circle: (i32, f64) =
+        sqlx::query_as(&row("1").replace("{}", "ST_NPoints(geom), ST_Area(geom)"))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(
+        circle.0 > 20,
+        "the circular arc is linearised: {} points",
+        circle.0
+    );
+    let pi_r2 = std::f64::consts::PI * 100.0 * 100.0;
+    assert!(
+        (circle.1 - pi_r2).abs() / pi_r2 < 0.01,
+        "area {} ~ {pi_r2}",
+        circle.1
+    );
+    let parts: i32 = sqlx::query_scalar(&row("3").replace("{}", "ST_NumGeometries(geom)"))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(parts, 2, "the collection's polygons form one MultiPolygon");
+
+    let r = import(
+        &db,
+        &selector(&gpkg, "zm"),
+        &opts("zm", LayerKind::Generic, None),
+    )
+    .await;
+    assert_eq!(r.geometry_type, "PointZ", "Z kept, the M of ZM dropped");
+    let z: Vec<(f64, Option<f64>)> =
+        sqlx::query_as("SELECT ST_Z(geom), ST_M(geom) FROM geokho_data.zm ORDER BY fid")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(z, vec![(5.0, None), (6.0, None)]);
+}
+
+#[tokio::test]
+async fn append_and_manifests_take_gdal_sources() {
+    let db = TestDb::new("gdal_append").await;
+    let dir = temp_dir("gdal-append");
+    let kho = sample("kho_bai/kho_bai.shp");
+    let first = import(&db, &kho, &opts("kho", LayerKind::Warehouses, Some(9210))).await;
+    let geojson = dir.join("kho_bai.geojson");
+    ogr2ogr(&["-f", "GeoJSON", s(&geojson), s(&kho), "-a_srs", "EPSG:9210"]);
+    let mut o = opts("kho", LayerKind::Warehouses, None);
+    o.append = true;
+    let r = import(&db, &geojson, &o).await;
+    let n = scalar_i64(&db.pool, "SELECT count(*) FROM geokho_data.kho").await;
+    assert_eq!(n as u64, 2 * first.features, "appended");
+    assert!(r.version > first.version);
+    let fids = scalar_i64(&db.pool, "SELECT count(DISTINCT fid) FROM geokho_data.kho").await;
+    assert_eq!(fids, n, "fids continue after the live layer's");
+
+    // A manifest names a layer of a dataset with FILE:LAYER (no glob).
+    let gpkg = dir.join("tg.gpkg");
+    ogr2ogr(&[
+        "-f",
+        "GPKG",
+        s(&gpkg),
+        s(&kho),
+        "-nln",
+        "kho_bai",
+        "-a_srs",
+        "EPSG:9210",
+    ]);
+    ogr2ogr(&[
+        "-update",
+        s(&gpkg),
+        s(&sample("cau/cau.shp")),
+        "-nln",
+        "cau",
+    ]);
+    let m = dir.join("layers.toml");
+    std::fs::write(
+        &m,
+        "[[layer]]\nname = \"cau_gpkg\"\nkind = \"bridges\"\nfiles = [\"tg.gpkg:cau\"]\n",
+    )
+    .unwrap();
+    let layers = importer::manifest::load(&m).unwrap();
+    assert_eq!(layers[0].files, vec![selector(&gpkg, "cau")]);
+    let mut o = opts("cau_gpkg", LayerKind::Bridges, None);
+    o.plan = layers[0].plan.clone();
+    let r = import_layer(&db.pool, &layers[0].files, &o).await.unwrap();
+    import(
+        &db,
+        &sample("cau/cau.shp"),
+        &opts("cau", LayerKind::Bridges, None),
+    )
+    .await;
+    assert!(r.features > 0);
+    same_as(&db, "cau", "cau_gpkg", &["ten_cau", "tai_trong"], 1e-9).await;
+}
