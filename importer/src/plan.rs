@@ -286,6 +286,10 @@ fn fingerprint(sources: &[Source], opts: &PlanOptions) -> String {
         }
         h.update(s.encoding.value.name().as_bytes());
         h.update(s.srid.value.to_le_bytes());
+        // Another layer of the same dataset is another source.
+        if let crate::source::Reader::Ogr(l) = &s.reader {
+            h.update(l.layer.as_bytes());
+        }
     }
     h.update(opts.kind.name().as_bytes());
     let mut renames: Vec<_> = opts.schema.renames.iter().collect();

@@ -271,6 +271,26 @@ async fn every_format_imports_like_the_shapefile() {
     import(&db, &tab3, &forced).await;
     same_as(&db, "ref_td3", "tab_td3f", PARCEL_FIELDS, 0.05).await;
 
+    // The same bytes in a TAB that declares a Western charset (as agency files
+    // often do): GDAL recodes them to UTF-8 mojibake; the detector undoes it.
+    let tab3l = dir.join("thua_dat_latin1.tab");
+    for ext in ["dat", "map", "id"] {
+        std::fs::copy(tab3.with_extension(ext), tab3l.with_extension(ext)).unwrap();
+    }
+    let header = std::fs::read(&tab3).unwrap();
+    let header =
+        String::from_utf8_lossy(&header).replace("!charset Neutral", "!charset WindowsLatin1");
+    assert!(header.contains("WindowsLatin1"));
+    std::fs::write(&tab3l, header).unwrap();
+    let r = import(
+        &db,
+        &tab3l,
+        &opts("tab_td3l", LayerKind::Parcels, Some(9210)),
+    )
+    .await;
+    assert_eq!(r.files[0].encoding, "tcvn3", "{}", r.files[0].encoding_how);
+    same_as(&db, "ref_td3", "tab_td3l", PARCEL_FIELDS, 0.05).await;
+
     // DGN v7: no SRS and fixed DGN attributes (type, level, ...): geometry only.
     let dgn = dir.join("duong_bo.dgn");
     ogr2ogr(&["-f", "DGN", s(&dgn), s(&roads)]);

@@ -447,8 +447,25 @@ fn decide_text(
             mode(e, false),
         );
     }
-    let all_utf8 = samples.iter().all(|s| std::str::from_utf8(s).is_ok());
-    if utf8_driver && all_utf8 {
+    let texts: Option<Vec<&str>> = samples
+        .iter()
+        .map(|s| std::str::from_utf8(s).ok())
+        .collect();
+    if let (true, Some(texts)) = (utf8_driver, texts) {
+        // Legacy bytes GDAL recoded from a Western charset (a TAB declared
+        // WindowsLatin1 holding TCVN3): undo the recoding, then decode.
+        if let Some(d) = encoding::detect_recoded(&texts) {
+            return (
+                Decided {
+                    value: d.encoding,
+                    how: format!(
+                        "detected in GDAL {driver}'s recoded text ({}, confidence {:.2})",
+                        d.reason, d.confidence
+                    ),
+                },
+                mode(d.encoding, true),
+            );
+        }
         return (
             Decided {
                 value: TextEncoding::Utf8,

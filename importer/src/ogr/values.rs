@@ -80,26 +80,15 @@ pub struct TextMode {
 impl TextMode {
     pub fn decode(&self, raw: &[u8]) -> String {
         if self.undo_recoding {
-            if let Some(bytes) = std::str::from_utf8(raw).ok().and_then(single_bytes) {
+            if let Some(bytes) = std::str::from_utf8(raw)
+                .ok()
+                .and_then(crate::encoding::one_byte_form)
+            {
                 return self.encoding.decode(&bytes);
             }
         }
         self.encoding.decode(raw)
     }
-}
-
-/// The one-byte (Latin-1, else cp1252) form of `s`, if every character has one.
-fn single_bytes(s: &str) -> Option<Vec<u8>> {
-    s.chars()
-        .map(|c| {
-            if (c as u32) < 0x100 {
-                return Some(c as u32 as u8);
-            }
-            let mut b = [0u8; 4];
-            let (out, _, bad) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut b));
-            (!bad && out.len() == 1).then(|| out[0])
-        })
-        .collect()
 }
 
 /// The raw bytes of a string field (or of any field as GDAL formats it).
