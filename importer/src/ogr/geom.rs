@@ -407,6 +407,30 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        /// Random or damaged WKB gives a result, never a panic.
+        #[test]
+        fn damaged_wkb_never_panics(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            flips in proptest::collection::vec((0usize..200, proptest::num::u8::ANY), 0..6),
+            family in 0u8..4,
+        ) {
+            let t = Target {
+                family: [Family::Point, Family::MultiPoint, Family::Line, Family::Polygon][family as usize],
+                z: family % 2 == 0,
+                m: false,
+            };
+            let mut out = Vec::new();
+            let _ = to_ewkb(&bytes, &t, 4326, &mut out);
+            let mut good = iso_polygon(&[&[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]]);
+            for (at, b) in flips {
+                let n = good.len();
+                good[at % n] = b;
+            }
+            let _ = to_ewkb(&good, &t, 4326, &mut out);
+        }
+    }
+
     #[test]
     fn zm_keeps_z_and_drops_m() {
         // ISO PointZM (3001).
