@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PKGS=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting postgis
-      gdal-bin libgdal-dev proj-bin pkg-config)
+      gdal-bin libgdal-dev libsqlite3-dev proj-bin pkg-config)
 [ "${GEOKHO_BROWSER:-0}" = 1 ] && PKGS+=(chromium)
 
 missing=()
