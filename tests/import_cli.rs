@@ -101,3 +101,32 @@ async fn a_geopackage_imports_layer_by_layer() {
     let names: Vec<String> = layers(&db).await.into_iter().map(|l| l.0).collect();
     assert_eq!(names, ["cang_ben", "cau", "cau_chon"]);
 }
+
+/// Output piped into a reader that stops early (`geokho layers | head -0`)
+/// ends the command quietly: no panic on the closed pipe. The read end is
+/// closed before the command has connected to the database, so its first
+/// line meets a closed pipe.
+#[tokio::test]
+async fn a_closed_pipe_is_not_a_panic() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let db = TestDb::new("import_cli_pipe").await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_geokho"))
+        .arg("layers")
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let st = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!st.success(), "stopped by the closed pipe");
+}
