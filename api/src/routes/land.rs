@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use catalog::{Field, Layer};
-use serde_json::Value;
+use features::{Parcel, PlanningReport};
 
 use crate::caller::Caller;
 use crate::params::optional_number as num;
@@ -45,7 +45,7 @@ pub async fn by_key(
     who: Caller,
     Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Parcel>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let visible: Vec<&Field> = who.visible(&l);
     let found = features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua])
@@ -72,7 +72,7 @@ pub async fn at_point(
     State(s): State<AppState>,
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Parcel>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let (x, y, srid) = match (
         num(&q, "lon")?,
@@ -135,7 +135,7 @@ pub async fn planning(
     who: Caller,
     Path(fid): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<PlanningReport>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let fid: i64 = fid
         .parse()
