@@ -48,7 +48,7 @@ pub async fn by_key(
 ) -> Result<Json<Parcel>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let visible: Vec<&Field> = who.visible(&l);
-    let found = features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua])
+    let found = features::parcel_by_key(s.read(), &l, &visible, [&ma_xa, &so_to, &so_thua])
         .await
         .map_err(|e| at(e, "key"))?;
     if found.is_some() {
@@ -114,7 +114,7 @@ pub async fn at_point(
     };
     let visible: Vec<&Field> = who.visible(&l);
     let param = if srid == 4326 { "lon/lat" } else { "x/y" };
-    let found = features::parcel_at(&s.pool, &l, &visible, x, y, srid)
+    let found = features::parcel_at(s.read(), &l, &visible, x, y, srid)
         .await
         .map_err(|e| at(e, param))?;
     if found.is_some() {
@@ -147,7 +147,7 @@ pub async fn planning(
         .collect();
     let with_fields: Vec<(&Layer, Vec<&Field>)> =
         zones.iter().map(|z| (z.as_ref(), who.visible(z))).collect();
-    features::planning_report(&s.pool, &l, fid, &with_fields)
+    features::planning_report(s.read(), &l, fid, &with_fields)
         .await?
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no parcel {fid}")))

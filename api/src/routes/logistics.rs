@@ -39,7 +39,7 @@ pub async fn warehouses_near(
     let limit = limit(&q)?;
     let filter = warehouse_filter(&q)?;
     let visible: Vec<&Field> = who.visible(&layer);
-    let found = features::warehouses_near(&s.pool, &layer, &visible, (lon, lat), &filter, limit)
+    let found = features::warehouses_near(s.read(), &layer, &visible, (lon, lat), &filter, limit)
         .await
         .map_err(|e| at(e, "lon/lat"))?;
     Ok(Json(Collection {
@@ -166,7 +166,7 @@ fn weight(q: &HashMap<String, String>) -> Result<Option<f64>, Problem> {
 }
 
 async fn read_only(s: &AppState) -> Result<Transaction<'static, Postgres>, Problem> {
-    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = s.read().begin().await.map_err(Problem::internal)?;
     sqlx::query("SET TRANSACTION READ ONLY")
         .execute(&mut *tx)
         .await
