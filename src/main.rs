@@ -9,6 +9,16 @@ use clap::Parser;
 #[tokio::main]
 async fn main() {
     let args = cli::Cli::parse();
+    if !matches!(args.command, cli::Command::Serve(_)) {
+        // A command's output piped into `head` ends quietly, as other Unix
+        // tools do, instead of panicking in println! on a closed pipe. Not
+        // for the server: a client closing its socket must not stop it.
+        // SAFETY: signal() only sets the process's disposition of SIGPIPE,
+        // which nothing else in geokho changes.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("GEOKHO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=error,tower_http=info"));
     // The server logs JSON lines (with request ids) for log collectors; the

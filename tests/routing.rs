@@ -202,6 +202,103 @@ async fn routes_respect_bridges_and_one_way_roads() {
     }
 }
 
+/// The first search of a route reads only the edges in a box around its
+/// ends (grown by at least 3 km). A truck that can cross the canal only by a
+/// bridge 6 km away has no way inside that box: the search falls back to the
+/// whole network and finds the detour.
+#[tokio::test]
+async fn a_detour_beyond_the_search_box_is_found() {
+    let db = TestDb::new("routing_fallback").await;
+    let pool = &db.pool;
+    // A province tall enough for the detour (the committed sample is 2 km).
+    let dir = testkit::temp_dir("routing_fallback");
+    samples::generate(
+        &dir,
+        &samples::SampleOptions {
+            parcels: 60_000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for l in importer::manifest::load(&dir.join("layers.toml")).unwrap() {
+        if !["duong_bo", "cau"].contains(&l.plan.layer.as_str()) {
+            continue;
+        }
+        let opts = importer::ImportOptions {
+            plan: l.plan,
+            title: l.title,
+            zoom: l.zoom,
+            public: l.public,
+            dry_run: false,
+            if_changed: false,
+            connections: 2,
+            append: false,
+        };
+        importer::import_layer(pool, &l.files, &opts).await.unwrap();
+    }
+    // Only the northernmost bridge carries 20 t; the trip crosses the canal
+    // at the southernmost one.
+    let (sx, sy, nx, ny): (f64, f64, f64, f64) = sqlx::query_as(
+        "SELECT ST_X(s.geom), ST_Y(s.geom), ST_X(n.geom), ST_Y(n.geom) FROM \
+         (SELECT geom FROM geokho_data.cau ORDER BY ST_Y(geom) LIMIT 1) s, \
+         (SELECT geom FROM geokho_data.cau ORDER BY ST_Y(geom) DESC LIMIT 1) n",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(ny - sy > 5_000.0, "bridges {sy}..{ny} span the canal");
+    sqlx::query(
+        "UPDATE geokho_data.cau SET tai_trong = CASE WHEN ST_Y(geom) = $1 THEN 40 ELSE 5 END",
+    )
+    .bind(ny)
+    .execute(pool)
+    .await
+    .unwrap();
+    let base = start_server(&db).await;
+    let west = lon_lat(pool, sx - 250.0, sy).await;
+    let east = lon_lat(pool, sx + 250.0, sy).await;
+
+    // A light truck crosses straight over.
+    let light: Value = route(&base, west, east, "").await.json().await.unwrap();
+    let (len, _) = measure(pool, &light["geometry"], 0.0).await;
+    assert!((len - 500.0).abs() < 5.0, "straight over: {len}");
+
+    let r = route(&base, west, east, "&weight=20").await;
+    assert_eq!(r.status(), 200, "the detour is found");
+    let heavy: Value = r.json().await.unwrap();
+    let (hlen, weak) = measure(pool, &heavy["geometry"], 20.0).await;
+    assert_eq!(weak, 0, "no bridge under 20 t on the route");
+    let (north, by_north): (f64, bool) = sqlx::query_as(
+        "SELECT ST_YMax(r), ST_DWithin(r, ST_SetSRID(ST_MakePoint($2, $3), 9210), 5) \
+         FROM (SELECT ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), 9210) AS r) x",
+    )
+    .bind(heavy["geometry"].to_string())
+    .bind(nx)
+    .bind(ny)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(by_north, "over the only bridge that carries 20 t");
+    // The ends' edges span well under 2 km, so the first box reaches at
+    // most ~3.6 km north of them: the path lies outside it.
+    assert!(
+        north - sy > 4_500.0,
+        "the detour leaves the first search's box: {north} vs {sy}"
+    );
+    assert!(
+        hlen > 2.0 * (ny - sy),
+        "up to the bridge and back: {hlen} m"
+    );
+    let p = &heavy["properties"];
+    assert!((p["length_m"].as_f64().unwrap() - hlen).abs() < 1.0);
+    let weaker: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM geokho_data.cau WHERE tai_trong < 20")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(p["closed_bridges"].as_i64().unwrap(), weaker);
+}
+
 #[tokio::test]
 async fn warehouses_by_road() {
     let db = TestDb::new("reach").await;

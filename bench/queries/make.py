@@ -140,18 +140,18 @@ NEAR = (
     """ORDER BY w."geom" <-> ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 9210) LIMIT :lim;"""
 )
 
-PLANNING = [
-    """SELECT ST_Area("geom") FROM "geokho_data"."thua_dat" WHERE "fid" = :fid;""",
-    """SELECT z."fid", (jsonb_build_object('ma_khu_dat', z."ma_khu_dat", 'dien_tich', z."dien_tich", """
+PLANNING = (
+    """WITH p AS MATERIALIZED (SELECT "geom" AS geom FROM "geokho_data"."thua_dat" WHERE "fid" = :fid) """
+    """SELECT 0 AS k, NULL::int8 AS fid, NULL::text AS props, ST_Area(p.geom) AS a FROM p UNION ALL """
+    """SELECT 1, z."fid", (jsonb_build_object('ma_khu_dat', z."ma_khu_dat", 'dien_tich', z."dien_tich", """
     """'loai_dat_hien_trang', z."loai_dat_hien_trang", 'loai_dat_quy_hoach', z."loai_dat_quy_hoach", """
     """'don_vi_quan_ly', z."don_vi_quan_ly", 'tinh_trang_gpmb', z."tinh_trang_gpmb"))::text, """
-    """ST_Area(ST_Intersection(z."geom", p."geom")) AS a FROM "geokho_data"."thua_dat" p """
-    """JOIN "geokho_data"."quy_dat" z ON ST_Intersects(z."geom", p."geom") WHERE p."fid" = :fid ORDER BY a DESC;""",
-    """SELECT z."fid", (jsonb_build_object('ky_quy_hoach', z."ky_quy_hoach", 'ma_loai_dat_qh', z."ma_loai_dat_qh", """
+    """ST_Area(ST_Intersection(z."geom", p.geom)) FROM p JOIN "geokho_data"."quy_dat" z ON ST_Intersects(z."geom", p.geom) UNION ALL """
+    """SELECT 2, z."fid", (jsonb_build_object('ky_quy_hoach', z."ky_quy_hoach", 'ma_loai_dat_qh', z."ma_loai_dat_qh", """
     """'ten_vung', z."ten_vung", 'so_qd', z."so_qd", 'ngay_qd', z."ngay_qd", 'dien_tich', z."dien_tich"))::text, """
-    """ST_Area(ST_Intersection(z."geom", p."geom")) AS a FROM "geokho_data"."thua_dat" p """
-    """JOIN "geokho_data"."quy_hoach_sdd" z ON ST_Intersects(z."geom", p."geom") WHERE p."fid" = :fid ORDER BY a DESC;""",
-]
+    """ST_Area(ST_Intersection(z."geom", p.geom)) FROM p JOIN "geokho_data"."quy_hoach_sdd" z ON ST_Intersects(z."geom", p.geom) """
+    """ORDER BY k, a DESC;"""
+)
 
 EDGES = '"geokho_data"."duong_bo__edges"'
 UNITS = ("(CASE WHEN (SELECT proj4text LIKE '%+proj=longlat%' FROM spatial_ref_sys WHERE srid = 9210) "
@@ -189,31 +189,38 @@ BRIDGES = (
     f"""ON ST_DWithin(e.geom, ST_Transform(b."geom", 9210), 5 * {UNITS}) WHERE b."tai_trong" < :weight;"""
 )
 SET_CLOSED = "SELECT set_config('geokho.route_closed', :closed, true);"
-# The server reads every row of pgr_dijkstraCost and picks the fastest way
-# out of the start, over the network and into the end in Rust
-# (routing::fastest); pgbench does that choice around the same statement.
-COSTS = (
-    "SELECT count(*) AS n, (array_agg(start_vid ORDER BY t))[1] AS ov, (array_agg(end_vid ORDER BY t))[1] AS iv "
-    "FROM (SELECT c.*, c.agg_cost "
+# The server reads every row (one per pair of vertices: its cost, edges and
+# nodes) and picks the fastest way out of the start, over the network and
+# into the end in Rust (routing::fastest); pgbench does that choice around
+# the same statement and keeps the chosen path's arrays for the assembly.
+PATHS_SQL = (
+    "SELECT start_vid, end_vid, max(agg_cost) AS cost, "
+    "coalesce(array_agg(edge ORDER BY path_seq) FILTER (WHERE edge <> -1), '{}') AS edges, "
+    "coalesce(array_agg(node ORDER BY path_seq) FILTER (WHERE edge <> -1), '{}') AS nodes "
+    f"FROM pgr_dijkstra(:edges_sql, {FROM_V}, {TO_V}, true) GROUP BY start_vid, end_vid"
+)
+PATHS = (
+    "SELECT count(*) AS n, (array_agg(start_vid ORDER BY t))[1] AS ov, (array_agg(end_vid ORDER BY t))[1] AS iv, "
+    "(array_agg(edges::text ORDER BY t))[1] AS edges, (array_agg(nodes::text ORDER BY t))[1] AS nodes "
+    "FROM (SELECT c.*, c.cost "
     "+ CASE WHEN c.start_vid = :a_target::int8 THEN (1 - :a_f::float8) * :a_cost_s::float8 ELSE :a_f::float8 * :a_cost_s::float8 END "
     "+ CASE WHEN c.end_vid = :b_source::int8 THEN :b_f::float8 * :b_cost_s::float8 ELSE (1 - :b_f::float8) * :b_cost_s::float8 END AS t "
-    f"FROM (SELECT start_vid, end_vid, agg_cost FROM pgr_dijkstraCost(:edges_sql, {FROM_V}, {TO_V}, true)) c) x "
+    f"FROM ({PATHS_SQL}) c) x "
     "\\gset c_"
 )
 ASSEMBLE = (
-    "WITH r AS MATERIALIZED ( SELECT d.seq::int8 AS seq, e.fid, e.length_m, e.cost_s, "
+    "WITH r AS ( SELECT d.k AS seq, e.fid, e.length_m, e.cost_s, "
     "CASE WHEN d.node = e.source THEN e.geom ELSE ST_Reverse(e.geom) END AS g "
-    f"FROM pgr_dijkstra(:edges_sql, :c_ov::int8, :c_iv::int8, true) d JOIN {EDGES} e ON e.id = d.edge "
-    "WHERE :c_ov::int8 <> :c_iv::int8), "
+    f"FROM unnest(:c_edges::int8[], :c_nodes::int8[]) WITH ORDINALITY d(edge, node, k) JOIN {EDGES} e ON e.id = d.edge "
+    "WHERE e.id = ANY(:c_edges::int8[])), "
     "p AS ( SELECT CASE WHEN v.k = 1 THEN -1 ELSE 9223372036854775807 END AS seq, e.fid, "
     "e.length_m * abs(v.t - v.f) AS length_m, e.cost_s * abs(v.t - v.f) AS cost_s, "
     "CASE WHEN v.f <= v.t THEN ST_LineSubstring(e.geom, v.f, v.t) "
     "ELSE ST_Reverse(ST_LineSubstring(e.geom, v.t, v.f)) END AS g "
     "FROM unnest(ARRAY[:a_id, :b_id]::int8[], ARRAY[:a_f, :in_from]::float8[], ARRAY[:out_to, :b_f]::float8[]) "
     f"WITH ORDINALITY v(id, f, t, k) JOIN {EDGES} e ON e.id = v.id WHERE v.k = 1 OR v.k = 2), "
-    "a AS (SELECT * FROM p UNION ALL SELECT * FROM r) "
-    "SELECT (SELECT count(*) FROM r), "
-    "(SELECT ST_AsGeoJSON(ST_Transform(ST_LineMerge(ST_MakeLine(g ORDER BY seq)), 4326), 7) FROM a), "
+    "a AS MATERIALIZED (SELECT * FROM p UNION ALL SELECT * FROM r) "
+    "SELECT (SELECT ST_AsGeoJSON(ST_Transform(ST_LineMerge(ST_MakeLine(g ORDER BY seq)), 4326), 7) FROM a), "
     """(SELECT json_agg(json_build_array(a.fid, l."ten_duong"::text, a.length_m, a.cost_s) ORDER BY a.seq) """
     """FROM a LEFT JOIN "geokho_data"."duong_bo" l ON l."fid" = a.fid WHERE a.length_m > 0)::text \\gset r_"""
 )
@@ -239,13 +246,13 @@ SET TRANSACTION READ ONLY;
 {SET_BOX}
 {BRIDGES}
 {SET_CLOSED}
-{COSTS}
+{PATHS}
 \\if :c_n = 0
--- no path inside the box: prepare(Scope::All) and the costs again
+-- no path inside the box: prepare(Scope::All) and the paths again
 {SET_ALL}
 {BRIDGES}
 {SET_CLOSED}
-{COSTS}
+{PATHS}
 \\endif
 \\if :c_n = 0
 -- still none: 404 "no route" (no assembly)
@@ -289,11 +296,10 @@ def main():
 {pgbench_point(box)}\\set lim 10
 {NEAR}
 """)
-    write("planning.pgbench", f"""-- GET /land/parcels/{{fid}}/planning (features::planning_report): three statements,
--- each on its own pool connection in the server, outside a transaction
+    write("planning.pgbench", f"""-- GET /land/parcels/{{fid}}/planning (features::planning_report): one statement
 \\set k random(1, {n_fids})
 \\set fid 1 + mod(:k * 2654435761, {max_fid})
-""" + "\n".join(PLANNING) + "\n")
+""" + PLANNING + "\n")
     write("route.pgbench", route_script(box, n_pairs))
 
     # The lists as pgbench computes them (run.sh: pgbench -t T -D n=0, debug()

@@ -117,7 +117,7 @@ python3 bench/queries/make.py "$out" "http://127.0.0.1:$gport" "$x0" "$y0" "$x1"
 # The values the route's statements take from the server's code (network.rs):
 # the pgRouting edges query, and the closed edges for a 20 t truck (what the
 # bridges query returns, sorted as the server sends them).
-edges_sql='SELECT id, source, target, cost_s AS cost, reverse_cost_s AS reverse_cost FROM "geokho_data"."duong_bo__edges" WHERE geom && (SELECT current_setting('"'geokho.route_box'"')::geometry) AND id <> ALL ((SELECT current_setting('"'geokho.route_closed'"')::int8[])::int8[])'
+edges_sql='SELECT id, source, target, cost_s AS cost, reverse_cost_s AS reverse_cost FROM "geokho_data"."duong_bo__edges" WHERE geom && (SELECT current_setting('"'geokho.route_box'"')::geometry) AND id NOT IN (SELECT unnest(current_setting('"'geokho.route_closed'"')::int8[]))'
 all_box='SRID=9210;POLYGON((-1e15 -1e15,-1e15 1e15,1e15 1e15,1e15 -1e15,-1e15 -1e15))'
 closed=$(q "SELECT '{' || coalesce(string_agg(id::text, ',' ORDER BY id), '') || '}' FROM (SELECT DISTINCT e.id
   FROM geokho_data.cau b JOIN geokho_data.duong_bo__edges e ON ST_DWithin(e.geom, ST_Transform(b.geom, 9210), 5)

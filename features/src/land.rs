@@ -5,7 +5,8 @@
 //! areas, never Web Mercator).
 
 use catalog::{quote_ident, Field, FieldType, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
 
 use crate::sql::{bind_all, Bind};
@@ -42,15 +43,41 @@ fn parcel_select(l: &Layer, visible: &[&Field]) -> String {
 
 type ParcelRow = (i64, String, Option<String>, Option<f64>);
 
-fn parcel_json(l: &Layer, r: ParcelRow) -> Value {
-    json!({
-        "type": "Feature",
-        "id": r.0,
-        "geometry": r.2.and_then(|g| serde_json::from_str::<Value>(&g).ok()),
-        "properties": serde_json::from_str::<Value>(&r.1).unwrap_or(json!({})),
-        "legal_area_m2": r.3.map(|a| (a * 10.0).round() / 10.0),
-        "area_srid": l.srid,
-        "layer": l.name,
+/// JSON text PostgreSQL produced (`jsonb::text`, `ST_AsGeoJSON`), passed
+/// into the response as it is (checked, never parsed into a tree).
+pub(crate) fn raw(text: String) -> Result<Box<RawValue>, FeaturesError> {
+    RawValue::from_string(text).map_err(|e| FeaturesError::Db(sqlx::Error::Decode(Box::new(e))))
+}
+
+/// A parcel as a GeoJSON feature with its legal area.
+#[derive(Debug, Serialize)]
+pub struct Parcel {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: i64,
+    geometry: Option<Box<RawValue>>,
+    properties: Box<RawValue>,
+    legal_area_m2: Option<f64>,
+    area_srid: i32,
+    layer: String,
+}
+
+impl Parcel {
+    /// The feature id.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+fn parcel(l: &Layer, r: ParcelRow) -> Result<Parcel, FeaturesError> {
+    Ok(Parcel {
+        kind: "Feature",
+        id: r.0,
+        geometry: r.2.map(raw).transpose()?,
+        properties: raw(r.1)?,
+        legal_area_m2: r.3.map(|a| (a * 10.0).round() / 10.0),
+        area_srid: l.srid,
+        layer: l.name.clone(),
     })
 }
 
@@ -85,7 +112,7 @@ pub async fn parcel_by_key(
     l: &Layer,
     visible: &[&Field],
     key: [&str; 3],
-) -> Result<Option<Value>, FeaturesError> {
+) -> Result<Option<Parcel>, FeaturesError> {
     let mut binds = Vec::new();
     let mut conds = Vec::new();
     for (name, v) in PARCEL_KEY.iter().zip(key) {
@@ -109,7 +136,7 @@ pub async fn parcel_by_key(
     let row: Option<ParcelRow> = bind_all(sqlx::query_as(&sql), &binds)
         .fetch_optional(pool)
         .await?;
-    Ok(row.map(|r| parcel_json(l, r)))
+    row.map(|r| parcel(l, r)).transpose()
 }
 
 /// The parcel containing point (`x`, `y`) of `srid` (lon/lat for 4326).
@@ -120,7 +147,7 @@ pub async fn parcel_at(
     x: f64,
     y: f64,
     srid: i32,
-) -> Result<Option<Value>, FeaturesError> {
+) -> Result<Option<Parcel>, FeaturesError> {
     let sql = format!(
         "{} WHERE ST_Intersects(p.{g}, ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), $3), {srid})) ORDER BY p.{fid} LIMIT 1",
         parcel_select(l, visible),
@@ -134,60 +161,107 @@ pub async fn parcel_at(
         .bind(srid)
         .fetch_optional(pool)
         .await?;
-    Ok(row.map(|r| parcel_json(l, r)))
+    row.map(|r| parcel(l, r)).transpose()
+}
+
+/// One overlap of a planning report.
+#[derive(Debug, Serialize)]
+pub struct Overlap {
+    layer: String,
+    kind: String,
+    id: i64,
+    properties: Box<RawValue>,
+    overlap_m2: f64,
+    share_pct: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct ReportParcel {
+    layer: String,
+    id: i64,
+    legal_area_m2: f64,
+    area_srid: i32,
+}
+
+/// The planning report of a parcel.
+#[derive(Debug, Serialize)]
+pub struct PlanningReport {
+    parcel: ReportParcel,
+    overlaps: Vec<Overlap>,
 }
 
 /// Every zone of `zones` (planning or land-fund layers) overlapping parcel
 /// `fid` of `parcels`: the zone's public properties, overlap area (m², in
-/// the parcel's projection) and share of the parcel (%), largest first.
+/// the parcel's projection) and share of the parcel (%), largest first
+/// within each layer, layers in the order given. One statement: the parcel
+/// is read once, its area is the row with zone 0.
 pub async fn planning_report(
     pool: &PgPool,
     parcels: &Layer,
     fid: i64,
     zones: &[(&Layer, Vec<&Field>)],
-) -> Result<Option<Value>, FeaturesError> {
+) -> Result<Option<PlanningReport>, FeaturesError> {
     let g = quote_ident(GEOM_COLUMN);
     let fidc = quote_ident(FID_COLUMN);
-    let area: Option<(f64,)> = sqlx::query_as(&format!(
-        "SELECT ST_Area({g}) FROM {} WHERE {fidc} = $1",
-        table(parcels)
-    ))
-    .bind(fid)
-    .fetch_optional(pool)
-    .await?;
-    let Some((parcel_area,)) = area else {
-        return Ok(None);
-    };
-    let mut out = Vec::new();
-    for (z, fields) in zones {
+    let mut parts = vec![
+        "SELECT 0 AS k, NULL::int8 AS fid, NULL::text AS props, ST_Area(p.geom) AS a FROM p"
+            .to_string(),
+    ];
+    for (n, (z, fields)) in zones.iter().enumerate() {
         // Zones in another CRS are brought into the parcel's projection.
         let zg = if z.srid == parcels.srid {
             format!("z.{g}")
         } else {
             format!("ST_Transform(z.{g}, {})", parcels.srid)
         };
-        let sql = format!(
-            "SELECT z.{fidc}, ({props})::text, ST_Area(ST_Intersection({zg}, p.{g})) AS a \
-             FROM {pt} p JOIN {zt} z ON ST_Intersects(z.{g}, {pg}) WHERE p.{fidc} = $1 ORDER BY a DESC",
+        let pg = if z.srid == parcels.srid {
+            "p.geom".to_string()
+        } else {
+            format!("ST_Transform(p.geom, {})", z.srid)
+        };
+        parts.push(format!(
+            "SELECT {k}, z.{fidc}, ({props})::text, ST_Area(ST_Intersection({zg}, p.geom)) \
+             FROM p JOIN {zt} z ON ST_Intersects(z.{g}, {pg})",
+            k = n + 1,
             props = props(fields, "z"),
-            pt = table(parcels),
             zt = table(z),
-            pg = if z.srid == parcels.srid { format!("p.{g}") } else { format!("ST_Transform(p.{g}, {})", z.srid) },
-        );
-        let rows: Vec<(i64, String, f64)> = sqlx::query_as(&sql).bind(fid).fetch_all(pool).await?;
-        for (zfid, p, a) in rows.into_iter().filter(|r| r.2 > 0.005) {
-            out.push(json!({
-                "layer": z.name,
-                "kind": z.kind,
-                "id": zfid,
-                "properties": serde_json::from_str::<Value>(&p).unwrap_or(json!({})),
-                "overlap_m2": (a * 10.0).round() / 10.0,
-                "share_pct": (a / parcel_area * 10_000.0).round() / 100.0,
-            }));
-        }
+        ));
     }
-    Ok(Some(json!({
-        "parcel": { "layer": parcels.name, "id": fid, "legal_area_m2": (parcel_area * 10.0).round() / 10.0, "area_srid": parcels.srid },
-        "overlaps": out,
-    })))
+    let sql = format!(
+        "WITH p AS MATERIALIZED (SELECT {g} AS geom FROM {pt} WHERE {fidc} = $1) {} ORDER BY k, a DESC",
+        parts.join(" UNION ALL "),
+        pt = table(parcels),
+    );
+    let rows: Vec<(i32, Option<i64>, Option<String>, f64)> =
+        sqlx::query_as(&sql).bind(fid).fetch_all(pool).await?;
+    let Some(parcel_area) = rows.first().filter(|r| r.0 == 0).map(|r| r.3) else {
+        return Ok(None);
+    };
+    let mut overlaps = Vec::new();
+    for (k, zfid, p, a) in rows.into_iter().skip(1) {
+        let (Some(zfid), Some(p)) = (zfid, p) else {
+            continue;
+        };
+        if a <= 0.005 {
+            continue;
+        }
+        let z = zones[k as usize - 1].0;
+        overlaps.push(Overlap {
+            layer: z.name.clone(),
+            kind: z.kind.clone(),
+            id: zfid,
+            properties: raw(p)?,
+            overlap_m2: (a * 10.0).round() / 10.0,
+            share_pct: (a / parcel_area * 10_000.0).round() / 100.0,
+        });
+    }
+    Ok(Some(PlanningReport {
+        parcel: ReportParcel {
+            layer: parcels.name.clone(),
+            id: fid,
+            legal_area_m2: (parcel_area * 10.0).round() / 10.0,
+            area_srid: parcels.srid,
+        },
+        overlaps,
+    }))
 }

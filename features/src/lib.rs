@@ -22,11 +22,15 @@ pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
 pub use error::FeaturesError;
 pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};
-pub use land::{parcel_at, parcel_by_key, planning_report, PARCEL_KEY};
-pub use logistics::{warehouses_near, WarehouseFilter, MAX_NEAR};
+pub use land::{
+    parcel_at, parcel_by_key, planning_report, Overlap, Parcel, PlanningReport, PARCEL_KEY,
+};
+pub use logistics::{warehouses_near, Warehouse, WarehouseFilter, MAX_NEAR};
 pub use network::RoadNetwork;
 pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
 pub use routing::{route, Leg, Route};
+/// JSON text passed into responses as it is (GeoJSON from PostGIS).
+pub use serde_json::value::RawValue;
 pub use snap::{Snap, MAX_SNAP_M};
 pub use stats::{
     land_use_statistics, parcels_near_feature, Area, UseArea, MAX_BUFFER_M, MAX_NEAR_PARCELS,

@@ -3,8 +3,12 @@
 //! the straight-line distance in metres.
 
 use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
+
+use crate::land::raw;
+use crate::snap::Snap;
 
 use crate::sql::{bind_all, Bind, Where};
 use crate::FeaturesError;
@@ -72,18 +76,50 @@ pub(crate) fn table(l: &Layer) -> String {
     format!("{}.{} w", quote_ident(DATA_SCHEMA), quote_ident(&l.name))
 }
 
-/// A warehouse as a GeoJSON feature with extra members (distances).
-pub(crate) fn feature(fid: i64, props: &str, geom: Option<String>, extra: Value) -> Value {
-    let mut f = json!({
-        "type": "Feature",
-        "id": fid,
-        "geometry": geom.and_then(|g| serde_json::from_str::<Value>(&g).ok()),
-        "properties": serde_json::from_str::<Value>(props).unwrap_or(json!({})),
-    });
-    if let (Some(o), Value::Object(e)) = (f.as_object_mut(), extra) {
-        o.extend(e);
-    }
-    f
+/// A warehouse as a GeoJSON feature with the distances of the search that
+/// found it (members absent when not measured).
+#[derive(Debug, Serialize)]
+pub struct Warehouse {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: i64,
+    geometry: Option<Box<RawValue>>,
+    properties: Box<RawValue>,
+    /// Straight-line distance in the layer's projection (near).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+    /// Distance by road (reachable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_m: Option<f64>,
+    /// Geodesic straight-line distance (reachable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub straight_m: Option<f64>,
+    /// Where the warehouse meets the road network (route to the nearest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub road: Option<Snap>,
+}
+
+/// A warehouse from its id, properties (`jsonb::text`) and GeoJSON.
+pub(crate) fn feature(
+    fid: i64,
+    props: String,
+    geom: Option<String>,
+) -> Result<Warehouse, FeaturesError> {
+    Ok(Warehouse {
+        kind: "Feature",
+        id: fid,
+        geometry: geom.map(raw).transpose()?,
+        properties: raw(props)?,
+        distance_m: None,
+        network_m: None,
+        straight_m: None,
+        road: None,
+    })
+}
+
+/// Metres rounded to 0.1.
+pub(crate) fn dm(m: f64) -> f64 {
+    (m * 10.0).round() / 10.0
 }
 
 /// Up to `limit` warehouses of `l` nearest to WGS 84 (`lon`, `lat`).
@@ -94,7 +130,7 @@ pub async fn warehouses_near(
     (lon, lat): (f64, f64),
     f: &WarehouseFilter,
     limit: u32,
-) -> Result<Vec<Value>, FeaturesError> {
+) -> Result<Vec<Warehouse>, FeaturesError> {
     let g = format!("w.{}", quote_ident(GEOM_COLUMN));
     let mut w = Where::default();
     let (x, y) = (w.bind(Bind::Float(lon)), w.bind(Bind::Float(lat)));
@@ -121,15 +157,11 @@ pub async fn warehouses_near(
     let rows: Vec<(i64, String, Option<String>, f64)> = bind_all(sqlx::query_as(&sql), &w.binds)
         .fetch_all(pool)
         .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|(fid, p, g, d)| {
-            feature(
-                fid,
-                &p,
-                g,
-                json!({ "distance_m": (d * 10.0).round() / 10.0 }),
-            )
+            let mut w = feature(fid, p, g)?;
+            w.distance_m = Some(dm(d));
+            Ok(w)
         })
-        .collect())
+        .collect()
 }

@@ -8,10 +8,11 @@
 //! the network, along the warehouse's road and off it to the warehouse.
 
 use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
-use serde_json::{json, Value};
 use sqlx::{Postgres, Transaction};
 
-use crate::logistics::{feature, filter_conditions, properties_sql, table, WarehouseFilter};
+use crate::logistics::{
+    dm, feature, filter_conditions, properties_sql, table, Warehouse, WarehouseFilter,
+};
 use crate::network::{no_network, prepare, Cost, RoadNetwork, Scope};
 use crate::routing::{assemble, search, Route};
 use crate::snap::{from_row, nearest_edge_sql, snap, Snap, SnapRow, Way, SNAP_COLUMNS};
@@ -54,7 +55,7 @@ pub async fn warehouses_reachable(
     f: &WarehouseFilter,
     weight_t: Option<f64>,
     limit: u32,
-) -> Result<(Snap, Vec<Value>), FeaturesError> {
+) -> Result<(Snap, Vec<Warehouse>), FeaturesError> {
     let start = snap(tx, net, from, "lon/lat").await?;
     let outs = start.ways_out();
     let starts: Vec<i64> = outs.iter().map(|o| o.vertex).collect();
@@ -111,19 +112,16 @@ pub async fn warehouses_reachable(
             .fetch_all(&mut **tx)
             .await
             .map_err(|e| no_network(net, e))?;
-    Ok((
-        start,
-        rows.into_iter()
-            .map(|(fid, p, g, n, s)| {
-                feature(
-                    fid,
-                    &p,
-                    g,
-                    json!({ "network_m": (n * 10.0).round() / 10.0, "straight_m": (s * 10.0).round() / 10.0 }),
-                )
-            })
-            .collect(),
-    ))
+    let found = rows
+        .into_iter()
+        .map(|(fid, p, g, n, s)| {
+            let mut w = feature(fid, p, g)?;
+            w.network_m = Some(dm(n));
+            w.straight_m = Some(dm(s));
+            Ok(w)
+        })
+        .collect::<Result<Vec<_>, FeaturesError>>()?;
+    Ok((start, found))
 }
 
 /// `{a,b,c}`: a PostgreSQL array literal of numbers, bound as text.
@@ -143,7 +141,7 @@ pub async fn route_to_nearest_warehouse(
     from: (f64, f64),
     f: &WarehouseFilter,
     weight_t: Option<f64>,
-) -> Result<(Snap, i64, Value, Route), FeaturesError> {
+) -> Result<(Snap, i64, Warehouse, Route), FeaturesError> {
     let start = snap(tx, net, from, "lon/lat").await?;
     let mut w = Where::default();
     let (x, y) = (w.bind(Bind::Float(from.0)), w.bind(Bind::Float(from.1)));
@@ -174,7 +172,7 @@ pub async fn route_to_nearest_warehouse(
         bool,
         f64,
     );
-    let rows: Vec<Row> = bind_all(sqlx::query_as(&sql), &w.binds)
+    let mut rows: Vec<Row> = bind_all(sqlx::query_as(&sql), &w.binds)
         .fetch_all(&mut **tx)
         .await
         .map_err(|e| no_network(net, e))?;
@@ -198,12 +196,9 @@ pub async fn route_to_nearest_warehouse(
         .filter_map(|(i, s)| start.direct(s).map(|w| (i, w)))
         .collect();
     let (i, plan, closed) = search(tx, net, weight_t, &start.ways_out(), &ins, &direct).await?;
-    let route = assemble(tx, net, plan).await?;
-    let (fid, props, gj) = (rows[i].0, &rows[i].1, rows[i].2.clone());
-    Ok((
-        start,
-        closed,
-        feature(fid, props, gj, json!({ "road": snaps[i] })),
-        route,
-    ))
+    let route = assemble(tx, net, &plan).await?;
+    let r = rows.swap_remove(i);
+    let mut warehouse = feature(r.0, r.1, r.2)?;
+    warehouse.road = Some(snaps[i]);
+    Ok((start, closed, warehouse, route))
 }

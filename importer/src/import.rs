@@ -94,13 +94,13 @@ impl ImportReport {
                 .sources
                 .iter()
                 .map(|s| FileSummary {
-                    path: s.files.shp.clone(),
-                    records: s.shp.len(),
+                    path: s.path.clone(),
+                    records: s.records,
                     encoding: s.encoding.value.name().into(),
                     encoding_how: s.encoding.how.clone(),
                     srid: s.srid.value,
                     srid_how: s.srid.how.clone(),
-                    index_rebuilt: s.shp.index_rebuilt,
+                    index_rebuilt: s.index_rebuilt,
                     notes: s.notes.clone(),
                 })
                 .collect(),
@@ -240,7 +240,7 @@ async fn load_and_publish(
     let files: Vec<_> = plan
         .sources
         .iter()
-        .map(|s| (s.files.shp.clone(), s.shp.len()))
+        .map(|s| (s.path.clone(), s.records))
         .collect();
     progress.start(&files);
     let prog = progress.clone();
@@ -251,12 +251,14 @@ async fn load_and_publish(
         produce::split_after(&p, fid_base)
             .into_par_iter()
             .try_fold(Stats::default, |mut acc, w| {
-                let (buf, st) = produce::produce(&p, w)?;
-                prog.advance(w.source, w.end - w.start);
-                if !buf.is_empty() {
-                    tx.blocking_send(buf)
-                        .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
-                }
+                let st = produce::produce(&p, w, &mut |buf, records| {
+                    prog.advance(w.source, records);
+                    if !buf.is_empty() {
+                        tx.blocking_send(buf)
+                            .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
+                    }
+                    Ok(())
+                })?;
                 acc.add(st);
                 Ok(acc)
             })
@@ -314,7 +316,7 @@ async fn load_and_publish(
                     path: p.display().to_string(),
                     sha256: sum.clone(),
                     encoding: s.encoding.value.name().into(),
-                    records: s.shp.len(),
+                    records: s.records,
                 })
             })
             .collect(),

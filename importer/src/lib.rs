@@ -18,6 +18,7 @@ pub mod import;
 pub mod kind;
 pub mod manifest;
 pub mod network;
+pub mod ogr;
 pub mod plan;
 pub mod produce;
 pub mod progress;

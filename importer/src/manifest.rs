@@ -99,6 +99,11 @@ pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
             let mut files = Vec::new();
             for pattern in &l.files {
                 let full = base.join(pattern);
+                // `FILE:LAYER` names one layer of a dataset: no glob.
+                if crate::ogr::split_selector(&full).1.is_some() {
+                    files.push(full);
+                    continue;
+                }
                 let matches: Vec<PathBuf> = glob::glob(&full.to_string_lossy())
                     .map_err(|e| at(format!("bad pattern {pattern}: {e}")))?
                     .filter_map(Result::ok)

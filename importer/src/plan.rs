@@ -1,4 +1,5 @@
-//! Planning an import of one layer: expand the inputs into shapefiles, open
+//! Planning an import of one layer: expand the inputs into shapefiles and
+//! datasets GDAL reads (`FILE:LAYER` picks one layer of a dataset), open
 //! each, check they agree (CRS, geometry type), build the layer schema and
 //! the fingerprint that tells whether anything changed since the live version.
 
@@ -29,20 +30,46 @@ pub struct Plan {
     pub extracted: Vec<Extracted>,
 }
 
-/// Expands files and directories into `.shp` paths (sorted, de-duplicated).
+/// One input of a layer: a shapefile (our reader) or a dataset GDAL opens,
+/// with the layer chosen by a `FILE:LAYER` selector.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Input {
+    Shapefile(PathBuf),
+    Ogr {
+        path: PathBuf,
+        layer: Option<String>,
+    },
+}
+
+/// Expands files and directories into inputs (sorted, de-duplicated):
+/// `.shp` files, datasets of the formats GDAL reads, `FILE:LAYER` selectors.
 /// ZIP archives are refused here: [`plan`] extracts them first.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ImportError> {
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, ImportError> {
     let mut out = Vec::new();
     for p in inputs {
-        if p.is_dir() {
+        let (path, selector) = crate::ogr::split_selector(p);
+        if let Some(layer) = selector {
+            out.push(Input::Ogr {
+                path,
+                layer: Some(layer),
+            });
+        } else if p.is_dir() && !crate::ogr::is_dataset_dir(p) {
             let mut found = Vec::new();
             walk(p, &mut found).map_err(|e| ImportError::file(p, e.to_string()))?;
             if found.is_empty() {
-                return Err(ImportError::file(p, "directory holds no .shp file"));
+                return Err(ImportError::file(
+                    p,
+                    "directory holds no .shp file nor any other vector dataset (.gpkg .geojson .tab .mif .dgn .gdb)",
+                ));
             }
             out.extend(found);
+        } else if p.is_dir() {
+            out.push(Input::Ogr {
+                path: p.clone(),
+                layer: None,
+            });
         } else if p.is_file() {
-            out.push(shp_of(p)?);
+            out.push(input_of(p)?);
         } else {
             return Err(ImportError::file(p, "no such file or directory"));
         }
@@ -58,11 +85,12 @@ fn has_ext(p: &Path, ext: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
-/// The `.shp` a file given on the command line stands for: itself, or the
-/// `.shp` beside a `.dbf`/`.shx`/`.prj`/`.cpg` that was named instead.
-fn shp_of(p: &Path) -> Result<PathBuf, ImportError> {
+/// The input a file given on the command line stands for: a `.shp`, the
+/// `.shp` beside a `.dbf`/`.shx`/`.prj`/`.cpg` that was named instead, or
+/// (any other file) a dataset for GDAL.
+fn input_of(p: &Path) -> Result<Input, ImportError> {
     if has_ext(p, "shp") {
-        return Ok(p.to_path_buf());
+        return Ok(Input::Shapefile(p.to_path_buf()));
     }
     let part = ["dbf", "shx", "prj", "cpg"].iter().find(|e| has_ext(p, e));
     if let Some(ext) = part {
@@ -76,7 +104,7 @@ fn shp_of(p: &Path) -> Result<PathBuf, ImportError> {
         .map_err(|e| ImportError::file(p, e.to_string()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|x| x.file_stem() == Some(stem) && has_ext(x, "shp"));
-        return shp.ok_or_else(|| {
+        return shp.map(Input::Shapefile).ok_or_else(|| {
             ImportError::file(
                 p,
                 format!(
@@ -85,23 +113,33 @@ fn shp_of(p: &Path) -> Result<PathBuf, ImportError> {
             )
         });
     }
-    Err(ImportError::file(
-        p,
-        "not a shapefile (.shp) or a folder of them (other formats arrive with GDAL support)",
-    ))
+    Ok(Input::Ogr {
+        path: p.to_path_buf(),
+        layer: None,
+    })
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Finds shapefiles and datasets of the other formats under `dir` (a `.gdb`
+/// folder is one dataset, not searched).
+fn walk(dir: &Path, out: &mut Vec<Input>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
         let p = e?.path();
         if p.is_dir() {
-            walk(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("shp"))
-        {
-            out.push(p);
+            if crate::ogr::is_dataset_dir(&p) {
+                out.push(Input::Ogr {
+                    path: p,
+                    layer: None,
+                });
+            } else {
+                walk(&p, out)?;
+            }
+        } else if has_ext(&p, "shp") {
+            out.push(Input::Shapefile(p));
+        } else if crate::ogr::FOUND_IN_FOLDERS.iter().any(|e| has_ext(&p, e)) {
+            out.push(Input::Ogr {
+                path: p,
+                layer: None,
+            });
         }
     }
     Ok(())
@@ -125,34 +163,18 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
             opts.layer
         )));
     }
-    let mut extracted = Vec::new();
-    let mut shps = Vec::new();
-    let mut plain = Vec::new();
-    for p in inputs {
-        if p.is_file() && archive::is_zip(p) {
-            let x = archive::extract(p)?;
-            let mut found = Vec::new();
-            walk(&x.dir, &mut found).map_err(|e| ImportError::file(p, e.to_string()))?;
-            if found.is_empty() {
-                return Err(ImportError::file(p, "the archive holds no .shp file"));
-            }
-            shps.extend(found);
-            extracted.push(x);
-        } else {
-            plain.push(p.clone());
-        }
-    }
-    if !plain.is_empty() {
-        shps.extend(expand_inputs(&plain)?);
-    }
-    shps.sort();
-    shps.dedup();
-    if shps.is_empty() {
+    let (found, extracted) = gather(inputs)?;
+    if found.is_empty() {
         return Err(ImportError::layer(&opts.layer, "no input files"));
     }
-    let sources = shps
+    let sources = found
         .iter()
-        .map(|p| source::open(p, opts.encoding, opts.srs))
+        .map(|i| match i {
+            Input::Shapefile(p) => source::open(p, opts.encoding, opts.srs),
+            Input::Ogr { path, layer } => {
+                crate::ogr::open(path, layer.as_deref(), opts.encoding, opts.srs)
+            }
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let srid = sources[0].srid.value;
     if let Some(other) = sources.iter().find(|s| s.srid.value != srid) {
@@ -160,8 +182,8 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
             &opts.layer,
             format!(
                 "{} is in EPSG:{srid} but {} is in EPSG:{}: import files of different CRSs as separate layers",
-                sources[0].files.shp.display(),
-                other.files.shp.display(),
+                sources[0].path.display(),
+                other.path.display(),
                 other.srid.value
             ),
         ));
@@ -175,47 +197,33 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
     // (PostGIS type, the first file of that type)
     let mut geometry_type: Option<(String, PathBuf)> = None;
     for s in &sources {
-        let Some(t) = s.shp.header.shape_type.postgis_type() else {
-            if s.shp.header.shape_type == crate::shapefile::ShapeType::MultiPatch {
-                return Err(ImportError::file(
-                    &s.files.shp,
-                    "MultiPatch shapefiles are not supported",
-                ));
-            }
+        let Some(t) = s.geometry_type.clone() else {
             continue;
         };
         match &geometry_type {
-            None => geometry_type = Some((t, s.files.shp.clone())),
+            None => geometry_type = Some((t, s.path.clone())),
             Some((g, _)) if *g == t => {}
             Some((g, first)) => {
                 return Err(ImportError::layer(
                     &opts.layer,
                     format!(
                     "mixed geometry types: {} is {t} but {} is {g}: import them as separate layers",
-                    s.files.shp.display(),
+                    s.path.display(),
                     first.display()
                 ),
                 ))
             }
         }
     }
-    let dbf_fields: Vec<_> = sources
-        .iter()
-        .map(|s| {
-            s.dbf
-                .as_ref()
-                .map(|d| d.header.fields.clone())
-                .unwrap_or_default()
-        })
-        .collect();
-    let schema = schema::build(&dbf_fields, opts.kind.default_restricted(), &opts.schema);
+    let fields: Vec<_> = sources.iter().map(|s| s.fields.clone()).collect();
+    let schema = schema::build(&fields, opts.kind.default_restricted(), &opts.schema);
     let fingerprint = fingerprint(&sources, opts);
-    let records: u64 = sources.iter().map(|s| s.shp.len()).sum();
+    let records: u64 = sources.iter().map(|s| s.records).sum();
     if records == 0 {
         // Publishing nothing would replace a live layer by an empty one.
         return Err(match sources.as_slice() {
             [one] => ImportError::file(
-                &one.files.shp,
+                &one.path,
                 "holds no records (header only): refusing to publish an empty layer",
             ),
             many => ImportError::layer(
@@ -240,6 +248,36 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
     })
 }
 
+/// Extracts ZIP archives and expands the other inputs.
+fn gather(inputs: &[PathBuf]) -> Result<(Vec<Input>, Vec<Extracted>), ImportError> {
+    let mut extracted = Vec::new();
+    let mut found = Vec::new();
+    let mut plain = Vec::new();
+    for p in inputs {
+        if p.is_file() && archive::is_zip(p) {
+            let x = archive::extract(p)?;
+            let mut inside = Vec::new();
+            walk(&x.dir, &mut inside).map_err(|e| ImportError::file(p, e.to_string()))?;
+            if inside.is_empty() {
+                return Err(ImportError::file(
+                    p,
+                    "the archive holds no .shp file nor any other vector dataset",
+                ));
+            }
+            found.extend(inside);
+            extracted.push(x);
+        } else {
+            plain.push(p.clone());
+        }
+    }
+    if !plain.is_empty() {
+        found.extend(expand_inputs(&plain)?);
+    }
+    found.sort();
+    found.dedup();
+    Ok((found, extracted))
+}
+
 fn fingerprint(sources: &[Source], opts: &PlanOptions) -> String {
     let mut h = Sha256::new();
     for s in sources {
@@ -248,6 +286,10 @@ fn fingerprint(sources: &[Source], opts: &PlanOptions) -> String {
         }
         h.update(s.encoding.value.name().as_bytes());
         h.update(s.srid.value.to_le_bytes());
+        // Another layer of the same dataset is another source.
+        if let crate::source::Reader::Ogr(l) = &s.reader {
+            h.update(l.layer.as_bytes());
+        }
     }
     h.update(opts.kind.name().as_bytes());
     let mut renames: Vec<_> = opts.schema.renames.iter().collect();

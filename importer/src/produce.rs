@@ -8,6 +8,7 @@ use crate::error::ImportError;
 use crate::plan::Plan;
 use crate::schema;
 use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
+use crate::source::{Reader, Shapefile};
 
 /// Records per work item: big enough to amortise, small enough to spread.
 pub const RANGE: u64 = 25_000;
@@ -53,7 +54,12 @@ impl Stats {
     }
 }
 
-/// Splits every source into ranges of at most [`RANGE`] records.
+/// Receives the COPY rows of a work item as they are made, with the number
+/// of records they cover (for progress).
+pub type Sink<'a> = dyn FnMut(Vec<u8>, u64) -> Result<(), ImportError> + 'a;
+
+/// Splits every source into ranges of at most [`RANGE`] records (a GDAL
+/// layer is read in one pass: one work item, emitted in chunks).
 pub fn split(plan: &Plan) -> Vec<Work> {
     split_after(plan, 0)
 }
@@ -64,8 +70,17 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
     let mut out = Vec::new();
     let mut base = first_base;
     for (i, s) in plan.sources.iter().enumerate() {
-        let n = s.shp.len();
+        let n = s.records;
         let mut start = 0;
+        if matches!(s.reader, Reader::Ogr(_)) && n > 0 {
+            out.push(Work {
+                source: i,
+                start: 0,
+                end: n,
+                fid_base: base,
+            });
+            start = n;
+        }
         while start < n {
             let end = (start + RANGE).min(n);
             out.push(Work {
@@ -81,27 +96,43 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
     out
 }
 
-/// Encodes the records of `w` as COPY rows (no COPY header).
-pub fn produce(plan: &Plan, w: Work) -> Result<(Vec<u8>, Stats), ImportError> {
+/// Encodes the records of `w` as COPY rows (no COPY header), handing them
+/// to `sink`.
+pub fn produce(plan: &Plan, w: Work, sink: &mut Sink<'_>) -> Result<Stats, ImportError> {
+    match &plan.sources[w.source].reader {
+        Reader::Shapefile(shp) => {
+            let (buf, st) = produce_shapefile(plan, shp, w)?;
+            sink(buf, w.end - w.start)?;
+            Ok(st)
+        }
+        Reader::Ogr(l) => crate::ogr::produce(plan, l, w, sink),
+    }
+}
+
+fn produce_shapefile(
+    plan: &Plan,
+    shp: &Shapefile,
+    w: Work,
+) -> Result<(Vec<u8>, Stats), ImportError> {
     let src = &plan.sources[w.source];
     let map = &plan.schema.mapping[w.source];
     let enc = src.encoding.value;
     let ncols = 2 + plan.schema.fields.len();
     // Attributes of the whole range, read sequentially.
     let mut dbf_rows: Vec<u8> = Vec::new();
-    let rl = src.dbf.as_ref().map_or(0, |d| d.header.record_len);
-    if let Some(dbf) = &src.dbf {
+    let rl = shp.dbf.as_ref().map_or(0, |d| d.header.record_len);
+    if let Some(dbf) = &shp.dbf {
         dbf_rows.reserve(rl * (w.end - w.start) as usize);
         dbf.for_each_in(w.start, w.end, |_, rec| {
             dbf_rows.extend_from_slice(rec);
             Ok(())
         })?;
     }
-    let fields = src.dbf.as_ref().map(|d| &d.header.fields);
-    let file_type = src.shp.header.shape_type;
+    let fields = shp.dbf.as_ref().map(|d| &d.header.fields);
+    let file_type = shp.shp.header.shape_type;
     let mut out = RowBuf::with_capacity(((w.end - w.start) as usize) * (rl + 200));
     let mut st = Stats::default();
-    src.shp.for_each_in(w.start, w.end, |i, content| {
+    shp.shp.for_each_in(w.start, w.end, |i, content| {
         let rec = &dbf_rows[((i - w.start) as usize) * rl..((i - w.start) as usize + 1) * rl];
         if rl > 0 && rec[0] == b'*' {
             st.deleted += 1;
@@ -119,7 +150,7 @@ pub fn produce(plan: &Plan, w: Work) -> Result<(Vec<u8>, Stats), ImportError> {
             let raw = rec.get(df.offset..df.offset + df.length).unwrap_or(&[]);
             if let Some(note) = schema::write_value(&mut out, df, raw, f.field_type, enc) {
                 st.rejects.push(Reject {
-                    file: src.files.dbf.clone().unwrap_or_default(),
+                    file: shp.files.dbf.clone().unwrap_or_default(),
                     record: i + 1,
                     reason: note,
                     kept: true,
@@ -139,7 +170,7 @@ pub fn produce(plan: &Plan, w: Work) -> Result<(Vec<u8>, Stats), ImportError> {
             ShapeOutcome::Rejected(reason) => {
                 out.buf.truncate(row_start);
                 st.rejects.push(Reject {
-                    file: src.files.shp.clone(),
+                    file: shp.files.shp.clone(),
                     record: i + 1,
                     reason,
                     kept: false,

@@ -9,6 +9,7 @@ use catalog::{Field, FieldType};
 use crate::copy::RowBuf;
 use crate::encoding::TextEncoding;
 use crate::shapefile::DbfField;
+use crate::source::SourceField;
 
 /// Column names the importer itself uses.
 const RESERVED: &[&str] = &["fid", "geom", "geom_3857", "geom_raw", "_repaired", "zmin"];
@@ -77,11 +78,11 @@ fn widen(a: FieldType, b: FieldType) -> FieldType {
     }
 }
 
-/// The layer's columns and, per source file, which DBF field feeds each.
+/// The layer's columns and, per source, which source field feeds each.
 #[derive(Debug, Clone)]
 pub struct LayerSchema {
     pub fields: Vec<Field>,
-    /// `mapping[file][column]` = index of the DBF field, if the file has it.
+    /// `mapping[source][column]` = index of the source's field, if it has it.
     pub mapping: Vec<Vec<Option<usize>>>,
 }
 
@@ -94,9 +95,9 @@ pub struct SchemaOptions {
     pub restricted: Option<Vec<String>>,
 }
 
-/// Builds the schema of a layer from the DBF fields of each of its files.
+/// Builds the schema of a layer from the fields of each of its sources.
 pub fn build(
-    files: &[Vec<DbfField>],
+    files: &[Vec<SourceField>],
     default_restricted: &[&str],
     opts: &SchemaOptions,
 ) -> LayerSchema {
@@ -106,7 +107,7 @@ pub fn build(
         let mut used = HashMap::new();
         let mut map: Vec<Option<usize>> = vec![None; fields.len()];
         for (i, f) in dbf.iter().enumerate() {
-            let mut name = sanitize_name(&f.name);
+            let mut name = f.column.clone();
             if let Some(r) = opts.renames.get(&name) {
                 name = sanitize_name(r.as_bytes());
             }
@@ -116,14 +117,14 @@ pub fn build(
             if *n > 1 {
                 name = format!("{name}_{n}");
             }
-            let t = field_type(f);
+            let t = f.field_type;
             let col = match fields.iter().position(|x| x.name == name) {
                 Some(c) => {
                     fields[c].field_type = widen(fields[c].field_type, t);
                     c
                 }
                 None => {
-                    let source = String::from_utf8_lossy(&f.name).to_string();
+                    let source = f.name.clone();
                     fields.push(Field {
                         source: (source != name).then_some(source),
                         name: name.clone(),
@@ -253,7 +254,12 @@ pub fn write_value(
     }
 }
 
-fn write_number(out: &mut RowBuf, t: FieldType, x: f64, int: Option<i64>) -> Option<String> {
+pub(crate) fn write_number(
+    out: &mut RowBuf,
+    t: FieldType,
+    x: f64,
+    int: Option<i64>,
+) -> Option<String> {
     match t {
         FieldType::Int4 => match int.and_then(|i| i32::try_from(i).ok()) {
             Some(i) => out.i32(i),
@@ -310,7 +316,16 @@ mod tests {
             field("so_thua", b'N', 12, 0),
             field("DIEN_TICH", b'N', 12, 2),
         ];
-        let s = build(&[a, b], &["ten_chu"], &SchemaOptions::default());
+        let src = |v: Vec<DbfField>| -> Vec<SourceField> {
+            v.iter()
+                .map(|f| SourceField {
+                    name: String::from_utf8_lossy(&f.name).into_owned(),
+                    column: sanitize_name(&f.name),
+                    field_type: field_type(f),
+                })
+                .collect()
+        };
+        let s = build(&[src(a), src(b)], &["ten_chu"], &SchemaOptions::default());
         let names: Vec<_> = s.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["so_thua", "ten_chu", "dien_tich"]);
         assert_eq!(s.fields[0].field_type, FieldType::Int8);

@@ -1,15 +1,21 @@
-//! One source file of an import, opened and understood before anything is
-//! written: readers, record count, text encoding (with the reason it was
-//! chosen), CRS, plausibility of coordinates, and checksums.
+//! One source of an import, opened and understood before anything is
+//! written: readers, record count, fields, geometry type, text encoding
+//! (with the reason it was chosen), CRS, plausibility of coordinates, and
+//! checksums. A source is a shapefile (our own reader, [`open`]) or one
+//! layer of a dataset GDAL reads ([`crate::ogr::open`]).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use catalog::FieldType;
+
 use crate::encoding::{self, TextEncoding};
 use crate::error::ImportError;
-use crate::shapefile::{DbfReader, FileSet, ShpReader};
+use crate::ogr::OgrLayer;
+use crate::schema;
+use crate::shapefile::{DbfReader, FileSet, ShapeType, ShpReader};
 use crate::srs;
 
 /// How a source's text encoding or CRS was decided.
@@ -19,18 +25,50 @@ pub struct Decided<T> {
     pub how: String,
 }
 
-/// An opened source file.
+/// The parts of a shapefile and their readers.
 #[derive(Debug)]
-pub struct Source {
+pub struct Shapefile {
     pub files: FileSet,
     pub shp: ShpReader,
     pub dbf: Option<DbfReader>,
+}
+
+/// How a source's records are read.
+#[derive(Debug)]
+pub enum Reader {
+    Shapefile(Shapefile),
+    Ogr(OgrLayer),
+}
+
+/// One attribute field of a source.
+#[derive(Debug, Clone)]
+pub struct SourceField {
+    /// The name as the source spells it (for the catalog's `source`).
+    pub name: String,
+    /// The sanitised column name it becomes (before renames).
+    pub column: String,
+    pub field_type: FieldType,
+}
+
+/// An opened source.
+#[derive(Debug)]
+pub struct Source {
+    /// What reports name: the `.shp`, or the dataset (`FILE:LAYER` when it
+    /// holds several layers).
+    pub path: PathBuf,
+    pub reader: Reader,
+    pub records: u64,
+    /// PostGIS geometry type (`MultiPolygon`, `PointZ`, ...); `None` when the
+    /// source has no typed geometry (null shapefile).
+    pub geometry_type: Option<String>,
+    pub fields: Vec<SourceField>,
     pub encoding: Decided<TextEncoding>,
     pub srid: Decided<i32>,
-    /// sha256 of every part, in `files.parts()` order.
+    /// sha256 of every file the source reads.
     pub checksums: Vec<(PathBuf, String)>,
     /// Warnings for the report (e.g. the `.shx` was rebuilt).
     pub notes: Vec<String>,
+    pub index_rebuilt: bool,
 }
 
 /// Opens `shp` and decides its encoding and CRS (`encoding`/`srs` override).
@@ -81,10 +119,37 @@ pub fn open(
         .into_iter()
         .map(|p| Ok((p.to_path_buf(), sha256_file(p)?)))
         .collect::<Result<_, ImportError>>()?;
+    if shp_reader.header.shape_type == ShapeType::MultiPatch {
+        return Err(ImportError::file(
+            &files.shp,
+            "MultiPatch shapefiles are not supported",
+        ));
+    }
+    let fields = dbf
+        .as_ref()
+        .map(|d| {
+            d.header
+                .fields
+                .iter()
+                .map(|f| SourceField {
+                    name: String::from_utf8_lossy(&f.name).into_owned(),
+                    column: schema::sanitize_name(&f.name),
+                    field_type: schema::field_type(f),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Source {
-        files,
-        shp: shp_reader,
-        dbf,
+        path: files.shp.clone(),
+        records: shp_reader.len(),
+        geometry_type: shp_reader.header.shape_type.postgis_type(),
+        index_rebuilt: shp_reader.index_rebuilt,
+        fields,
+        reader: Reader::Shapefile(Shapefile {
+            files,
+            shp: shp_reader,
+            dbf,
+        }),
         encoding,
         srid,
         checksums,
@@ -92,7 +157,8 @@ pub fn open(
     })
 }
 
-fn sha256_file(p: &Path) -> Result<String, ImportError> {
+/// sha256 of a file, as lower-case hex.
+pub(crate) fn sha256_file(p: &Path) -> Result<String, ImportError> {
     let mut f = std::fs::File::open(p).map_err(|e| ImportError::file(p, e.to_string()))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -1,5 +1,6 @@
-//! `geokho import`: one layer from files, folders or ZIP archives, or every
-//! layer of a manifest; progress bars per file on a terminal (features/s,
+//! `geokho import`: one layer from files (shapefiles or any vector dataset
+//! GDAL reads; `FILE:LAYER` picks a layer), folders or ZIP archives, every
+//! layer of a multi-layer dataset, or every layer of a manifest; progress bars per file on a terminal (features/s,
 //! ETA; hidden when stderr is not a terminal, so CI logs stay clean), a
 //! summary table at the end and a rejects report when records were refused.
 
@@ -19,7 +20,10 @@ use importer::{ImportOptions, ImportReport, LayerKind, Progress};
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Shapefiles, folders of shapefiles or ZIP archives of them, forming one layer.
+    /// Shapefiles, datasets GDAL reads (.gpkg .geojson .json .tab .mif .dgn,
+    /// .gdb folders, ...), folders or ZIP archives of them, forming one
+    /// layer. `FILE:LAYER` picks one layer of a dataset; a dataset of several
+    /// layers given alone without --layer imports each to its own layer.
     pub inputs: Vec<PathBuf>,
     /// Layer name (a-z, 0-9, _); default: the first file's name.
     #[arg(long)]
@@ -75,7 +79,7 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
             .collect());
     }
     if a.inputs.is_empty() {
-        bail!("nothing to import: give shapefiles or folders, or --manifest layers.toml");
+        bail!("nothing to import: give shapefiles, other vector files or folders, or --manifest layers.toml");
     }
     let kind: LayerKind = a
         .kind
@@ -83,13 +87,15 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
         .map_err(|e: String| anyhow::anyhow!("--kind: {e}"))?;
     let layer = match &a.layer {
         Some(l) => l.clone(),
-        None => importer::schema::sanitize_name(
-            a.inputs[0]
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("layer")
-                .as_bytes(),
-        ),
+        None => match importer::ogr::split_selector(&a.inputs[0]) {
+            (_, Some(source_layer)) => importer::ogr::column_name(&source_layer),
+            (p, None) => importer::schema::sanitize_name(
+                p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("layer")
+                    .as_bytes(),
+            ),
+        },
     };
     let srs = a
         .srs
@@ -105,7 +111,57 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
         encoding,
         schema: SchemaOptions::default(),
     };
+    // One dataset of several layers (GeoPackage, FileGDB) and no --layer:
+    // each layer with geometry becomes its own geokho layer.
+    if let (None, [input]) = (&a.layer, a.inputs.as_slice()) {
+        if let Some(layers) = dataset_layers(input)? {
+            return Ok(layers
+                .into_iter()
+                .map(|name| {
+                    let plan = PlanOptions {
+                        layer: importer::ogr::column_name(&name),
+                        ..plan.clone()
+                    };
+                    let sel = PathBuf::from(format!("{}:{name}", input.display()));
+                    (vec![sel], base(plan, None, None, true))
+                })
+                .collect());
+        }
+    }
     Ok(vec![(a.inputs.clone(), base(plan, None, None, true))])
+}
+
+/// The layers with geometry of `input` when it is a dataset of several
+/// layers for GDAL (not a shapefile, archive, selector or plain folder).
+fn dataset_layers(input: &std::path::Path) -> anyhow::Result<Option<Vec<String>>> {
+    let ext = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let candidate = importer::ogr::is_dataset_dir(input)
+        || (input.is_file()
+            && !["shp", "dbf", "shx", "prj", "cpg", "zip"].contains(&ext.as_str())
+            && !importer::archive::is_zip(input));
+    if !candidate {
+        return Ok(None);
+    }
+    let all = importer::ogr::layers(input)?;
+    if all.len() < 2 {
+        return Ok(None);
+    }
+    let (with, without): (Vec<_>, Vec<_>) = all.into_iter().partition(|l| l.has_geometry);
+    for l in &without {
+        println!(
+            "  {}:{} has no geometry column: skipped",
+            input.display(),
+            l.name
+        );
+    }
+    if with.is_empty() {
+        bail!("{}: none of its layers has geometry", input.display());
+    }
+    Ok(Some(with.into_iter().map(|l| l.name).collect()))
 }
 
 pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use catalog::{Field, Layer};
-use serde_json::Value;
+use features::{Parcel, PlanningReport};
 
 use crate::caller::Caller;
 use crate::params::optional_number as num;
@@ -45,10 +45,10 @@ pub async fn by_key(
     who: Caller,
     Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Parcel>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let visible: Vec<&Field> = who.visible(&l);
-    let found = features::parcel_by_key(&s.pool, &l, &visible, [&ma_xa, &so_to, &so_thua])
+    let found = features::parcel_by_key(s.read(), &l, &visible, [&ma_xa, &so_to, &so_thua])
         .await
         .map_err(|e| at(e, "key"))?;
     if found.is_some() {
@@ -72,7 +72,7 @@ pub async fn at_point(
     State(s): State<AppState>,
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Parcel>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let (x, y, srid) = match (
         num(&q, "lon")?,
@@ -114,7 +114,7 @@ pub async fn at_point(
     };
     let visible: Vec<&Field> = who.visible(&l);
     let param = if srid == 4326 { "lon/lat" } else { "x/y" };
-    let found = features::parcel_at(&s.pool, &l, &visible, x, y, srid)
+    let found = features::parcel_at(s.read(), &l, &visible, x, y, srid)
         .await
         .map_err(|e| at(e, param))?;
     if found.is_some() {
@@ -135,7 +135,7 @@ pub async fn planning(
     who: Caller,
     Path(fid): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<PlanningReport>, Problem> {
     let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
     let fid: i64 = fid
         .parse()
@@ -147,7 +147,7 @@ pub async fn planning(
         .collect();
     let with_fields: Vec<(&Layer, Vec<&Field>)> =
         zones.iter().map(|z| (z.as_ref(), who.visible(z))).collect();
-    features::planning_report(&s.pool, &l, fid, &with_fields)
+    features::planning_report(s.read(), &l, fid, &with_fields)
         .await?
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no parcel {fid}")))

@@ -43,7 +43,7 @@ async fn statistics_json(
     parcels: &Layer,
     area: Area,
 ) -> Result<Json<Value>, Problem> {
-    let (rows, total) = features::land_use_statistics(&s.pool, parcels, &area).await?;
+    let (rows, total) = features::land_use_statistics(s.read(), parcels, &area).await?;
     let covered: f64 = rows.iter().map(|r| r.area_m2).sum();
     Ok(Json(json!({
         "layer": parcels.name,
@@ -176,7 +176,7 @@ pub async fn parcels_near(
     let limit = crate::params::bounded_limit(&q, features::MAX_NEAR_PARCELS, 100)?;
     let visible: Vec<&Field> = who.visible(&parcels);
     let (matched, found) =
-        features::parcels_near_feature(&s.pool, &parcels, &visible, &of, fid, distance, limit)
+        features::parcels_near_feature(s.read(), &parcels, &visible, &of, fid, distance, limit)
             .await?;
     let what = format!("{} fid {fid} within {distance} m", of.name);
     who.audit(&s, "parcels near", &parcels, &visible, Some(what))

@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::{Field, Layer};
-use features::{RoadNetwork, Route, Snap, WarehouseFilter};
-use serde_json::{json, Value};
+use features::{RawValue, RoadNetwork, Route, Snap, Warehouse, WarehouseFilter};
+use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
 use crate::caller::Caller;
@@ -32,18 +33,37 @@ pub async fn warehouses_near(
     State(s): State<AppState>,
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Collection<'static>>, Problem> {
     let layer = warehouses_layer(&s, &who, &q)?;
     let (lon, lat) = lon_lat(&q)?;
     let limit = limit(&q)?;
     let filter = warehouse_filter(&q)?;
     let visible: Vec<&Field> = who.visible(&layer);
-    let found = features::warehouses_near(&s.pool, &layer, &visible, (lon, lat), &filter, limit)
+    let found = features::warehouses_near(s.read(), &layer, &visible, (lon, lat), &filter, limit)
         .await
         .map_err(|e| at(e, "lon/lat"))?;
-    Ok(Json(
-        json!({ "type": "FeatureCollection", "numberReturned": found.len(), "features": found }),
-    ))
+    Ok(Json(Collection {
+        kind: "FeatureCollection",
+        number_returned: found.len(),
+        from: None,
+        network: None,
+        features: found,
+    }))
+}
+
+/// A GeoJSON FeatureCollection of warehouses (serialised once, straight
+/// from the features' JSON text).
+#[derive(Serialize)]
+pub struct Collection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "numberReturned")]
+    number_returned: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<Snap>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network: Option<&'a str>,
+    features: Vec<Warehouse>,
 }
 
 fn warehouses_layer(
@@ -146,7 +166,7 @@ fn weight(q: &HashMap<String, String>) -> Result<Option<f64>, Problem> {
 }
 
 async fn read_only(s: &AppState) -> Result<Transaction<'static, Postgres>, Problem> {
-    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
+    let mut tx = s.read().begin().await.map_err(Problem::internal)?;
     sqlx::query("SET TRANSACTION READ ONLY")
         .execute(&mut *tx)
         .await
@@ -154,29 +174,53 @@ async fn read_only(s: &AppState) -> Result<Transaction<'static, Postgres>, Probl
     Ok(tx)
 }
 
-fn route_json(
+/// A route as a GeoJSON Feature (serialised once; the geometry is
+/// PostGIS's GeoJSON text as it is).
+#[derive(Serialize)]
+pub struct RouteFeature<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    geometry: &'a Option<Box<RawValue>>,
+    properties: RouteProperties<'a, T>,
+}
+
+#[derive(Serialize)]
+pub struct RouteProperties<'a, T: Serialize> {
+    length_m: f64,
+    duration_s: f64,
+    weight_t: Option<f64>,
+    closed_bridges: i64,
+    network: &'a str,
+    network_version: i64,
+    from: &'a Snap,
+    to: T,
+    legs: &'a [features::Leg],
+}
+
+fn route_response<T: Serialize>(
     net: &RoadNetwork,
     route: &Route,
     from: &Snap,
-    to: Value,
+    to: T,
     weight: Option<f64>,
     closed: i64,
-) -> Value {
-    json!({
-        "type": "Feature",
-        "geometry": route.geometry,
-        "properties": {
-            "length_m": route.length_m,
-            "duration_s": route.duration_s,
-            "weight_t": weight,
-            "closed_bridges": closed,
-            "network": net.roads.name,
-            "network_version": net.roads.version,
-            "from": from,
-            "to": to,
-            "legs": route.legs,
-        }
+) -> Response {
+    Json(RouteFeature {
+        kind: "Feature",
+        geometry: &route.geometry,
+        properties: RouteProperties {
+            length_m: route.length_m,
+            duration_s: route.duration_s,
+            weight_t: weight,
+            closed_bridges: closed,
+            network: &net.roads.name,
+            network_version: net.roads.version,
+            from,
+            to,
+            legs: &route.legs,
+        },
     })
+    .into_response()
 }
 
 #[utoipa::path(get, path = "/logistics/route", tag = "logistics",
@@ -191,7 +235,7 @@ pub async fn route(
     State(s): State<AppState>,
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let from = point_param(&q, "from")?;
     let to = point_param(&q, "to")?;
     let weight = weight(&q)?;
@@ -200,7 +244,7 @@ pub async fn route(
     let (a, b, closed, r) = features::route(&mut tx, &net, from, to, weight)
         .await
         .map_err(|e| at(e, "from/to"))?;
-    Ok(Json(route_json(&net, &r, &a, json!(b), weight, closed)))
+    Ok(route_response(&net, &r, &a, b, weight, closed))
 }
 
 #[utoipa::path(get, path = "/logistics/warehouses/reachable", tag = "logistics",
@@ -218,7 +262,7 @@ pub async fn warehouses_reachable(
     State(s): State<AppState>,
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let layer = warehouses_layer(&s, &who, &q)?;
     let from = lon_lat(&q)?;
     let max_m = match num(&q, "distance_m")? {
@@ -242,13 +286,14 @@ pub async fn warehouses_reachable(
     )
     .await
     .map_err(|e| at(e, "lon/lat"))?;
-    Ok(Json(json!({
-        "type": "FeatureCollection",
-        "numberReturned": found.len(),
-        "from": start,
-        "network": net.roads.name,
-        "features": found,
-    })))
+    Ok(Json(Collection {
+        kind: "FeatureCollection",
+        number_returned: found.len(),
+        from: Some(start),
+        network: Some(&net.roads.name),
+        features: found,
+    })
+    .into_response())
 }
 
 #[utoipa::path(get, path = "/logistics/route/nearest-warehouse", tag = "logistics",
@@ -264,7 +309,7 @@ pub async fn route_to_nearest_warehouse(
     State(s): State<AppState>,
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let layer = warehouses_layer(&s, &who, &q)?;
     let from = lon_lat(&q)?;
     let (filter, weight) = (warehouse_filter(&q)?, weight(&q)?);
@@ -276,5 +321,5 @@ pub async fn route_to_nearest_warehouse(
     )
     .await
     .map_err(|e| at(e, "lon/lat"))?;
-    Ok(Json(route_json(&net, &r, &a, warehouse, weight, closed)))
+    Ok(route_response(&net, &r, &a, warehouse, weight, closed))
 }

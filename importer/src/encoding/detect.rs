@@ -70,6 +70,45 @@ pub fn detect(samples: &[&[u8]]) -> Detection {
     legacy_verdict(ranked, words.len())
 }
 
+/// Text a reader already decoded from a Western charset (GDAL recodes a
+/// MapInfo file declared `WindowsLatin1` to UTF-8) may hold the bytes of a
+/// Vietnamese legacy encoding. Returns the legacy encoding when the text's
+/// one-byte form ([`one_byte_form`]) reads as Vietnamese in it clearly
+/// better than the text itself does; `None` otherwise (and when a character
+/// has no one-byte form: genuine Vietnamese text has letters beyond cp1252).
+pub fn detect_recoded(texts: &[&str]) -> Option<Detection> {
+    let bytes: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|t| one_byte_form(t))
+        .collect::<Option<_>>()?;
+    let refs: Vec<&[u8]> = bytes.iter().map(|b| b.as_slice()).collect();
+    let words: Vec<&[u8]> = high_words(&refs).collect();
+    if words.is_empty() {
+        return None;
+    }
+    let orig: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+    let orig_words: Vec<&[u8]> = high_words(&orig).collect();
+    let as_text = mean_score(&orig_words, TextEncoding::Utf8);
+    let ranked = rank_legacy(&words);
+    (as_text < VIETNAMESE_AT_LEAST && ranked[0].1 >= 0.8)
+        .then(|| legacy_verdict(ranked, words.len()))
+}
+
+/// The bytes `s` was decoded from if it was Latin-1 or cp1252: each
+/// character's one byte; `None` when a character has none.
+pub fn one_byte_form(s: &str) -> Option<Vec<u8>> {
+    s.chars()
+        .map(|c| {
+            if (c as u32) < 0x100 {
+                return Some(c as u32 as u8);
+            }
+            let mut b = [0u8; 4];
+            let (out, _, bad) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut b));
+            (!bad && out.len() == 1).then(|| out[0])
+        })
+        .collect()
+}
+
 fn legacy_verdict(ranked: [(TextEncoding, f32); 3], words: usize) -> Detection {
     let (best, score) = ranked[0];
     let second = ranked[1].1;
@@ -397,5 +436,38 @@ mod tests {
         for b in 0..=u8::MAX {
             assert_eq!(from_ldid(b), None, "0x{b:02X}");
         }
+    }
+}
+
+#[cfg(test)]
+mod recoded_tests {
+    use super::*;
+
+    #[test]
+    fn recoded_tcvn3_is_found_and_real_text_is_left_alone() {
+        let words = [
+            "Nguyễn Văn Thành",
+            "Mỹ Tho",
+            "đường Hùng Vương",
+            "Tiền Giang",
+        ];
+        let recoded: Vec<String> = words
+            .iter()
+            .map(|w| {
+                TextEncoding::Tcvn3
+                    .encode(w)
+                    .unwrap()
+                    .iter()
+                    .map(|&b| char::from(b))
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&str> = recoded.iter().map(|s| s.as_str()).collect();
+        let d = detect_recoded(&refs).expect("TCVN3 found in recoded text");
+        assert_eq!(d.encoding, TextEncoding::Tcvn3);
+        // Real Vietnamese text, even one that fits Latin-1 ("Tân Hòa").
+        assert!(detect_recoded(&words).is_none());
+        assert!(detect_recoded(&["Tân Hòa", "Bà Hòa"]).is_none());
+        assert!(detect_recoded(&["plain ascii"]).is_none());
     }
 }

@@ -21,7 +21,7 @@ mod vni;
 use std::fmt;
 use unicode_normalization::{is_nfc, UnicodeNormalization};
 
-pub use detect::{detect, from_cpg, from_ldid, Detection};
+pub use detect::{detect, detect_recoded, from_cpg, from_ldid, one_byte_form, Detection};
 
 /// An encoding of DBF text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
