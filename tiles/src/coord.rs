@@ -47,6 +47,17 @@ impl TileCoord {
     /// assert_eq!((w, e), (0.0, 180.0));
     /// assert!(s.abs() < 1e-9 && (n - 85.0511).abs() < 1e-4);
     /// ```
+    /// West, south, east, north in Web Mercator metres (EPSG:3857), as
+    /// `ST_TileEnvelope` gives them.
+    pub fn bounds_3857(&self) -> [f64; 4] {
+        const HALF: f64 = 20_037_508.342_789_244;
+        let size = 2.0 * HALF / f64::from(1u32 << self.z);
+        let (x, y) = (f64::from(self.x), f64::from(self.y));
+        let w = -HALF + x * size;
+        let n = HALF - y * size;
+        [w, n - size, w + size, n]
+    }
+
     pub fn bounds(&self) -> [f64; 4] {
         let n = f64::from(1u32 << self.z);
         let lon = |x: f64| x / n * 360.0 - 180.0;

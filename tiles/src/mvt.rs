@@ -57,6 +57,44 @@ fn column(f: &Field) -> String {
 /// class (a hash of `fid`, not its order, which follows the data's order);
 /// the choice sorts narrow rows and `ST_AsMVTGeom` runs on the chosen ones only.
 pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
+    let p = parts(t, z, limit);
+    format!(
+        "SELECT ST_AsMVT(q, {name}, {EXTENT}, 'geom', {fid}), count(*) FILTER (WHERE q.geom IS NOT NULL), count(*) FROM (\
+           SELECT {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope($1, $2, $3), {EXTENT}, {BUFFER}, true) AS geom \
+           FROM {table} WHERE {cond} OFFSET 0\
+         ) q",
+        name = sql_literal(&t.layer.name),
+        fid = sql_literal(FID_COLUMN),
+        cols = p.cols,
+        geom = p.geom,
+        table = p.table,
+        cond = p.cond,
+    )
+}
+
+/// The rows of one layer's tile for encoding in Rust (`encode`): the same
+/// choice of rows as [`layer_tile_sql`], with `fid`, the fields and the
+/// Web Mercator geometry as WKB.
+pub fn layer_rows_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
+    let p = parts(t, z, limit);
+    format!(
+        "SELECT {cols}, ST_AsBinary({geom}) FROM {table} WHERE {cond}",
+        cols = p.cols,
+        geom = p.geom,
+        table = p.table,
+        cond = p.cond,
+    )
+}
+
+/// Columns, geometry column, table and condition of a layer's tile query.
+struct Parts {
+    cols: String,
+    geom: String,
+    table: String,
+    cond: String,
+}
+
+fn parts(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> Parts {
     let mut cols: Vec<String> = vec![quote_ident(FID_COLUMN)];
     cols.extend(t.fields.iter().map(|f| column(f)));
     let full = quote_ident(GEOM_3857_COLUMN);
@@ -88,15 +126,12 @@ pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
             fid = quote_ident(FID_COLUMN)
         );
     }
-    format!(
-        "SELECT ST_AsMVT(q, {name}, {EXTENT}, 'geom', {fid}), count(*) FILTER (WHERE q.geom IS NOT NULL), count(*) FROM (\
-           SELECT {cols}, ST_AsMVTGeom({geom}, ST_TileEnvelope($1, $2, $3), {EXTENT}, {BUFFER}, true) AS geom \
-           FROM {table} WHERE {cond} OFFSET 0\
-         ) q",
-        name = sql_literal(&t.layer.name),
-        fid = sql_literal(FID_COLUMN),
-        cols = cols.join(", "),
-    )
+    Parts {
+        cols: cols.join(", "),
+        geom,
+        table,
+        cond,
+    }
 }
 
 /// A literal for a catalog name (already `[a-z0-9_]`); never for user text.
@@ -118,20 +153,14 @@ async fn render_layer(
     max_zmin: i32,
     limit: Option<u32>,
 ) -> Result<Rendered, TileError> {
-    let sql = layer_tile_sql(t, c.z, limit);
-    let mut q = sqlx::query_as::<_, (Option<Vec<u8>>, i64, i64)>(&sql)
-        .bind(i32::from(c.z))
-        .bind(c.x as i32)
-        .bind(c.y as i32)
-        .bind(max_zmin);
-    for p in t.filter.iter().flat_map(|f| f.params.iter()) {
-        q = match p {
-            Param::Text(s) => q.bind(s.clone()),
-            Param::Float(x) => q.bind(*x),
-            Param::Bool(b) => q.bind(*b),
-        };
+    if encodes_in_rust(t, c.z) {
+        return render_layer_rust(pool, t, c, max_zmin, limit).await;
     }
-    let (bytes, features, rows) = q.fetch_one(pool).await?;
+    let sql = layer_tile_sql(t, c.z, limit);
+    let (bytes, features, rows): (Option<Vec<u8>>, i64, i64) =
+        sqlx::query_as_with(&sql, tile_args(t, c, max_zmin)?)
+            .fetch_one(pool)
+            .await?;
     let bytes = if features == 0 {
         Vec::new()
     } else {
@@ -141,6 +170,102 @@ async fn render_layer(
         bytes,
         features,
         rows,
+    })
+}
+
+/// Whether tile `z` of `t` is encoded here rather than by `ST_AsMVT`: from
+/// z14, where tiles read full-detail geometry (no generalised band) and the
+/// database's clipping and encoding cost most (docs/benchmarks.md).
+fn encodes_in_rust(t: &TileLayer<'_>, z: u8) -> bool {
+    z >= RUST_ENCODING_FROM
+        && (catalog::band_for_zoom(z).is_none() || !catalog::generalizes(&t.layer.geometry_type))
+}
+
+/// First zoom encoded in Rust.
+pub const RUST_ENCODING_FROM: u8 = 14;
+
+/// z, x, y, the size threshold and the filter values, as bound parameters.
+fn tile_args(
+    t: &TileLayer<'_>,
+    c: TileCoord,
+    max_zmin: i32,
+) -> Result<sqlx::postgres::PgArguments, TileError> {
+    use sqlx::Arguments;
+    let mut a = sqlx::postgres::PgArguments::default();
+    let bad = |e: sqlx::error::BoxDynError| TileError::Db(sqlx::Error::Encode(e));
+    a.add(i32::from(c.z)).map_err(bad)?;
+    a.add(c.x as i32).map_err(bad)?;
+    a.add(c.y as i32).map_err(bad)?;
+    a.add(max_zmin).map_err(bad)?;
+    for p in t.filter.iter().flat_map(|f| f.params.iter()) {
+        match p {
+            Param::Text(s) => a.add(s.clone()),
+            Param::Float(x) => a.add(*x),
+            Param::Bool(b) => a.add(*b),
+        }
+        .map_err(bad)?;
+    }
+    Ok(a)
+}
+
+async fn render_layer_rust(
+    pool: &PgPool,
+    t: &TileLayer<'_>,
+    c: TileCoord,
+    max_zmin: i32,
+    limit: Option<u32>,
+) -> Result<Rendered, TileError> {
+    use sqlx::Row;
+    let sql = layer_rows_sql(t, c.z, limit);
+    let rows = sqlx::query_with(&sql, tile_args(t, c, max_zmin)?)
+        .fetch_all(pool)
+        .await?;
+    let mut enc = crate::encode::LayerEncoder::new(
+        &t.layer.name,
+        crate::encode::TileFrame {
+            bounds: c.bounds_3857(),
+            extent: EXTENT as u32,
+            buffer: BUFFER as u32,
+        },
+    );
+    let n = t.fields.len();
+    let mut props: Vec<(&str, Option<crate::encode::Value>)> = Vec::with_capacity(n);
+    for row in &rows {
+        let wkb: Option<Vec<u8>> = row.try_get(n + 1)?;
+        let Some(wkb) = wkb else {
+            continue;
+        };
+        let fid: Option<i64> = row.try_get(0)?;
+        props.clear();
+        for (i, f) in t.fields.iter().enumerate() {
+            props.push((f.name.as_str(), value(row, i + 1, f.field_type)?));
+        }
+        enc.add(fid.and_then(|v| u64::try_from(v).ok()), &wkb, &props);
+    }
+    let features = enc.len();
+    Ok(Rendered {
+        bytes: enc.finish(),
+        features,
+        rows: rows.len() as i64,
+    })
+}
+
+/// Column `i` of `row` as an MVT value, typed as `ST_AsMVT` types it.
+fn value(
+    row: &sqlx::postgres::PgRow,
+    i: usize,
+    ty: FieldType,
+) -> Result<Option<crate::encode::Value>, sqlx::Error> {
+    use crate::encode::Value;
+    use sqlx::Row;
+    Ok(match ty {
+        FieldType::Text | FieldType::Date => row.try_get::<Option<String>, _>(i)?.map(Value::Text),
+        FieldType::Int4 => row
+            .try_get::<Option<i32>, _>(i)?
+            .map(|v| Value::Int(v.into())),
+        FieldType::Int8 => row.try_get::<Option<i64>, _>(i)?.map(Value::Int),
+        FieldType::Float8 => row.try_get::<Option<f64>, _>(i)?.map(Value::Double),
+        FieldType::Bool => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
     })
 }
 

@@ -84,10 +84,16 @@ impl Reader<'_> {
         let le = self.take::<1>()?[0] == 1;
         let raw = self.u32(le)?;
         // EWKB flags, then ISO dimension thousands.
-        let (z, m, srid) = (raw & 0x8000_0000 != 0, raw & 0x4000_0000 != 0, raw & 0x2000_0000 != 0);
+        let (z, m, srid) = (
+            raw & 0x8000_0000 != 0,
+            raw & 0x4000_0000 != 0,
+            raw & 0x2000_0000 != 0,
+        );
         let iso = raw & 0x0fff_ffff;
         let (kind, iso_dims) = (iso % 1000, iso / 1000);
-        let dims = 2 + usize::from(z || iso_dims == 1 || iso_dims == 3) + usize::from(m || iso_dims == 2 || iso_dims == 3);
+        let dims = 2
+            + usize::from(z || iso_dims == 1 || iso_dims == 3)
+            + usize::from(m || iso_dims == 2 || iso_dims == 3);
         if srid {
             self.u32(le)?;
         }
@@ -380,7 +386,10 @@ fn clip_segment(a: Pt, b: Pt, [x0, y0, x1, y1]: [f64; 4]) -> Option<(Pt, Pt)> {
         }
     }
     let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
-    Some((if t0 > 0.0 { at(t0) } else { a }, if t1 < 1.0 { at(t1) } else { b }))
+    Some((
+        if t0 > 0.0 { at(t0) } else { a },
+        if t1 < 1.0 { at(t1) } else { b },
+    ))
 }
 
 #[cfg(test)]
@@ -410,7 +419,13 @@ mod tests {
     #[test]
     fn a_square_becomes_one_clockwise_ring_in_tile_coordinates() {
         // Counter-clockwise in y-up source coordinates.
-        let w = wkb_polygon(&[&[(10.0, 10.0), (20.0, 10.0), (20.0, 20.0), (10.0, 20.0), (10.0, 10.0)]]);
+        let w = wkb_polygon(&[&[
+            (10.0, 10.0),
+            (20.0, 10.0),
+            (20.0, 20.0),
+            (10.0, 20.0),
+            (10.0, 10.0),
+        ]]);
         let g = read_wkb(&w).unwrap();
         let (t, c) = commands(&g, &FRAME).unwrap();
         assert_eq!(t, POLYGON);
@@ -436,7 +451,13 @@ mod tests {
 
     #[test]
     fn clipping_keeps_the_part_inside_the_buffered_tile() {
-        let w = wkb_polygon(&[&[(-1000.0, 100.0), (100.0, 100.0), (100.0, 200.0), (-1000.0, 200.0), (-1000.0, 100.0)]]);
+        let w = wkb_polygon(&[&[
+            (-1000.0, 100.0),
+            (100.0, 100.0),
+            (100.0, 200.0),
+            (-1000.0, 200.0),
+            (-1000.0, 100.0),
+        ]]);
         let g = read_wkb(&w).unwrap();
         let Geom::Polygons(p) = &g else { panic!() };
         let t: Vec<Pt> = p[0][0].iter().map(|q| FRAME.to_tile(*q)).collect();
@@ -450,8 +471,16 @@ mod tests {
 
     #[test]
     fn lines_split_where_they_leave_the_tile() {
-        let line: Vec<Pt> = vec![(-100.0, 10.0), (100.0, 10.0), (100.0, -500.0), (200.0, 10.0)];
-        let parts = clip_line(&line.iter().map(|p| FRAME.to_tile(*p)).collect::<Vec<_>>(), FRAME.clip_box());
+        let line: Vec<Pt> = vec![
+            (-100.0, 10.0),
+            (100.0, 10.0),
+            (100.0, -500.0),
+            (200.0, 10.0),
+        ];
+        let parts = clip_line(
+            &line.iter().map(|p| FRAME.to_tile(*p)).collect::<Vec<_>>(),
+            FRAME.clip_box(),
+        );
         assert_eq!(parts.len(), 2, "{parts:?}");
     }
 

@@ -60,10 +60,7 @@ mod tests {
         let mut b = Vec::new();
         varint(&mut b, 300);
         assert_eq!(b, [0xac, 0x02]);
-        assert_eq!(
-            [zigzag(0), zigzag(-1), zigzag(1), zigzag(-2)],
-            [0, 1, 2, 3]
-        );
+        assert_eq!([zigzag(0), zigzag(-1), zigzag(1), zigzag(-2)], [0, 1, 2, 3]);
         assert_eq!(zigzag64(-3), 5);
         let mut f = Vec::new();
         packed_field(&mut f, 4, &[9, 1]);
