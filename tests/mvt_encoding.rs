@@ -75,8 +75,19 @@ async fn rust_encoding_matches_st_asmvt() {
                 if got.layers != want.layers {
                     let (g, w) = (features(&got.text), features(&want.text));
                     let extra: Vec<_> = g.iter().filter(|f| !w.contains(f)).collect();
-                    let id = extra.first().and_then(|f| f.split(':').nth(1)).and_then(|s| s.split(' ').next()).unwrap_or("");
-                    let block: String = got.text.split("OGRFeature(").find(|b| b.split(':').nth(1).and_then(|s| s.lines().next()) == Some(id)).unwrap_or("").chars().take(600).collect();
+                    let id = extra
+                        .first()
+                        .and_then(|f| f.split(':').nth(1))
+                        .and_then(|s| s.split(' ').next())
+                        .unwrap_or("");
+                    let block: String = got
+                        .text
+                        .split("OGRFeature(")
+                        .find(|b| b.split(':').nth(1).and_then(|s| s.lines().next()) == Some(id))
+                        .unwrap_or("")
+                        .chars()
+                        .take(600)
+                        .collect();
                     panic!("{name} {c:?}: {:?} vs {:?}; only in ours: {extra:?}\n{block}\nOURS {g:#?}\nPG {w:#?}", got.layers, want.layers);
                 }
                 assert_eq!(

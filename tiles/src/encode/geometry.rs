@@ -193,7 +193,7 @@ pub fn commands(g: &Geom, frame: &TileFrame) -> Option<(u32, Vec<u32>)> {
                 let t: Vec<Pt> = l.iter().map(|p| frame.to_tile(*p)).collect();
                 for part in clip_line(&t, bx) {
                     let part = dedup(part.into_iter().map(snap));
-                    if part.len() < 2 {
+                    if part.len() < 2 || on_border(&part, frame) {
                         continue;
                     }
                     out.push(command(1, 1));
@@ -239,6 +239,15 @@ pub fn commands(g: &Geom, frame: &TileFrame) -> Option<(u32, Vec<u32>)> {
             (!out.is_empty()).then_some((POLYGON, out))
         }
     }
+}
+
+/// Whether a line part runs along one side of the clip box only (what is
+/// left of a line that grazes the buffer): PostGIS drops such parts too.
+fn on_border(part: &[(i32, i32)], frame: &TileFrame) -> bool {
+    let (lo, hi) = (-(frame.buffer as i32), (frame.extent + frame.buffer) as i32);
+    [lo, hi]
+        .iter()
+        .any(|&e| part.iter().all(|p| p.0 == e) || part.iter().all(|p| p.1 == e))
 }
 
 fn snap((x, y): Pt) -> (i32, i32) {
