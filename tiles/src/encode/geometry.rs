@@ -152,7 +152,7 @@ pub struct TileFrame {
 }
 
 impl TileFrame {
-    fn to_tile(&self, (x, y): Pt) -> Pt {
+    fn tile_point(&self, (x, y): Pt) -> Pt {
         let [w, s, e, n] = self.bounds;
         let ext = f64::from(self.extent);
         ((x - w) / (e - w) * ext, (n - y) / (n - s) * ext)
@@ -175,7 +175,7 @@ pub fn commands(g: &Geom, frame: &TileFrame) -> Option<(u32, Vec<u32>)> {
         Geom::Points(pts) => {
             let inside: Vec<(i32, i32)> = pts
                 .iter()
-                .map(|p| frame.to_tile(*p))
+                .map(|p| frame.tile_point(*p))
                 .filter(|&(x, y)| x >= bx[0] && y >= bx[1] && x <= bx[2] && y <= bx[3])
                 .map(snap)
                 .collect();
@@ -190,7 +190,7 @@ pub fn commands(g: &Geom, frame: &TileFrame) -> Option<(u32, Vec<u32>)> {
         }
         Geom::Lines(lines) => {
             for l in lines {
-                let t: Vec<Pt> = l.iter().map(|p| frame.to_tile(*p)).collect();
+                let t: Vec<Pt> = l.iter().map(|p| frame.tile_point(*p)).collect();
                 for part in clip_line(&t, bx) {
                     let part = dedup(part.into_iter().map(snap));
                     if part.len() < 2 || on_border(&part, frame) {
@@ -210,7 +210,7 @@ pub fn commands(g: &Geom, frame: &TileFrame) -> Option<(u32, Vec<u32>)> {
             for rings in polys {
                 let mut first = true;
                 for ring in rings {
-                    let t: Vec<Pt> = ring.iter().map(|p| frame.to_tile(*p)).collect();
+                    let t: Vec<Pt> = ring.iter().map(|p| frame.tile_point(*p)).collect();
                     let mut r = dedup(clip_ring(&t, bx).into_iter().map(snap));
                     if r.len() > 1 && r.first() == r.last() {
                         r.pop();
@@ -469,7 +469,7 @@ mod tests {
         ]]);
         let g = read_wkb(&w).unwrap();
         let Geom::Polygons(p) = &g else { panic!() };
-        let t: Vec<Pt> = p[0][0].iter().map(|q| FRAME.to_tile(*q)).collect();
+        let t: Vec<Pt> = p[0][0].iter().map(|q| FRAME.tile_point(*q)).collect();
         let clipped = clip_ring(&t, FRAME.clip_box());
         assert!(clipped.iter().all(|&(x, _)| x >= -64.0));
         assert!(clipped.iter().any(|&(x, _)| x == -64.0));
@@ -487,7 +487,10 @@ mod tests {
             (200.0, 10.0),
         ];
         let parts = clip_line(
-            &line.iter().map(|p| FRAME.to_tile(*p)).collect::<Vec<_>>(),
+            &line
+                .iter()
+                .map(|p| FRAME.tile_point(*p))
+                .collect::<Vec<_>>(),
             FRAME.clip_box(),
         );
         assert_eq!(parts.len(), 2, "{parts:?}");
