@@ -16,6 +16,35 @@ async fn layer(db: &TestDb, name: &str) -> Arc<catalog::Layer> {
     Arc::new(catalog::get_layer(&db.pool, name).await.unwrap().unwrap())
 }
 
+/// Each layer with its public fields, unfiltered: what anonymous tiles hold.
+fn public_tile_layers(ls: &[Arc<catalog::Layer>]) -> Vec<tiles::TileLayer<'_>> {
+    ls.iter()
+        .map(|l| tiles::TileLayer {
+            layer: l,
+            fields: l.public_fields().collect(),
+            filter: None,
+        })
+        .collect()
+}
+
+/// tests/tools/pmtiles_read.py on a file or an http:// URL, with tile `c`
+/// (run off the runtime's thread: a test may serve the URL on it).
+async fn pmtiles_read(target: &std::ffi::OsStr, c: TileCoord) -> serde_json::Value {
+    let out = tokio::process::Command::new("python3")
+        .arg(testkit::repo_root().join("tests/tools/pmtiles_read.py"))
+        .arg(target)
+        .args([c.z.to_string(), c.x.to_string(), c.y.to_string()])
+        .output()
+        .await
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "pmtiles reader (pip pmtiles, installed by make test): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 async fn stored(db: &TestDb, like: &str) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM geokho.tile_store WHERE layers LIKE $1")
         .bind(like)
@@ -105,18 +134,7 @@ async fn exports_open_in_other_readers() {
         .unwrap();
     assert!(rep.tiles > 10);
     let c: TileCoord = tiles::tiles_in(ls[0].bounds.unwrap(), 15).nth(2).unwrap();
-    let out = Command::new("python3")
-        .arg(testkit::repo_root().join("tests/tools/pmtiles_read.py"))
-        .arg(&pm)
-        .args([c.z.to_string(), c.x.to_string(), c.y.to_string()])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "pmtiles reader (pip pmtiles, installed by make test): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = pmtiles_read(pm.as_os_str(), c).await;
     assert_eq!(v["tile_type"], "TileType.MVT");
     assert_eq!(v["compression"], "Compression.GZIP");
     assert_eq!(
@@ -128,14 +146,7 @@ async fn exports_open_in_other_readers() {
         v["vector_layers"],
         serde_json::json!(["thua_dat", "duong_bo"])
     );
-    let tl: Vec<tiles::TileLayer<'_>> = ls
-        .iter()
-        .map(|l| tiles::TileLayer {
-            layer: l,
-            fields: l.public_fields().collect(),
-            filter: None,
-        })
-        .collect();
+    let tl = public_tile_layers(&ls);
     let direct = tiles::render(&db.pool, &tl, c, tiles::TILE_BUDGET)
         .await
         .unwrap();
@@ -154,20 +165,7 @@ async fn exports_open_in_other_readers() {
     let files = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dir));
     tokio::spawn(async move { axum::serve(listener, files).await.unwrap() });
     let url = format!("http://{addr}/province.pmtiles");
-    // Off the runtime's thread: the file server runs on it.
-    let out = tokio::process::Command::new("python3")
-        .arg(testkit::repo_root().join("tests/tools/pmtiles_read.py"))
-        .arg(&url)
-        .args([c.z.to_string(), c.x.to_string(), c.y.to_string()])
-        .output()
-        .await
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut over_http: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut over_http = pmtiles_read(url.as_ref(), c).await;
     assert!(over_http["requests"].as_u64().unwrap() >= 3);
     over_http.as_object_mut().unwrap().remove("requests");
     over_http.as_object_mut().unwrap().remove("bytes");
@@ -270,14 +268,7 @@ async fn overviews_are_stored_at_start_and_for_each_new_version() {
     let (h, body, d) = fetch_tile(&url, 11, c.x, c.y).await;
     assert_eq!(h["x-geokho-cache"], "store");
     let ls = [roads.clone(), communes.clone()];
-    let tl: Vec<tiles::TileLayer<'_>> = ls
-        .iter()
-        .map(|l| tiles::TileLayer {
-            layer: l,
-            fields: l.public_fields().collect(),
-            filter: None,
-        })
-        .collect();
+    let tl = public_tile_layers(&ls);
     let fresh = tiles::render(&db.pool, &tl, c, tiles::TILE_BUDGET)
         .await
         .unwrap();

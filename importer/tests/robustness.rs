@@ -3,30 +3,16 @@
 //! layer untouched) or succeeds as docs/importer.md says; and Z/M shapefiles
 //! round-trip through the importer with the documented dimensions.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use importer::plan::PlanOptions;
 use importer::shapefile::{Dims, Shape, ShapeType, ShapefileWriter, WriteField, WriteValue};
 use importer::{import_layer, ImportOptions, LayerKind};
 use testkit::{repo_root, temp_dir, TestDb};
 
 fn opts(layer: &str, srs: Option<i32>) -> ImportOptions {
-    ImportOptions {
-        plan: PlanOptions {
-            layer: layer.into(),
-            kind: LayerKind::Generic,
-            srs,
-            encoding: None,
-            schema: Default::default(),
-        },
-        title: None,
-        zoom: None,
-        public: true,
-        dry_run: false,
-        if_changed: false,
-        connections: 2,
-        append: false,
-    }
+    common::opts(layer, LayerKind::Generic, srs)
 }
 
 /// Copies the files of sample `name` (e.g. `cau`) into a fresh folder.

@@ -3,31 +3,17 @@
 //! an archive without a `.shp`, a damaged archive and an entry escaping the
 //! folder fail with one line naming the archive.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use importer::plan::PlanOptions;
 use importer::{import_layer, ImportOptions, LayerKind};
 use testkit::{repo_root, temp_dir, TestDb};
 use zip::write::SimpleFileOptions;
 
 fn opts(layer: &str) -> ImportOptions {
-    ImportOptions {
-        plan: PlanOptions {
-            layer: layer.into(),
-            kind: LayerKind::Bridges,
-            srs: None,
-            encoding: None,
-            schema: Default::default(),
-        },
-        title: None,
-        zoom: None,
-        public: true,
-        dry_run: false,
-        if_changed: false,
-        connections: 2,
-        append: false,
-    }
+    common::opts(layer, LayerKind::Bridges, None)
 }
 
 /// Writes `entries` (name, bytes) into `<dir>/<name>`.
