@@ -67,7 +67,14 @@ pub struct Decoded {
 
 /// Decodes an MVT file with ogrinfo (GDAL's MVT driver), an independent decoder.
 pub fn ogr_decode(path: &Path, z: u32, x: u32, y: u32) -> Decoded {
+    ogr_decode_with(path, z, x, y, &[])
+}
+
+/// [`ogr_decode`] with more open options of GDAL's MVT driver (e.g.
+/// `CLIP=NO`: geometries as encoded, buffer included, not cut at the tile's edge).
+pub fn ogr_decode_with(path: &Path, z: u32, x: u32, y: u32, options: &[&str]) -> Decoded {
     let out = Command::new("ogrinfo")
+        .args(options.iter().flat_map(|o| ["-oo", o]))
         .args([
             "-ro",
             "-al",

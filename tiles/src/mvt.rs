@@ -74,11 +74,11 @@ pub fn layer_tile_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
 
 /// The rows of one layer's tile for encoding in Rust (`encode`): the same
 /// choice of rows as [`layer_tile_sql`], with `fid`, the fields and the
-/// Web Mercator geometry as WKB.
+/// Web Mercator geometry column itself (binary results: PostGIS sends EWKB).
 pub fn layer_rows_sql(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> String {
     let p = parts(t, z, limit);
     format!(
-        "SELECT {cols}, ST_AsBinary({geom}) FROM {table} WHERE {cond}",
+        "SELECT {cols}, {geom} FROM {table} WHERE {cond}",
         cols = p.cols,
         geom = p.geom,
         table = p.table,
@@ -215,11 +215,9 @@ async fn render_layer_rust(
     max_zmin: i32,
     limit: Option<u32>,
 ) -> Result<Rendered, TileError> {
-    use sqlx::Row;
+    use futures::TryStreamExt;
     let sql = layer_rows_sql(t, c.z, limit);
-    let rows = sqlx::query_with(&sql, tile_args(t, c, max_zmin)?)
-        .fetch_all(pool)
-        .await?;
+    let keys: Vec<&str> = t.fields.iter().map(|f| f.name.as_str()).collect();
     let mut enc = crate::encode::LayerEncoder::new(
         &t.layer.name,
         crate::encode::TileFrame {
@@ -227,27 +225,51 @@ async fn render_layer_rust(
             extent: EXTENT as u32,
             buffer: BUFFER as u32,
         },
+        &keys,
     );
     let n = t.fields.len();
-    let mut props: Vec<(&str, Option<crate::encode::Value>)> = Vec::with_capacity(n);
-    for row in &rows {
-        let wkb: Option<Vec<u8>> = row.try_get(n + 1)?;
-        let Some(wkb) = wkb else {
+    let mut rows = 0i64;
+    // Rows are encoded as they arrive: no tile's worth of rows is held.
+    let mut stream = sqlx::query_with(&sql, tile_args(t, c, max_zmin)?).fetch(pool);
+    while let Some(row) = stream.try_next().await? {
+        rows += 1;
+        let Some(wkb) = raw_bytes(&row, n + 1)? else {
             continue;
         };
-        let fid: Option<i64> = row.try_get(0)?;
-        props.clear();
-        for (i, f) in t.fields.iter().enumerate() {
-            props.push((f.name.as_str(), value(row, i + 1, f.field_type)?));
-        }
-        enc.add(fid.and_then(|v| u64::try_from(v).ok()), &wkb, &props);
+        let fid = int8(&row, 0)?;
+        let values = (t.fields.iter().enumerate())
+            .map(|(i, f)| value(&row, i + 1, f.field_type))
+            .collect::<Result<Vec<_>, _>>()?;
+        enc.add(fid.and_then(|v| u64::try_from(v).ok()), wkb, &values);
     }
     let features = enc.len();
     Ok(Rendered {
         bytes: enc.finish(),
         features,
-        rows: rows.len() as i64,
+        rows,
     })
+}
+
+/// Column `i` as the bytes PostgreSQL sent (binary format), None for NULL.
+/// Used for bytea and text: text arrives as UTF-8 (the client encoding), and
+/// the tile carries those bytes as they are.
+fn raw_bytes(row: &sqlx::postgres::PgRow, i: usize) -> Result<Option<&[u8]>, sqlx::Error> {
+    use sqlx::{Row, ValueRef};
+    let v = row.try_get_raw(i)?;
+    if v.is_null() {
+        return Ok(None);
+    }
+    v.as_bytes()
+        .map(Some)
+        .map_err(|e| sqlx::Error::ColumnDecode {
+            index: i.to_string(),
+            source: e,
+        })
+}
+
+fn int8(row: &sqlx::postgres::PgRow, i: usize) -> Result<Option<i64>, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get(i)
 }
 
 /// Column `i` of `row` as an MVT value, typed as `ST_AsMVT` types it.
@@ -255,11 +277,11 @@ fn value(
     row: &sqlx::postgres::PgRow,
     i: usize,
     ty: FieldType,
-) -> Result<Option<crate::encode::Value>, sqlx::Error> {
+) -> Result<Option<crate::encode::Value<'_>>, sqlx::Error> {
     use crate::encode::Value;
     use sqlx::Row;
     Ok(match ty {
-        FieldType::Text | FieldType::Date => row.try_get::<Option<String>, _>(i)?.map(Value::Text),
+        FieldType::Text | FieldType::Date => raw_bytes(row, i)?.map(Value::Text),
         FieldType::Int4 => row
             .try_get::<Option<i32>, _>(i)?
             .map(|v| Value::Int(v.into())),

@@ -1,35 +1,201 @@
-//! One feature's geometry, from Web Mercator WKB to MVT commands: read the
-//! WKB, move it into tile coordinates (y down), clip it to the tile plus
-//! its buffer, snap to the integer grid, drop repeated points and rings
-//! that collapse, orient rings as MVT 2.1 wants (exterior: positive area by
-//! the surveyor's formula in tile coordinates; holes: negative), and write
-//! the command integers.
+//! One feature's geometry, from Web Mercator WKB to MVT commands in one
+//! pass over the WKB: move each ring, line or point into tile coordinates
+//! (y down), clip it to the tile plus its buffer, snap to the integer grid,
+//! drop repeated points and rings that collapse, orient rings as MVT 2.1
+//! wants (exterior: positive area by the surveyor's formula in tile
+//! coordinates; holes: negative), and write the command integers. The
+//! buffers live in a [`GeomEncoder`] reused for every feature of a tile, so
+//! a feature costs no allocation once the buffers have grown.
 
 use super::pbf::zigzag;
 
 type Pt = (f64, f64);
-
-/// A geometry read from WKB, in source coordinates.
-#[derive(Debug, PartialEq)]
-pub enum Geom {
-    Points(Vec<Pt>),
-    Lines(Vec<Vec<Pt>>),
-    Polygons(Vec<Vec<Vec<Pt>>>),
-}
 
 /// MVT geometry types.
 pub const POINT: u32 = 1;
 pub const LINESTRING: u32 = 2;
 pub const POLYGON: u32 = 3;
 
-/// Reads (E)WKB: points, lines, polygons, their multi forms and
-/// collections of one kind; Z and M ordinates are skipped. None when the
-/// bytes are not WKB or mix kinds.
-pub fn read_wkb(b: &[u8]) -> Option<Geom> {
-    let mut r = Reader { b, pos: 0 };
-    let mut g = None;
-    r.geometry(&mut g)?;
-    g
+/// Turns WKB geometries into MVT command integers, reusing its buffers.
+#[derive(Default)]
+pub struct GeomEncoder {
+    /// The part being read, in tile coordinates.
+    tile: Vec<Pt>,
+    /// Clipping's output and its scratch pass.
+    clipped: Vec<Pt>,
+    pass: Vec<Pt>,
+    snapped: Vec<(i32, i32)>,
+    /// The commands of the last geometry encoded.
+    cmds: Vec<u32>,
+    cur: (i32, i32),
+    kind: Option<u32>,
+}
+
+impl GeomEncoder {
+    /// Encodes (E)WKB (points, lines, polygons, their multi forms and
+    /// collections of one kind; Z and M ordinates are skipped) into
+    /// commands for `frame`: the MVT type and the commands, or None when
+    /// the bytes are not WKB, mix kinds, or leave nothing in the tile.
+    pub fn encode(&mut self, wkb: &[u8], frame: &TileFrame) -> Option<(u32, &[u32])> {
+        self.cmds.clear();
+        self.cur = (0, 0);
+        self.kind = None;
+        self.snapped.clear();
+        let mut r = Reader { b: wkb, pos: 0 };
+        r.geometry(self, frame)?;
+        // All points of a (multi)point share one MoveTo.
+        self.flush_points();
+        let kind = self.kind?;
+        (!self.cmds.is_empty()).then_some((kind, self.cmds.as_slice()))
+    }
+
+    /// Records the kind of a part; false when it differs from earlier parts.
+    fn kind_is(&mut self, kind: u32) -> bool {
+        *self.kind.get_or_insert(kind) == kind
+    }
+
+    fn point(&mut self, frame: &TileFrame, p: Pt) {
+        let [x0, y0, x1, y1] = frame.clip_box();
+        let (x, y) = snap(frame.tile_point(p));
+        let (fx, fy) = (f64::from(x), f64::from(y));
+        if fx >= x0 && fy >= y0 && fx <= x1 && fy <= y1 {
+            self.snapped.push((x, y));
+        }
+    }
+
+    /// Writes the points gathered in `snapped` as one MoveTo.
+    fn flush_points(&mut self) {
+        if self.kind != Some(POINT) || self.snapped.is_empty() {
+            return;
+        }
+        self.cmds.push(command(1, self.snapped.len()));
+        for i in 0..self.snapped.len() {
+            let p = self.snapped[i];
+            delta(&mut self.cmds, &mut self.cur, p);
+        }
+        self.snapped.clear();
+    }
+
+    /// The part in `tile` snapped to the grid without repeated points and
+    /// points on straight runs, as PostGIS prepares it before clipping;
+    /// left in `clipped` as grid coordinates.
+    fn snap_part(&mut self) {
+        snap_dedup(&self.tile, &mut self.snapped);
+        drop_straight_run_points(&mut self.snapped);
+        self.clipped.clear();
+        (self.clipped).extend(
+            self.snapped
+                .iter()
+                .map(|&(x, y)| (f64::from(x), f64::from(y))),
+        );
+    }
+
+    /// The line in `tile`, clipped into parts, each written unless it
+    /// collapses or only runs along the clip border.
+    fn line(&mut self, frame: &TileFrame) {
+        self.snap_part();
+        let bx = frame.clip_box();
+        let line = std::mem::take(&mut self.clipped);
+        self.pass.clear();
+        for i in 1..line.len() {
+            match clip_segment(line[i - 1], line[i], bx) {
+                Some((a, b)) => {
+                    if self.pass.last() != Some(&a) {
+                        self.line_part(frame);
+                        self.pass.push(a);
+                    }
+                    self.pass.push(b);
+                }
+                None => self.line_part(frame),
+            }
+        }
+        self.line_part(frame);
+        self.clipped = line;
+    }
+
+    /// Writes the part in `pass` (if it has two points) and empties it.
+    fn line_part(&mut self, frame: &TileFrame) {
+        if self.pass.len() > 1 {
+            snap_dedup(&self.pass, &mut self.snapped);
+            let part = &self.snapped;
+            if part.len() >= 2 && !on_border(part, frame) {
+                self.cmds.push(command(1, 1));
+                delta(&mut self.cmds, &mut self.cur, part[0]);
+                self.cmds.push(command(2, part.len() - 1));
+                for p in &part[1..] {
+                    delta(&mut self.cmds, &mut self.cur, *p);
+                }
+            }
+        }
+        self.pass.clear();
+    }
+
+    /// The ring in `tile`: snapped, clipped, oriented and written; false
+    /// when nothing of it is left.
+    fn ring(&mut self, frame: &TileFrame, exterior: bool) -> bool {
+        self.snap_part();
+        if self.snapped.len() < 4 {
+            return false;
+        }
+        clip_ring(&mut self.clipped, frame.clip_box(), &mut self.pass);
+        snap_dedup(&self.clipped, &mut self.snapped);
+        let r = &mut self.snapped;
+        if r.len() > 1 && r.first() == r.last() {
+            r.pop();
+        }
+        let area = signed_area(r);
+        if r.len() < 3 || area == 0 {
+            return false;
+        }
+        // Exterior positive, holes negative (MVT 2.1, 4.3.4.4).
+        if (area > 0) != exterior {
+            r.reverse();
+        }
+        self.cmds.push(command(1, 1));
+        delta(&mut self.cmds, &mut self.cur, r[0]);
+        self.cmds.push(command(2, r.len() - 1));
+        for p in &r[1..] {
+            delta(&mut self.cmds, &mut self.cur, *p);
+        }
+        self.cmds.push(command(7, 1));
+        true
+    }
+}
+
+/// Removes the inner points of straight runs (a point on the segment
+/// between its kept neighbours), keeping both ends: what PostGIS's
+/// simplification with tolerance 0 does before clipping.
+fn drop_straight_run_points(pts: &mut Vec<(i32, i32)>) {
+    if pts.len() < 3 {
+        return;
+    }
+    let mut kept = 1;
+    for i in 1..pts.len() {
+        let p = pts[i];
+        // pts[kept - 1] is the last kept point, pts[kept] a candidate.
+        if kept >= 2 && on_segment(pts[kept - 2], pts[kept - 1], p) {
+            pts[kept - 1] = p;
+        } else {
+            pts[kept] = p;
+            kept += 1;
+        }
+    }
+    pts.truncate(kept);
+}
+
+/// Whether `m` lies on the segment from `a` to `b` (exactly, on the grid).
+fn on_segment(a: (i32, i32), m: (i32, i32), b: (i32, i32)) -> bool {
+    let (ax, ay, mx, my, bx, by) = (
+        i64::from(a.0),
+        i64::from(a.1),
+        i64::from(m.0),
+        i64::from(m.1),
+        i64::from(b.0),
+        i64::from(b.1),
+    );
+    (mx - ax) * (by - ay) == (my - ay) * (bx - ax)
+        && (mx - ax) * (bx - mx) >= 0
+        && (my - ay) * (by - my) >= 0
 }
 
 struct Reader<'a> {
@@ -62,25 +228,33 @@ impl Reader<'_> {
         })
     }
 
-    fn coords(&mut self, le: bool, dims: usize) -> Option<Vec<Pt>> {
+    /// Reads a point sequence into `out`, in tile coordinates.
+    fn coords(
+        &mut self,
+        le: bool,
+        dims: usize,
+        frame: &TileFrame,
+        out: &mut Vec<Pt>,
+    ) -> Option<()> {
         let n = self.u32(le)? as usize;
         if n > self.b.len() / 16 + 1 {
             return None;
         }
-        let mut v = Vec::with_capacity(n);
+        out.clear();
+        out.reserve(n);
         for _ in 0..n {
             let x = self.f64(le)?;
             let y = self.f64(le)?;
             for _ in 2..dims {
                 self.f64(le)?;
             }
-            v.push((x, y));
+            out.push(frame.tile_point((x, y)));
         }
-        Some(v)
+        Some(())
     }
 
-    /// Reads one geometry into `acc` (merging parts of the same kind).
-    fn geometry(&mut self, acc: &mut Option<Geom>) -> Option<()> {
+    /// Reads one geometry and writes its commands into `enc`.
+    fn geometry(&mut self, enc: &mut GeomEncoder, frame: &TileFrame) -> Option<()> {
         let le = self.take::<1>()?[0] == 1;
         let raw = self.u32(le)?;
         // EWKB flags, then ISO dimension thousands.
@@ -106,39 +280,49 @@ impl Reader<'_> {
                 }
                 // POINT EMPTY is NaN, NaN.
                 if !x.is_nan() {
-                    push(acc, Geom::Points(vec![(x, y)]))?;
+                    if !enc.kind_is(POINT) {
+                        return None;
+                    }
+                    enc.point(frame, (x, y));
                 }
             }
-            2 => push(acc, Geom::Lines(vec![self.coords(le, dims)?]))?,
-            3 => {
-                let n = self.u32(le)? as usize;
-                let mut rings = Vec::with_capacity(n.min(1024));
-                for _ in 0..n {
-                    rings.push(self.coords(le, dims)?);
+            2 => {
+                if !enc.kind_is(LINESTRING) {
+                    return None;
                 }
-                push(acc, Geom::Polygons(vec![rings]))?;
+                let mut t = std::mem::take(&mut enc.tile);
+                self.coords(le, dims, frame, &mut t)?;
+                enc.tile = t;
+                enc.line(frame);
+            }
+            3 => {
+                if !enc.kind_is(POLYGON) {
+                    return None;
+                }
+                let n = self.u32(le)?;
+                // Holes go with their exterior when it collapses.
+                let mut kept = true;
+                for i in 0..n {
+                    let mut t = std::mem::take(&mut enc.tile);
+                    self.coords(le, dims, frame, &mut t)?;
+                    enc.tile = t;
+                    if i == 0 {
+                        kept = enc.ring(frame, true);
+                    } else if kept {
+                        enc.ring(frame, false);
+                    }
+                }
             }
             4..=7 => {
                 let n = self.u32(le)?;
                 for _ in 0..n {
-                    self.geometry(acc)?;
+                    self.geometry(enc, frame)?;
                 }
             }
             _ => return None,
         }
         Some(())
     }
-}
-
-fn push(acc: &mut Option<Geom>, g: Geom) -> Option<()> {
-    match (acc.as_mut(), g) {
-        (None, g) => *acc = Some(g),
-        (Some(Geom::Points(a)), Geom::Points(b)) => a.extend(b),
-        (Some(Geom::Lines(a)), Geom::Lines(b)) => a.extend(b),
-        (Some(Geom::Polygons(a)), Geom::Polygons(b)) => a.extend(b),
-        _ => return None,
-    }
-    Some(())
 }
 
 /// Where a tile lies in Web Mercator and how it is quantised.
@@ -165,82 +349,6 @@ impl TileFrame {
     }
 }
 
-/// The MVT type and command integers of `g` in `frame`; None when nothing
-/// of it is left in the tile.
-pub fn commands(g: &Geom, frame: &TileFrame) -> Option<(u32, Vec<u32>)> {
-    let bx = frame.clip_box();
-    let mut out = Vec::new();
-    let mut cur = (0i32, 0i32);
-    match g {
-        Geom::Points(pts) => {
-            let inside: Vec<(i32, i32)> = pts
-                .iter()
-                .map(|p| frame.tile_point(*p))
-                .filter(|&(x, y)| x >= bx[0] && y >= bx[1] && x <= bx[2] && y <= bx[3])
-                .map(snap)
-                .collect();
-            if inside.is_empty() {
-                return None;
-            }
-            out.push(command(1, inside.len()));
-            for p in inside {
-                delta(&mut out, &mut cur, p);
-            }
-            Some((POINT, out))
-        }
-        Geom::Lines(lines) => {
-            for l in lines {
-                let t: Vec<Pt> = l.iter().map(|p| frame.tile_point(*p)).collect();
-                for part in clip_line(&t, bx) {
-                    let part = dedup(part.into_iter().map(snap));
-                    if part.len() < 2 || on_border(&part, frame) {
-                        continue;
-                    }
-                    out.push(command(1, 1));
-                    delta(&mut out, &mut cur, part[0]);
-                    out.push(command(2, part.len() - 1));
-                    for p in &part[1..] {
-                        delta(&mut out, &mut cur, *p);
-                    }
-                }
-            }
-            (!out.is_empty()).then_some((LINESTRING, out))
-        }
-        Geom::Polygons(polys) => {
-            for rings in polys {
-                let mut first = true;
-                for ring in rings {
-                    let t: Vec<Pt> = ring.iter().map(|p| frame.tile_point(*p)).collect();
-                    let mut r = dedup(clip_ring(&t, bx).into_iter().map(snap));
-                    if r.len() > 1 && r.first() == r.last() {
-                        r.pop();
-                    }
-                    let area = signed_area(&r);
-                    if r.len() < 3 || area == 0 {
-                        if first {
-                            break; // no exterior: its holes go too
-                        }
-                        continue;
-                    }
-                    // Exterior positive, holes negative (MVT 2.1, 4.3.4.4).
-                    if (area > 0) != first {
-                        r.reverse();
-                    }
-                    first = false;
-                    out.push(command(1, 1));
-                    delta(&mut out, &mut cur, r[0]);
-                    out.push(command(2, r.len() - 1));
-                    for p in &r[1..] {
-                        delta(&mut out, &mut cur, *p);
-                    }
-                    out.push(command(7, 1));
-                }
-            }
-            (!out.is_empty()).then_some((POLYGON, out))
-        }
-    }
-}
-
 /// Whether a line part runs along one side of the clip box only (what is
 /// left of a line that grazes the buffer): PostGIS drops such parts too.
 fn on_border(part: &[(i32, i32)], frame: &TileFrame) -> bool {
@@ -264,14 +372,15 @@ fn delta(out: &mut Vec<u32>, cur: &mut (i32, i32), p: (i32, i32)) {
     *cur = p;
 }
 
-fn dedup(pts: impl Iterator<Item = (i32, i32)>) -> Vec<(i32, i32)> {
-    let mut v: Vec<(i32, i32)> = Vec::new();
+/// `pts` snapped to the grid into `out`, without repeated points.
+fn snap_dedup(pts: &[Pt], out: &mut Vec<(i32, i32)>) {
+    out.clear();
     for p in pts {
-        if v.last() != Some(&p) {
-            v.push(p);
+        let p = snap(*p);
+        if out.last() != Some(&p) {
+            out.push(p);
         }
     }
-    v
 }
 
 /// Twice the signed area (surveyor's formula), in tile units.
@@ -285,18 +394,19 @@ fn signed_area(r: &[(i32, i32)]) -> i64 {
         .sum()
 }
 
-/// Sutherland-Hodgman: the ring clipped to the box (edges along the box
-/// where the ring leaves it, outside the visible tile since the box has a
-/// buffer).
-fn clip_ring(ring: &[Pt], [x0, y0, x1, y1]: [f64; 4]) -> Vec<Pt> {
-    let (minx, miny, maxx, maxy) = ring.iter().fold(
+/// Sutherland-Hodgman: the ring (grid coordinates) clipped to the box in
+/// place, with the points where it crosses the box rounded to the grid as
+/// PostGIS's clipper does; edges run along the box where the ring leaves
+/// it, outside the visible tile since the box has a buffer. `pass` is
+/// scratch space.
+fn clip_ring(pts: &mut Vec<Pt>, [x0, y0, x1, y1]: [f64; 4], pass: &mut Vec<Pt>) {
+    let (minx, miny, maxx, maxy) = pts.iter().fold(
         (f64::MAX, f64::MAX, f64::MIN, f64::MIN),
         |(a, b, c, d), &(x, y)| (a.min(x), b.min(y), c.max(x), d.max(y)),
     );
     if minx >= x0 && miny >= y0 && maxx <= x1 && maxy <= y1 {
-        return ring.to_vec();
+        return;
     }
-    let mut pts = ring.to_vec();
     type Edge = (fn(Pt, f64) -> bool, fn(Pt, Pt, f64) -> Pt, f64);
     let edges: [Edge; 4] = [
         (|p, v| p.0 >= v, |a, b, v| at_x(a, b, v), x0),
@@ -308,67 +418,39 @@ fn clip_ring(ring: &[Pt], [x0, y0, x1, y1]: [f64; 4]) -> Vec<Pt> {
         if pts.is_empty() {
             break;
         }
-        let mut next = Vec::with_capacity(pts.len() + 4);
-        for i in 0..pts.len() {
-            let (a, b) = (pts[i], pts[(i + 1) % pts.len()]);
+        pass.clear();
+        let n = pts.len();
+        for i in 0..n {
+            let (a, b) = (pts[i], pts[(i + 1) % n]);
             match (inside(a, v), inside(b, v)) {
-                (true, true) => next.push(b),
-                (true, false) => next.push(cross(a, b, v)),
+                (true, true) => pass.push(b),
+                (true, false) => pass.push(cross(a, b, v)),
                 (false, true) => {
-                    next.push(cross(a, b, v));
-                    next.push(b);
+                    pass.push(cross(a, b, v));
+                    pass.push(b);
                 }
                 (false, false) => {}
             }
         }
-        pts = next;
+        std::mem::swap(pts, pass);
     }
     if let Some(&f) = pts.first() {
         pts.push(f);
     }
-    pts
 }
 
 fn at_x(a: Pt, b: Pt, x: f64) -> Pt {
     let t = (x - a.0) / (b.0 - a.0);
-    (x, a.1 + t * (b.1 - a.1))
+    (x, (a.1 + t * (b.1 - a.1)).round())
 }
 
 fn at_y(a: Pt, b: Pt, y: f64) -> Pt {
     let t = (y - a.1) / (b.1 - a.1);
-    (a.0 + t * (b.0 - a.0), y)
+    ((a.0 + t * (b.0 - a.0)).round(), y)
 }
 
-/// A line clipped to the box: the parts inside (Liang-Barsky per segment).
-fn clip_line(line: &[Pt], bx: [f64; 4]) -> Vec<Vec<Pt>> {
-    let mut parts: Vec<Vec<Pt>> = Vec::new();
-    let mut cur: Vec<Pt> = Vec::new();
-    for w in line.windows(2) {
-        match clip_segment(w[0], w[1], bx) {
-            Some((a, b)) => {
-                if cur.last() != Some(&a) {
-                    if cur.len() > 1 {
-                        parts.push(std::mem::take(&mut cur));
-                    }
-                    cur.clear();
-                    cur.push(a);
-                }
-                cur.push(b);
-            }
-            None => {
-                if cur.len() > 1 {
-                    parts.push(std::mem::take(&mut cur));
-                }
-                cur.clear();
-            }
-        }
-    }
-    if cur.len() > 1 {
-        parts.push(cur);
-    }
-    parts
-}
-
+/// Liang-Barsky: the part of segment a-b inside the box, its ends rounded
+/// to the grid where they were cut.
 fn clip_segment(a: Pt, b: Pt, [x0, y0, x1, y1]: [f64; 4]) -> Option<(Pt, Pt)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
@@ -394,7 +476,7 @@ fn clip_segment(a: Pt, b: Pt, [x0, y0, x1, y1]: [f64; 4]) -> Option<(Pt, Pt)> {
             }
         }
     }
-    let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
+    let at = |t: f64| ((a.0 + t * dx).round(), (a.1 + t * dy).round());
     Some((
         if t0 > 0.0 { at(t0) } else { a },
         if t1 < 1.0 { at(t1) } else { b },
@@ -405,16 +487,48 @@ fn clip_segment(a: Pt, b: Pt, [x0, y0, x1, y1]: [f64; 4]) -> Option<(Pt, Pt)> {
 mod tests {
     use super::*;
 
-    fn wkb_polygon(rings: &[&[Pt]]) -> Vec<u8> {
+    fn wkb_header(kind: u32) -> Vec<u8> {
         let mut b = vec![1u8];
-        b.extend(3u32.to_le_bytes());
+        b.extend(kind.to_le_bytes());
+        b
+    }
+
+    fn wkb_points(b: &mut Vec<u8>, pts: &[Pt]) {
+        b.extend((pts.len() as u32).to_le_bytes());
+        for (x, y) in pts {
+            b.extend(x.to_le_bytes());
+            b.extend(y.to_le_bytes());
+        }
+    }
+
+    fn wkb_polygon(rings: &[&[Pt]]) -> Vec<u8> {
+        let mut b = wkb_header(3);
         b.extend((rings.len() as u32).to_le_bytes());
         for r in rings {
-            b.extend((r.len() as u32).to_le_bytes());
-            for (x, y) in r.iter() {
-                b.extend(x.to_le_bytes());
-                b.extend(y.to_le_bytes());
-            }
+            wkb_points(&mut b, r);
+        }
+        b
+    }
+
+    fn wkb_line(pts: &[Pt]) -> Vec<u8> {
+        let mut b = wkb_header(2);
+        wkb_points(&mut b, pts);
+        b
+    }
+
+    fn wkb_point((x, y): Pt) -> Vec<u8> {
+        let mut b = wkb_header(1);
+        b.extend(x.to_le_bytes());
+        b.extend(y.to_le_bytes());
+        b
+    }
+
+    /// A multi geometry or collection (kind 4-7) of `parts`.
+    fn wkb_multi(kind: u32, parts: &[Vec<u8>]) -> Vec<u8> {
+        let mut b = wkb_header(kind);
+        b.extend((parts.len() as u32).to_le_bytes());
+        for p in parts {
+            b.extend(p);
         }
         b
     }
@@ -424,6 +538,11 @@ mod tests {
         extent: 4096,
         buffer: 64,
     };
+
+    fn encode(wkb: &[u8]) -> Option<(u32, Vec<u32>)> {
+        let mut e = GeomEncoder::default();
+        e.encode(wkb, &FRAME).map(|(k, c)| (k, c.to_vec()))
+    }
 
     #[test]
     fn a_square_becomes_one_clockwise_ring_in_tile_coordinates() {
@@ -435,8 +554,7 @@ mod tests {
             (10.0, 20.0),
             (10.0, 10.0),
         ]]);
-        let g = read_wkb(&w).unwrap();
-        let (t, c) = commands(&g, &FRAME).unwrap();
+        let (t, c) = encode(&w).unwrap();
         assert_eq!(t, POLYGON);
         // MoveTo(1), LineTo(3), ClosePath.
         assert_eq!(c[0], command(1, 1));
@@ -458,47 +576,135 @@ mod tests {
         assert!(signed_area(&decoded) > 0, "{decoded:?}");
     }
 
+    /// The rings of polygon commands, decoded to tile coordinates.
+    fn rings(c: &[u32]) -> Vec<Vec<(i32, i32)>> {
+        let un = |v: u32| ((v >> 1) as i32) ^ -((v & 1) as i32);
+        let (mut out, mut cur, mut i) = (Vec::new(), (0, 0), 0);
+        while i < c.len() {
+            let (id, n) = (c[i] & 7, (c[i] >> 3) as usize);
+            i += 1;
+            match id {
+                1 => {
+                    cur = (cur.0 + un(c[i]), cur.1 + un(c[i + 1]));
+                    out.push(vec![cur]);
+                    i += 2;
+                }
+                2 => {
+                    for _ in 0..n {
+                        cur = (cur.0 + un(c[i]), cur.1 + un(c[i + 1]));
+                        out.last_mut().unwrap().push(cur);
+                        i += 2;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn exteriors_come_out_positive_and_holes_negative_whatever_the_source_orientation() {
+        let outer: Vec<Pt> = vec![
+            (0.0, 0.0),
+            (100.0, 0.0),
+            (100.0, 100.0),
+            (0.0, 100.0),
+            (0.0, 0.0),
+        ];
+        let hole: Vec<Pt> = vec![
+            (20.0, 20.0),
+            (20.0, 40.0),
+            (40.0, 40.0),
+            (40.0, 20.0),
+            (20.0, 20.0),
+        ];
+        let rev = |v: &[Pt]| v.iter().rev().copied().collect::<Vec<_>>();
+        for (o, h) in [
+            (outer.clone(), hole.clone()),
+            (rev(&outer), rev(&hole)),
+            (outer.clone(), rev(&hole)),
+        ] {
+            let (_, c) = encode(&wkb_polygon(&[&o, &h])).unwrap();
+            let r = rings(&c);
+            assert_eq!(r.len(), 2);
+            assert!(signed_area(&r[0]) > 0, "exterior {:?}", r[0]);
+            assert!(signed_area(&r[1]) < 0, "hole {:?}", r[1]);
+        }
+    }
+
     #[test]
     fn clipping_keeps_the_part_inside_the_buffered_tile() {
-        let w = wkb_polygon(&[&[
+        let ring = [
             (-1000.0, 100.0),
             (100.0, 100.0),
             (100.0, 200.0),
             (-1000.0, 200.0),
             (-1000.0, 100.0),
-        ]]);
-        let g = read_wkb(&w).unwrap();
-        let Geom::Polygons(p) = &g else { panic!() };
-        let t: Vec<Pt> = p[0][0].iter().map(|q| FRAME.tile_point(*q)).collect();
-        let clipped = clip_ring(&t, FRAME.clip_box());
+        ];
+        let mut clipped: Vec<Pt> = ring.iter().map(|q| FRAME.tile_point(*q)).collect();
+        clip_ring(&mut clipped, FRAME.clip_box(), &mut Vec::new());
         assert!(clipped.iter().all(|&(x, _)| x >= -64.0));
         assert!(clipped.iter().any(|&(x, _)| x == -64.0));
+        assert_eq!(clipped.first(), clipped.last(), "closed");
         // Wholly outside: nothing.
         let far = wkb_polygon(&[&[(9000.0, 0.0), (9100.0, 0.0), (9100.0, 100.0), (9000.0, 0.0)]]);
-        assert!(commands(&read_wkb(&far).unwrap(), &FRAME).is_none());
+        assert!(encode(&far).is_none());
     }
 
     #[test]
     fn lines_split_where_they_leave_the_tile() {
-        let line: Vec<Pt> = vec![
+        let line = wkb_line(&[
             (-100.0, 10.0),
             (100.0, 10.0),
             (100.0, -500.0),
             (200.0, 10.0),
-        ];
-        let parts = clip_line(
-            &line
-                .iter()
-                .map(|p| FRAME.tile_point(*p))
-                .collect::<Vec<_>>(),
-            FRAME.clip_box(),
-        );
-        assert_eq!(parts.len(), 2, "{parts:?}");
+        ]);
+        let (t, c) = encode(&line).unwrap();
+        assert_eq!(t, LINESTRING);
+        let move_tos = c.iter().filter(|&&v| v == command(1, 1)).count();
+        assert_eq!(move_tos, 2, "two parts: {c:?}");
     }
 
     #[test]
-    fn garbage_is_not_wkb() {
-        assert!(read_wkb(&[1, 3, 0]).is_none());
-        assert!(read_wkb(&[]).is_none());
+    fn points_on_straight_runs_are_dropped_and_spikes_kept() {
+        let mut v = vec![(0, 0), (1, 0), (2, 0), (3, 0), (3, 3), (3, 1), (3, 5)];
+        drop_straight_run_points(&mut v);
+        // (3, 1) turns back: not on the segment (3, 3)-(3, 5), kept.
+        assert_eq!(v, [(0, 0), (3, 0), (3, 3), (3, 1), (3, 5)]);
+        let mut closed = vec![(0, 0), (2, 0), (4, 0), (4, 4), (0, 4), (0, 2), (0, 0)];
+        drop_straight_run_points(&mut closed);
+        assert_eq!(closed, [(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]);
+    }
+
+    #[test]
+    fn the_points_of_a_multipoint_share_one_move_to() {
+        let mp = wkb_multi(
+            4,
+            &[
+                wkb_point((1.0, 1.0)),
+                wkb_point((2.0, 2.0)),
+                wkb_point((9e9, 0.0)),
+            ],
+        );
+        let (t, c) = encode(&mp).unwrap();
+        assert_eq!(t, POINT);
+        // The third point is outside the tile.
+        assert_eq!(c.len(), 5, "{c:?}");
+        assert_eq!(c[0], command(1, 2));
+    }
+
+    #[test]
+    fn a_collection_mixing_kinds_or_garbage_is_refused() {
+        let mixed = wkb_multi(
+            7,
+            &[wkb_point((1.0, 1.0)), wkb_line(&[(0.0, 0.0), (5.0, 5.0)])],
+        );
+        assert!(encode(&mixed).is_none());
+        assert!(encode(&[1, 3, 0]).is_none());
+        assert!(encode(&[]).is_none());
+        // The encoder is reusable after a refusal.
+        let mut e = GeomEncoder::default();
+        assert!(e.encode(&mixed, &FRAME).is_none());
+        assert!(e.encode(&wkb_point((1.0, 1.0)), &FRAME).is_some());
     }
 }

@@ -13,77 +13,89 @@
 mod geometry;
 mod pbf;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
-pub use geometry::{commands, read_wkb, Geom, TileFrame};
+pub use geometry::{GeomEncoder, TileFrame};
 
-/// One attribute value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Text(String),
+/// One attribute value. Text is UTF-8 as PostgreSQL sends it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Text(&'a [u8]),
     Int(i64),
     Double(f64),
     Bool(bool),
 }
 
-/// Value identity for de-duplication (doubles by their bits).
-#[derive(Hash, PartialEq, Eq)]
-enum ValueKey {
-    Text(String),
-    Int(i64),
-    Double(u64),
-    Bool(bool),
-}
-
-/// Builds one layer of a tile, feature by feature.
+/// Builds one layer of a tile, feature by feature. Keys are the layer's
+/// columns, given once; values are de-duplicated by type and content.
 pub struct LayerEncoder {
     name: String,
     frame: TileFrame,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
     values: Vec<u8>,
-    value_index: HashMap<ValueKey, u32>,
+    texts: HashMap<Box<[u8]>, u32>,
+    ints: HashMap<i64, u32>,
+    doubles: HashMap<u64, u32>,
+    bools: [Option<u32>; 2],
     value_count: u32,
     features: Vec<u8>,
     count: i64,
+    geom: GeomEncoder,
+    tags: Vec<u32>,
 }
 
 impl LayerEncoder {
-    pub fn new(name: &str, frame: TileFrame) -> LayerEncoder {
+    pub fn new(name: &str, frame: TileFrame, keys: &[&str]) -> LayerEncoder {
         LayerEncoder {
             name: name.to_string(),
             frame,
-            keys: Vec::new(),
-            key_index: HashMap::new(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
             values: Vec::new(),
-            value_index: HashMap::new(),
+            texts: HashMap::default(),
+            ints: HashMap::default(),
+            doubles: HashMap::default(),
+            bools: [None; 2],
             value_count: 0,
             features: Vec::new(),
             count: 0,
+            geom: GeomEncoder::default(),
+            tags: Vec::new(),
         }
     }
 
-    /// Adds a feature; false (and nothing added) when its geometry is not
-    /// readable WKB or leaves nothing inside the buffered tile. NULL
-    /// attributes are left out, as `ST_AsMVT` does.
-    pub fn add(&mut self, id: Option<u64>, wkb: &[u8], props: &[(&str, Option<Value>)]) -> bool {
-        let Some((kind, cmds)) = read_wkb(wkb).and_then(|g| commands(&g, &self.frame)) else {
-            return false;
-        };
-        let mut tags = Vec::with_capacity(props.len() * 2);
-        for (k, v) in props {
+    /// Adds a feature whose `values` follow the keys given to [`new`]; false
+    /// (and nothing added) when its geometry is not readable WKB or leaves
+    /// nothing inside the buffered tile. NULL attributes are left out, as
+    /// `ST_AsMVT` does.
+    ///
+    /// [`new`]: LayerEncoder::new
+    pub fn add(&mut self, id: Option<u64>, wkb: &[u8], values: &[Option<Value<'_>>]) -> bool {
+        let mut tags = std::mem::take(&mut self.tags);
+        tags.clear();
+        for (k, v) in values.iter().enumerate() {
             let Some(v) = v else { continue };
-            tags.push(self.key(k));
+            tags.push(k as u32);
             tags.push(self.value(v));
         }
-        let mut f = Vec::with_capacity(cmds.len() * 2 + tags.len() + 8);
+        let Some((kind, cmds)) = self.geom.encode(wkb, &self.frame) else {
+            self.tags = tags;
+            return false;
+        };
+        let f = &mut self.features;
+        let len = id.map_or(0, |id| 1 + pbf::varint_len(id))
+            + pbf::packed_len(&tags)
+            + 1
+            + pbf::varint_len(u64::from(kind))
+            + pbf::packed_len(cmds);
+        pbf::key(f, 2, pbf::LEN);
+        pbf::varint(f, len as u64);
         if let Some(id) = id {
-            pbf::varint_field(&mut f, 1, id);
+            pbf::varint_field(f, 1, id);
         }
-        pbf::packed_field(&mut f, 2, &tags);
-        pbf::varint_field(&mut f, 3, u64::from(kind));
-        pbf::packed_field(&mut f, 4, &cmds);
-        pbf::bytes_field(&mut self.features, 2, &f);
+        pbf::packed_field(f, 2, &tags);
+        pbf::varint_field(f, 3, u64::from(kind));
+        pbf::packed_field(f, 4, cmds);
+        self.tags = tags;
         self.count += 1;
         true
     }
@@ -102,44 +114,54 @@ impl LayerEncoder {
         self.features.len() + self.values.len()
     }
 
-    fn key(&mut self, k: &str) -> u32 {
-        if let Some(i) = self.key_index.get(k) {
-            return *i;
-        }
-        let i = self.keys.len() as u32;
-        self.keys.push(k.to_string());
-        self.key_index.insert(k.to_string(), i);
-        i
-    }
-
-    fn value(&mut self, v: &Value) -> u32 {
-        let key = match v {
-            Value::Text(s) => ValueKey::Text(s.clone()),
-            Value::Int(i) => ValueKey::Int(*i),
-            Value::Double(d) => ValueKey::Double(d.to_bits()),
-            Value::Bool(b) => ValueKey::Bool(*b),
+    /// The index of `v` in the layer's values, added when new.
+    fn value(&mut self, v: &Value<'_>) -> u32 {
+        let next = self.value_count;
+        let i = match *v {
+            Value::Text(s) => match self.texts.get(s) {
+                Some(i) => *i,
+                None => *self.texts.entry(s.into()).or_insert(next),
+            },
+            Value::Int(n) => *self.ints.entry(n).or_insert(next),
+            Value::Double(d) => *self.doubles.entry(d.to_bits()).or_insert(next),
+            Value::Bool(b) => *self.bools[usize::from(b)].get_or_insert(next),
         };
-        if let Some(i) = self.value_index.get(&key) {
-            return *i;
+        if i != next {
+            return i;
         }
-        let mut m = Vec::new();
-        match v {
-            Value::Text(s) => pbf::bytes_field(&mut m, 1, s.as_bytes()),
-            Value::Double(d) => {
-                pbf::key(&mut m, 3, pbf::FIXED64);
-                m.extend_from_slice(&d.to_le_bytes());
+        // A Value message: string 1, double 3, uint 5, sint 6, bool 7.
+        let out = &mut self.values;
+        match *v {
+            Value::Text(s) => {
+                pbf::key(out, 4, pbf::LEN);
+                pbf::varint(out, (1 + pbf::varint_len(s.len() as u64) + s.len()) as u64);
+                pbf::bytes_field(out, 1, s);
             }
-            Value::Int(i) if *i >= 0 => pbf::varint_field(&mut m, 5, *i as u64),
-            Value::Int(i) => pbf::varint_field(&mut m, 6, pbf::zigzag64(*i)),
-            Value::Bool(b) => pbf::varint_field(&mut m, 7, u64::from(*b)),
+            Value::Double(d) => {
+                pbf::key(out, 4, pbf::LEN);
+                pbf::varint(out, 9);
+                pbf::key(out, 3, pbf::FIXED64);
+                out.extend_from_slice(&d.to_le_bytes());
+            }
+            Value::Int(n) => {
+                let (field, raw) = if n >= 0 {
+                    (5, n as u64)
+                } else {
+                    (6, pbf::zigzag64(n))
+                };
+                pbf::key(out, 4, pbf::LEN);
+                pbf::varint(out, (1 + pbf::varint_len(raw)) as u64);
+                pbf::varint_field(out, field, raw);
+            }
+            Value::Bool(b) => {
+                pbf::key(out, 4, pbf::LEN);
+                pbf::varint(out, 2);
+                pbf::varint_field(out, 7, u64::from(b));
+            }
         }
-        pbf::bytes_field(&mut self.values, 4, &m);
-        let i = self.value_count;
         self.value_count += 1;
-        self.value_index.insert(key, i);
-        i
+        next
     }
-
     /// The layer as a Tile message (empty when no feature was added):
     /// tiles concatenate into composites.
     pub fn finish(self) -> Vec<u8> {

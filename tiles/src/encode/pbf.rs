@@ -39,16 +39,36 @@ pub fn varint_field(out: &mut Vec<u8>, field: u32, v: u64) {
     varint(out, v);
 }
 
-/// A packed repeated uint32 field.
+/// Bytes of `v` as a varint.
+pub fn varint_len(v: u64) -> usize {
+    // 7 bits per byte; 0 takes one byte.
+    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+}
+
+/// Bytes of a packed repeated uint32 field (key, length and body; 0 when
+/// empty, as nothing is written then). Fields used here are < 16: one-byte keys.
+pub fn packed_len(values: &[u32]) -> usize {
+    if values.is_empty() {
+        return 0;
+    }
+    let body = packed_body_len(values);
+    1 + varint_len(body as u64) + body
+}
+
+fn packed_body_len(values: &[u32]) -> usize {
+    values.iter().map(|v| varint_len(u64::from(*v))).sum()
+}
+
+/// A packed repeated uint32 field, written straight into `out`.
 pub fn packed_field(out: &mut Vec<u8>, field: u32, values: &[u32]) {
     if values.is_empty() {
         return;
     }
-    let mut body = Vec::with_capacity(values.len() * 2);
+    key(out, field, LEN);
+    varint(out, packed_body_len(values) as u64);
     for v in values {
-        varint(&mut body, u64::from(*v));
+        varint(out, u64::from(*v));
     }
-    bytes_field(out, field, &body);
 }
 
 #[cfg(test)]
@@ -65,5 +85,20 @@ mod tests {
         let mut f = Vec::new();
         packed_field(&mut f, 4, &[9, 1]);
         assert_eq!(f, [0x22, 2, 9, 1]);
+        assert_eq!(packed_len(&[9, 1]), f.len());
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut b = Vec::new();
+            varint(&mut b, v);
+            assert_eq!(varint_len(v), b.len(), "{v}");
+        }
     }
 }
