@@ -237,10 +237,12 @@ async fn render_layer_rust(
             continue;
         };
         let fid = int8(&row, 0)?;
-        let values = (t.fields.iter().enumerate())
-            .map(|(i, f)| value(&row, i + 1, f.field_type))
-            .collect::<Result<Vec<_>, _>>()?;
-        enc.add(fid.and_then(|v| u64::try_from(v).ok()), wkb, &values);
+        for (i, f) in t.fields.iter().enumerate() {
+            if let Some(v) = value(&row, i + 1, f.field_type)? {
+                enc.set(i, v);
+            }
+        }
+        enc.add(fid.and_then(|v| u64::try_from(v).ok()), wkb);
     }
     let features = enc.len();
     Ok(Rendered {

@@ -63,27 +63,38 @@ impl LayerEncoder {
         }
     }
 
-    /// Adds a feature whose `values` follow the keys given to [`new`]; false
-    /// (and nothing added) when its geometry is not readable WKB or leaves
-    /// nothing inside the buffered tile. NULL attributes are left out, as
-    /// `ST_AsMVT` does.
+    /// Sets attribute `key` (an index into the keys given to [`new`]) of
+    /// the feature being built; the next [`add`] takes it. NULL attributes
+    /// are simply not set, as `ST_AsMVT` leaves them out.
     ///
     /// [`new`]: LayerEncoder::new
-    pub fn add(&mut self, id: Option<u64>, wkb: &[u8], values: &[Option<Value<'_>>]) -> bool {
-        let mut tags = std::mem::take(&mut self.tags);
-        tags.clear();
-        for (k, v) in values.iter().enumerate() {
-            let Some(v) = v else { continue };
-            tags.push(k as u32);
-            tags.push(self.value(v));
-        }
+    /// [`add`]: LayerEncoder::add
+    pub fn set(&mut self, key: usize, v: Value<'_>) {
+        let i = self.value(&v);
+        self.tags.push(key as u32);
+        self.tags.push(i);
+    }
+
+    /// Adds a feature with the attributes [`set`] since the last call;
+    /// false (and nothing added) when its geometry is not readable WKB or
+    /// leaves nothing inside the buffered tile.
+    ///
+    /// [`set`]: LayerEncoder::set
+    pub fn add(&mut self, id: Option<u64>, wkb: &[u8]) -> bool {
+        let tags = std::mem::take(&mut self.tags);
+        let added = self.write_feature(id, wkb, &tags);
+        self.tags = tags;
+        self.tags.clear();
+        added
+    }
+
+    fn write_feature(&mut self, id: Option<u64>, wkb: &[u8], tags: &[u32]) -> bool {
         let Some((kind, cmds)) = self.geom.encode(wkb, &self.frame) else {
-            self.tags = tags;
             return false;
         };
         let f = &mut self.features;
         let len = id.map_or(0, |id| 1 + pbf::varint_len(id))
-            + pbf::packed_len(&tags)
+            + pbf::packed_len(tags)
             + 1
             + pbf::varint_len(u64::from(kind))
             + pbf::packed_len(cmds);
@@ -92,10 +103,9 @@ impl LayerEncoder {
         if let Some(id) = id {
             pbf::varint_field(f, 1, id);
         }
-        pbf::packed_field(f, 2, &tags);
+        pbf::packed_field(f, 2, tags);
         pbf::varint_field(f, 3, u64::from(kind));
         pbf::packed_field(f, 4, cmds);
-        self.tags = tags;
         self.count += 1;
         true
     }
