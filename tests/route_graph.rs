@@ -132,6 +132,7 @@ async fn in_memory_costs_equal_pgr_dijkstra() {
     pick.extend([os, ot, bs, bt]);
     pick.sort_unstable();
     pick.dedup();
+    eprintln!("{} vertices, every ordered pair", pick.len());
 
     let mut found = HashMap::new();
     for (cost, shut) in [

@@ -102,9 +102,12 @@ pub fn router(state: AppState) -> Router {
             crate::limits::limit,
         ))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
-        // Small answers (look-ups, tiny tiles) cost more to gzip than they save.
+        // Small answers (look-ups, tiny tiles) cost more to gzip than they
+        // save. The fastest level: at the default one deflate took ~15 % of
+        // the server's CPU serving nearest-10 warehouses (5.5 KB answers).
         .layer(
             CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -16,9 +16,11 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Published layers, kept current by the NOTIFY listener.
     pub layers: Arc<Registry>,
-    pub cache: TileCache,
+    /// Behind an `Arc`: the state is cloned for every request (extractors,
+    /// middleware), and a moka cache's own clone copies several handles.
+    pub cache: Arc<TileCache>,
     /// Recent API key look-ups (dropped on every key change).
-    pub keys: crate::caller::KeyCache,
+    pub keys: Arc<crate::caller::KeyCache>,
     /// Request budgets per address and per key.
     pub limits: Arc<crate::limits::Limiters>,
     /// Rate limit of anonymous field reports.
@@ -50,8 +52,8 @@ impl AppState {
             pool,
             public_url,
             layers,
-            cache: TileCache::new(cache_bytes),
-            keys: crate::caller::key_cache(),
+            cache: Arc::new(TileCache::new(cache_bytes)),
+            keys: Arc::new(crate::caller::key_cache()),
             limits: crate::limits::Limiters::new(Default::default()),
             reports: Arc::default(),
             replicas: Arc::default(),
