@@ -103,11 +103,14 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
         // Small answers (look-ups, tiny tiles) cost more to gzip than they
-        // save. The fastest level: at the default one deflate took ~15 % of
-        // the server's CPU serving nearest-10 warehouses (5.5 KB answers).
+        // save. Level 4, not the default 6: at 6 deflate took ~15 % of the
+        // server's CPU serving nearest-10 warehouses (5.5 KB answers); 4
+        // costs about a third of 6 for ~2 % more bytes, while the fastest
+        // level made answers a third larger (docs/benchmarks.md). Stored
+        // tiles use the same level (tiles::cache).
         .layer(
             CompressionLayer::new()
-                .quality(tower_http::CompressionLevel::Fastest)
+                .quality(tower_http::CompressionLevel::Precise(4))
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
