@@ -45,6 +45,14 @@ pub async fn sync(state: &AppState) -> anyhow::Result<Vec<String>> {
         state,
         changed.iter().filter_map(|n| state.layers.get(n)).collect(),
     );
+    // New road networks: their graphs are built now rather than by the
+    // first request that sees the new version.
+    for l in changed.iter().filter_map(|n| state.layers.get(n)) {
+        if l.kind == "roads" {
+            let (pool, graphs) = (state.pool.clone(), state.graphs.clone());
+            tokio::spawn(async move { crate::state::build_graph(&pool, &graphs, &l).await });
+        }
+    }
     Ok(changed)
 }
 

@@ -16,9 +16,11 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Published layers, kept current by the NOTIFY listener.
     pub layers: Arc<Registry>,
-    pub cache: TileCache,
+    /// Behind an `Arc`: the state is cloned for every request (extractors,
+    /// middleware), and a moka cache's own clone copies several handles.
+    pub cache: Arc<TileCache>,
     /// Recent API key look-ups (dropped on every key change).
-    pub keys: crate::caller::KeyCache,
+    pub keys: Arc<crate::caller::KeyCache>,
     /// Request budgets per address and per key.
     pub limits: Arc<crate::limits::Limiters>,
     /// Rate limit of anonymous field reports.
@@ -27,6 +29,8 @@ pub struct AppState {
     pub replicas: Arc<crate::replicas::Replicas>,
     /// Whether this server keeps layer overviews in the tile store (`overview`).
     pub overviews: bool,
+    /// In-memory road graphs, by roads layer and version (routes, reach).
+    pub graphs: Arc<features::Graphs>,
 }
 
 /// Default in-memory tile cache size.
@@ -40,16 +44,21 @@ impl AppState {
         cache_bytes: u64,
     ) -> Result<AppState, catalog::CatalogError> {
         let layers = Arc::new(Registry::load(&pool).await?);
+        let graphs = Arc::new(features::Graphs::default());
+        for l in layers.all() {
+            build_graph(&pool, &graphs, &l).await;
+        }
         Ok(AppState {
             pool,
             public_url,
             layers,
-            cache: TileCache::new(cache_bytes),
-            keys: crate::caller::key_cache(),
+            cache: Arc::new(TileCache::new(cache_bytes)),
+            keys: Arc::new(crate::caller::key_cache()),
             limits: crate::limits::Limiters::new(Default::default()),
             reports: Arc::default(),
             replicas: Arc::default(),
             overviews: false,
+            graphs,
         })
     }
 
@@ -103,5 +112,27 @@ impl AppState {
             std::time::Duration::from_secs(1),
         ));
         tokio::spawn(crate::listener::run(self.clone()))
+    }
+}
+
+/// Builds and keeps the road graph of `layer` (kind roads) at the version
+/// the database holds; a failure is logged (requests build it again).
+pub async fn build_graph(pool: &PgPool, graphs: &features::Graphs, layer: &catalog::Layer) {
+    if layer.kind != "roads" {
+        return;
+    }
+    let net = features::RoadNetwork::new(layer.clone(), Vec::new());
+    let t = std::time::Instant::now();
+    match graphs.build(pool, &net).await {
+        Ok(g) => tracing::info!(
+            layer = %layer.name,
+            version = g.version,
+            vertices = g.vertex_count(),
+            edges = g.edge_count(),
+            heap_bytes = g.heap_bytes(),
+            ms = t.elapsed().as_millis() as u64,
+            "road graph built"
+        ),
+        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "road graph not built"),
     }
 }

@@ -8,6 +8,7 @@
 mod collection;
 mod crs;
 mod error;
+mod graph;
 mod items;
 mod land;
 mod logistics;
@@ -21,12 +22,13 @@ mod stats;
 pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
 pub use error::FeaturesError;
+pub use graph::{Closed, EdgeRow, Graphs, RoadGraph, Tree};
 pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};
 pub use land::{
     parcel_at, parcel_by_key, planning_report, Overlap, Parcel, PlanningReport, PARCEL_KEY,
 };
 pub use logistics::{warehouses_near, Warehouse, WarehouseFilter, MAX_NEAR};
-pub use network::RoadNetwork;
+pub use network::{closed_edges, Cost, RoadNetwork};
 pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
 pub use routing::{route, Leg, Route};
 /// JSON text passed into responses as it is (GeoJSON from PostGIS).

@@ -1,6 +1,8 @@
-//! Warehouses by road: those within a network distance of a point
-//! (pgr_drivingDistance), and the route to the nearest one matching filters
-//! (pgr_dijkstraCost to the nearest candidates, then the route).
+//! Warehouses by road: those within a network distance of a point (a
+//! Dijkstra by length over the in-memory graph, bounded by the distance;
+//! the vertices reached go to SQL as arrays), and the route to the nearest
+//! one matching filters (one search towards the nearest candidates, then
+//! the route).
 //!
 //! Points join the network where they meet their nearest road
 //! (`crate::snap`): a network distance is the stretch from the start to its
@@ -10,10 +12,11 @@
 use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use sqlx::{Postgres, Transaction};
 
+use crate::graph::Graphs;
 use crate::logistics::{
     dm, feature, filter_conditions, properties_sql, table, Warehouse, WarehouseFilter,
 };
-use crate::network::{no_network, prepare, Cost, RoadNetwork, Scope};
+use crate::network::{closed_edges, no_network, Cost, RoadNetwork};
 use crate::routing::{assemble, search, Route};
 use crate::snap::{from_row, nearest_edge_sql, snap, Snap, SnapRow, Way, SNAP_COLUMNS};
 use crate::sql::{bind_all, Bind, Where};
@@ -47,6 +50,7 @@ fn snapped_ctes(net: &RoadNetwork, l: &Layer, visible: &[&Field], w: &Where, tai
 #[allow(clippy::too_many_arguments)]
 pub async fn warehouses_reachable(
     tx: &mut Transaction<'_, Postgres>,
+    graphs: &Graphs,
     net: &RoadNetwork,
     l: &Layer,
     visible: &[&Field],
@@ -56,28 +60,21 @@ pub async fn warehouses_reachable(
     weight_t: Option<f64>,
     limit: u32,
 ) -> Result<(Snap, Vec<Warehouse>), FeaturesError> {
-    let start = snap(tx, net, from, "lon/lat").await?;
-    let outs = start.ways_out();
-    let starts: Vec<i64> = outs.iter().map(|o| o.vertex).collect();
-    prepare(
-        tx,
-        net,
-        weight_t,
-        Scope::Around {
-            vertices: &starts,
-            share: 0.0,
-            margin_m: max_m,
-        },
-    )
-    .await?;
+    let (start, version) = snap(tx, net, from, "lon/lat").await?;
+    let g = graphs.for_version(tx, net, version).await?;
+    let (closed, _) = closed_edges(tx, net, weight_t).await?;
+    let sources: Vec<(i64, f64)> = start
+        .ways_out()
+        .iter()
+        .map(|o| (o.vertex, o.length_m))
+        .collect();
+    let tree = g.search(Cost::Length, &g.closed(&closed), &sources, |_, d| {
+        d <= max_m
+    });
+    let (nodes, costs): (Vec<i64>, Vec<f64>) = tree.reached().filter(|r| r.1 <= max_m).unzip();
     let mut w = Where::default();
-    let e_sql = w.bind(Bind::Text(net.edges_sql(Cost::Length)));
-    let vs = w.bind(Bind::Text(pg_array(
-        outs.iter().map(|o| o.vertex.to_string()),
-    )));
-    let offs = w.bind(Bind::Text(pg_array(
-        outs.iter().map(|o| o.length_m.to_string()),
-    )));
+    let vs = w.bind(Bind::Ints(nodes));
+    let cs = w.bind(Bind::Floats(costs));
     let d = w.bind(Bind::Float(max_m));
     let access = w.bind(Bind::Float(start.distance_m));
     let se = w.bind(Bind::Int(start.edge));
@@ -93,16 +90,14 @@ pub async fn warehouses_reachable(
     ));
     filter_conditions(&mut w, visible, f)?;
     let sql = format!(
-        "WITH o AS (SELECT * FROM unnest({vs}::text::int8[], {offs}::text::float8[]) o(v, off)), \
-         dd AS MATERIALIZED (SELECT d.node, min(d.agg_cost + o.off) AS agg_cost \
-            FROM pgr_drivingDistance({e_sql}, {vs}::text::int8[], {d}::float8, true, false) d \
-            JOIN o ON o.v = d.from_v GROUP BY d.node), \
+        "WITH dd AS (SELECT * FROM unnest({vs}::int8[], {cs}::float8[]) d(node, agg_cost)), \
          {ctes}, \
          t AS (SELECT s.*, LEAST( \
-                 (SELECT agg_cost FROM dd WHERE node = s.source) + s.f * s.length_m, \
-                 CASE WHEN NOT s.one_way THEN (SELECT agg_cost FROM dd WHERE node = s.target) + (1 - s.f) * s.length_m END, \
+                 ds.agg_cost + s.f * s.length_m, \
+                 CASE WHEN NOT s.one_way THEN dt.agg_cost + (1 - s.f) * s.length_m END, \
                  CASE WHEN s.id = {se} AND ({sf} <= s.f OR NOT s.one_way) THEN abs(s.f - {sf}) * s.length_m END) \
-               + s.d + {access} AS net FROM s) \
+               + s.d + {access} AS net \
+               FROM s LEFT JOIN dd ds ON ds.node = s.source LEFT JOIN dd dt ON dt.node = s.target) \
          SELECT wfid, props, gj, net, {straight} FROM t WHERE net <= {d} ORDER BY net, wfid LIMIT {lim}",
         ctes = snapped_ctes(net, l, visible, &w, ""),
         straight = crate::network::metres("t.wg", &point),
@@ -124,17 +119,13 @@ pub async fn warehouses_reachable(
     Ok((start, found))
 }
 
-/// `{a,b,c}`: a PostgreSQL array literal of numbers, bound as text.
-fn pg_array(items: impl Iterator<Item = String>) -> String {
-    format!("{{{}}}", items.collect::<Vec<_>>().join(","))
-}
-
 /// The route to the warehouse of `l` matching `f` that is fastest to reach
 /// by road from WGS 84 `from`, among the nearest in a straight line.
 /// Returns the start, the bridges closed, the warehouse and the route.
 #[allow(clippy::too_many_arguments)]
 pub async fn route_to_nearest_warehouse(
     tx: &mut Transaction<'_, Postgres>,
+    graphs: &Graphs,
     net: &RoadNetwork,
     l: &Layer,
     visible: &[&Field],
@@ -142,7 +133,7 @@ pub async fn route_to_nearest_warehouse(
     f: &WarehouseFilter,
     weight_t: Option<f64>,
 ) -> Result<(Snap, i64, Warehouse, Route), FeaturesError> {
-    let start = snap(tx, net, from, "lon/lat").await?;
+    let (start, version) = snap(tx, net, from, "lon/lat").await?;
     let mut w = Where::default();
     let (x, y) = (w.bind(Bind::Float(from.0)), w.bind(Bind::Float(from.1)));
     filter_conditions(&mut w, visible, f)?;
@@ -195,8 +186,11 @@ pub async fn route_to_nearest_warehouse(
         .enumerate()
         .filter_map(|(i, s)| start.direct(s).map(|w| (i, w)))
         .collect();
-    let (i, plan, closed) = search(tx, net, weight_t, &start.ways_out(), &ins, &direct).await?;
-    let route = assemble(tx, net, &plan).await?;
+    let outs = start.ways_out();
+    let (i, plan, closed) =
+        search(tx, graphs, net, version, weight_t, &outs, &ins, &direct).await?;
+    let mut route = assemble(tx, net, &plan).await?;
+    route.network_version = version;
     let r = rows.swap_remove(i);
     let mut warehouse = feature(r.0, r.1, r.2)?;
     warehouse.road = Some(snaps[i]);

@@ -1,8 +1,9 @@
-//! Truck routes over a roads layer's network with pgRouting: the ends snap
-//! onto their nearest roads (`crate::snap`), one many-to-many `pgr_dijkstra`
-//! finds the paths between the ways out of the start and into the end, and
-//! the fastest becomes one line: the start's stretch of road, the path, the
-//! end's stretch.
+//! Truck routes over a roads layer's network: the ends snap onto their
+//! nearest roads (`crate::snap`, SQL), one Dijkstra over the in-memory graph
+//! of the version the transaction sees (`crate::graph`) starts from every
+//! way out of the start and stops once no way into the end can be reached
+//! faster, and the fastest becomes one line (SQL, by edge id): the start's
+//! stretch of road, the path, the end's stretch.
 
 use std::collections::HashMap;
 
@@ -11,7 +12,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::{Postgres, Transaction};
 
-use crate::network::{no_network, prepare, Cost, RoadNetwork, Scope};
+use crate::graph::{Closed, Graphs, RoadGraph};
+use crate::network::{closed_edges, no_network, Cost, RoadNetwork};
 use crate::snap::{snap, Snap, Way};
 use crate::FeaturesError;
 
@@ -34,6 +36,9 @@ pub struct Route {
     pub length_m: f64,
     pub duration_s: f64,
     pub legs: Vec<Leg>,
+    /// Version of the roads layer the route was found and drawn on.
+    #[serde(skip)]
+    pub network_version: i64,
 }
 
 /// Joins consecutive edges into legs of the same road name.
@@ -63,57 +68,12 @@ fn legs(rows: Vec<(i64, Option<String>, f64, f64)>) -> Vec<Leg> {
     out
 }
 
-/// The fastest path between two vertices: its travel time (seconds) and
-/// its edges with the vertex each is entered from, in travel order.
+/// The fastest path between two vertices: its edges with the vertex each
+/// is entered from, in travel order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Path {
-    pub time_s: f64,
     pub edges: Vec<i64>,
     pub nodes: Vec<i64>,
-}
-
-/// start_vid, end_vid, cost, edges, nodes.
-type PathRow = (i64, i64, f64, Vec<i64>, Vec<i64>);
-
-/// The fastest paths between every vertex of `from` and of `to` under the
-/// settings of [`prepare`], from one `pgr_dijkstra` (the graph is read and
-/// built once for all pairs); a vertex reaches itself in 0 along no edge.
-pub(crate) async fn paths(
-    tx: &mut Transaction<'_, Postgres>,
-    net: &RoadNetwork,
-    from: &[i64],
-    to: &[i64],
-) -> Result<HashMap<(i64, i64), Path>, FeaturesError> {
-    // The last row of each path has edge -1 and the path's whole cost.
-    let rows: Vec<PathRow> = sqlx::query_as(
-        "SELECT start_vid, end_vid, max(agg_cost) AS cost, \
-                coalesce(array_agg(edge ORDER BY path_seq) FILTER (WHERE edge <> -1), '{}') AS edges, \
-                coalesce(array_agg(node ORDER BY path_seq) FILTER (WHERE edge <> -1), '{}') AS nodes \
-         FROM pgr_dijkstra($1, $2::int8[], $3::int8[], true) GROUP BY start_vid, end_vid",
-    )
-    .bind(net.edges_sql(Cost::Time))
-    .bind(from.to_vec())
-    .bind(to.to_vec())
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(|e| no_network(net, e))?;
-    let mut m: HashMap<(i64, i64), Path> = rows
-        .into_iter()
-        .map(|(s, e, t, edges, nodes)| {
-            (
-                (s, e),
-                Path {
-                    time_s: t,
-                    edges,
-                    nodes,
-                },
-            )
-        })
-        .collect();
-    for v in from.iter().filter(|v| to.contains(v)) {
-        m.insert((*v, *v), Path::default());
-    }
-    Ok(m)
 }
 
 /// How a route goes: straight along one edge, or out, over the network
@@ -125,38 +85,57 @@ pub(crate) enum Plan {
 }
 
 /// The fastest plan from the `outs` to the `ins` (each with its index in
-/// the caller's list of ends), given the vertex-to-vertex `paths`.
+/// the caller's list of ends), or along a `direct` way, over `g` without
+/// the `closed` edges: one Dijkstra from every way out (each starting at
+/// its own time), stopped once every vertex left is slower than the best
+/// arrival found. On equal times a direct way wins, then the first in.
 pub(crate) fn fastest(
+    g: &RoadGraph,
+    closed: &Closed,
     outs: &[Way],
     ins: &[(usize, Way)],
     direct: &[(usize, Way)],
-    paths: &HashMap<(i64, i64), Path>,
 ) -> Option<(usize, Plan, f64)> {
-    // The end index, the direct way or the out and in ways, the time.
-    type Choice = (usize, Result<Way, (Way, Way)>, f64);
-    let mut best: Option<Choice> = None;
-    let mut consider = |i: usize, p: Result<Way, (Way, Way)>, t: f64| {
-        if best.as_ref().is_none_or(|b| t < b.2) {
-            best = Some((i, p, t));
-        }
-    };
+    let mut best_t = f64::INFINITY;
+    let mut best: Option<Result<(usize, Way), usize>> = None;
     for (i, d) in direct {
-        consider(*i, Ok(*d), d.time_s);
+        if d.time_s < best_t {
+            best_t = d.time_s;
+            best = Some(Ok((*i, *d)));
+        }
     }
-    for o in outs {
-        for (i, w) in ins {
-            if let Some(c) = paths.get(&(o.vertex, w.vertex)) {
-                consider(*i, Err((*o, *w)), o.time_s + c.time_s + w.time_s);
+    let mut by_vertex: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (k, (_, w)) in ins.iter().enumerate() {
+        by_vertex.entry(w.vertex).or_default().push(k);
+    }
+    let sources: Vec<(i64, f64)> = outs.iter().map(|o| (o.vertex, o.time_s)).collect();
+    let tree = g.search(Cost::Time, closed, &sources, |v, d| {
+        if d >= best_t {
+            return false;
+        }
+        for k in by_vertex.get(&v).into_iter().flatten() {
+            let t = d + ins[*k].1.time_s;
+            if t < best_t {
+                best_t = t;
+                best = Some(Err(*k));
             }
         }
-    }
-    best.map(|(i, p, t)| {
-        let plan = match p {
-            Ok(d) => Plan::Direct(d),
-            Err((o, w)) => Plan::Via(o, w, paths[&(o.vertex, w.vertex)].clone()),
-        };
-        (i, plan, t)
-    })
+        true
+    });
+    let plan = match best? {
+        Ok((i, d)) => (i, Plan::Direct(d)),
+        Err(k) => {
+            let (i, w) = ins[k];
+            let (src, edges, nodes, _) = tree.path(w.vertex, Cost::Time)?;
+            // The way out the search came from: its vertex, the quickest to it.
+            let o = outs
+                .iter()
+                .filter(|o| o.vertex == src)
+                .min_by(|a, b| a.time_s.total_cmp(&b.time_s))?;
+            (i, Plan::Via(*o, w, Path { edges, nodes }))
+        }
+    };
+    Some((plan.0, plan.1, best_t))
 }
 
 /// The route of `plan` as one line with its legs: the path's edges joined
@@ -227,39 +206,28 @@ pub(crate) async fn assemble(
         length_m: (length_m * 10.0).round() / 10.0,
         duration_s: duration_s.round(),
         legs: legs(rows),
+        network_version: 0,
     })
 }
 
-/// The vertices of `ways`, without repeats.
-pub(crate) fn vertices<'a>(ways: impl IntoIterator<Item = &'a Way>) -> Vec<i64> {
-    let mut v: Vec<i64> = ways.into_iter().map(|w| w.vertex).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-/// Finds the fastest plan from `outs` to `ins`: first among the edges in a
-/// box around the ends, then, if no path lies inside it, over the whole
-/// network. Returns the index of the end reached, the plan and how many
+/// Finds the fastest plan from `outs` to `ins` over the graph of
+/// `version` (the version `tx` sees), with the bridges below `weight_t`
+/// closed. Returns the index of the end reached, the plan and how many
 /// bridges the weight closed.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn search(
     tx: &mut Transaction<'_, Postgres>,
+    graphs: &Graphs,
     net: &RoadNetwork,
+    version: i64,
     weight_t: Option<f64>,
     outs: &[Way],
     ins: &[(usize, Way)],
     direct: &[(usize, Way)],
 ) -> Result<(usize, Plan, i64), FeaturesError> {
-    let from = vertices(outs);
-    let to = vertices(ins.iter().map(|(_, w)| w));
-    let around: Vec<i64> = from.iter().chain(&to).copied().collect();
-    let mut closed = prepare(tx, net, weight_t, Scope::route(&around)).await?;
-    let mut p = paths(tx, net, &from, &to).await?;
-    if p.is_empty() {
-        closed = prepare(tx, net, weight_t, Scope::All).await?;
-        p = paths(tx, net, &from, &to).await?;
-    }
-    match fastest(outs, ins, direct, &p) {
+    let g = graphs.for_version(tx, net, version).await?;
+    let (edges, closed) = closed_edges(tx, net, weight_t).await?;
+    match fastest(&g, &g.closed(&edges), outs, ins, direct) {
         Some((i, plan, _)) => Ok((i, plan, closed)),
         None => Err(FeaturesError::NotFound(no_route_reason(weight_t, closed))),
     }
@@ -269,17 +237,30 @@ pub(crate) async fn search(
 /// tonnes; also the snapped ends and the number of bridges closed.
 pub async fn route(
     tx: &mut Transaction<'_, Postgres>,
+    graphs: &Graphs,
     net: &RoadNetwork,
     from: (f64, f64),
     to: (f64, f64),
     weight_t: Option<f64>,
 ) -> Result<(Snap, Snap, i64, Route), FeaturesError> {
-    let a = snap(tx, net, from, "from").await?;
-    let b = snap(tx, net, to, "to").await?;
+    let (a, version) = snap(tx, net, from, "from").await?;
+    let (b, _) = snap(tx, net, to, "to").await?;
     let ins: Vec<(usize, Way)> = b.ways_in().into_iter().map(|w| (0, w)).collect();
     let direct: Vec<(usize, Way)> = a.direct(&b).into_iter().map(|w| (0, w)).collect();
-    let (_, plan, closed) = search(tx, net, weight_t, &a.ways_out(), &ins, &direct).await?;
-    Ok((a, b, closed, assemble(tx, net, &plan).await?))
+    let (_, plan, closed) = search(
+        tx,
+        graphs,
+        net,
+        version,
+        weight_t,
+        &a.ways_out(),
+        &ins,
+        &direct,
+    )
+    .await?;
+    let mut r = assemble(tx, net, &plan).await?;
+    r.network_version = version;
+    Ok((a, b, closed, r))
 }
 
 pub(crate) fn no_route_reason(weight_t: Option<f64>, closed: i64) -> String {

@@ -127,27 +127,40 @@ pub(crate) fn nearest_edge_sql(net: &RoadNetwork, p: &str) -> String {
 }
 
 /// Snaps WGS 84 (`lon`, `lat`) to the network; `param` names the request
-/// parameter in errors.
+/// parameter in errors. Also returns the version of the roads layer the
+/// transaction sees: the statement reads the edges table, and once a
+/// transaction holds that table no import can swap it (nor the catalog
+/// row with it) before the transaction ends, so every later statement of
+/// `tx` reads that same version (see `crate::graph`).
 pub async fn snap(
     tx: &mut Transaction<'_, Postgres>,
     net: &RoadNetwork,
     (lon, lat): (f64, f64),
     param: &'static str,
-) -> Result<Snap, FeaturesError> {
+) -> Result<(Snap, i64), FeaturesError> {
     let sql = format!(
-        "SELECT {SNAP_COLUMNS} FROM (SELECT {p} AS p) p, {join}",
+        "SELECT {SNAP_COLUMNS}, (SELECT version FROM geokho.layers WHERE name = $3) \
+         FROM (SELECT {p} AS p) p, {join}",
         p = net.point("$1", "$2"),
         join = nearest_edge_sql(net, "p.p"),
     );
-    let row: Option<SnapRow> = sqlx::query_as(&sql)
+    type Row = (i64, i64, i64, i64, f64, f64, f64, bool, f64, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(&sql)
         .bind(lon)
         .bind(lat)
+        .bind(&net.roads.name)
         .fetch_optional(&mut **tx)
         .await
         .map_err(|e| no_network(net, e))?;
-    match row.map(from_row) {
-        Some(s) if s.distance_m <= MAX_SNAP_M => Ok(s),
-        Some(s) => Err(FeaturesError::BadParameter(
+    let version = row.as_ref().and_then(|r| r.9);
+    let row = row.map(|r| from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8)));
+    match (row, version) {
+        (Some(_), None) => Err(FeaturesError::NotFound(format!(
+            "layer {} is no longer published",
+            net.roads.name
+        ))),
+        (Some(s), Some(v)) if s.distance_m <= MAX_SNAP_M => Ok((s, v)),
+        (Some(s), _) => Err(FeaturesError::BadParameter(
             param,
             format!(
                 "the nearest road of {} is {:.0} m away (at most {MAX_SNAP_M:.0} m)",
@@ -155,7 +168,7 @@ pub async fn snap(
                 s.distance_m
             ),
         )),
-        None => Err(FeaturesError::NotFound(format!(
+        (None, _) => Err(FeaturesError::NotFound(format!(
             "layer {} has no roads to route on",
             net.roads.name
         ))),

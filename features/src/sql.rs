@@ -10,6 +10,8 @@ pub enum Bind {
     Float(f64),
     Text(String),
     Bool(bool),
+    Ints(Vec<i64>),
+    Floats(Vec<f64>),
 }
 
 /// Conditions and their bound values.
@@ -62,6 +64,8 @@ pub fn bind_all<'q, O>(
             Bind::Float(x) => q.bind(*x),
             Bind::Text(s) => q.bind(s.as_str()),
             Bind::Bool(v) => q.bind(*v),
+            Bind::Ints(v) => q.bind(v.as_slice()),
+            Bind::Floats(v) => q.bind(v.as_slice()),
         };
     }
     q

@@ -166,12 +166,10 @@ fn weight(q: &HashMap<String, String>) -> Result<Option<f64>, Problem> {
 }
 
 async fn read_only(s: &AppState) -> Result<Transaction<'static, Postgres>, Problem> {
-    let mut tx = s.read().begin().await.map_err(Problem::internal)?;
-    sqlx::query("SET TRANSACTION READ ONLY")
-        .execute(&mut *tx)
+    s.read()
+        .begin_with("BEGIN READ ONLY")
         .await
-        .map_err(Problem::internal)?;
-    Ok(tx)
+        .map_err(Problem::internal)
 }
 
 /// A route as a GeoJSON Feature (serialised once; the geometry is
@@ -197,6 +195,8 @@ pub struct RouteProperties<'a, T: Serialize> {
     legs: &'a [features::Leg],
 }
 
+/// `route.network_version` is the version the route was found on (the
+/// one its transaction saw).
 fn route_response<T: Serialize>(
     net: &RoadNetwork,
     route: &Route,
@@ -214,7 +214,7 @@ fn route_response<T: Serialize>(
             weight_t: weight,
             closed_bridges: closed,
             network: &net.roads.name,
-            network_version: net.roads.version,
+            network_version: route.network_version,
             from,
             to,
             legs: &route.legs,
@@ -241,7 +241,7 @@ pub async fn route(
     let weight = weight(&q)?;
     let net = road_network(&s, &who, &q)?;
     let mut tx = read_only(&s).await?;
-    let (a, b, closed, r) = features::route(&mut tx, &net, from, to, weight)
+    let (a, b, closed, r) = features::route(&mut tx, &s.graphs, &net, from, to, weight)
         .await
         .map_err(|e| at(e, "from/to"))?;
     Ok(route_response(&net, &r, &a, b, weight, closed))
@@ -282,7 +282,7 @@ pub async fn warehouses_reachable(
     let visible: Vec<&Field> = who.visible(&layer);
     let mut tx = read_only(&s).await?;
     let (start, found) = features::warehouses_reachable(
-        &mut tx, &net, &layer, &visible, from, max_m, &filter, weight, limit,
+        &mut tx, &s.graphs, &net, &layer, &visible, from, max_m, &filter, weight, limit,
     )
     .await
     .map_err(|e| at(e, "lon/lat"))?;
@@ -317,7 +317,7 @@ pub async fn route_to_nearest_warehouse(
     let visible: Vec<&Field> = who.visible(&layer);
     let mut tx = read_only(&s).await?;
     let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(
-        &mut tx, &net, &layer, &visible, from, &filter, weight,
+        &mut tx, &s.graphs, &net, &layer, &visible, from, &filter, weight,
     )
     .await
     .map_err(|e| at(e, "lon/lat"))?;
