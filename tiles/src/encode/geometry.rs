@@ -7,9 +7,11 @@
 //! buffers live in a [`GeomEncoder`] reused for every feature of a tile, so
 //! a feature costs no allocation once the buffers have grown.
 
+use super::grid::{
+    clip_ring, clip_segment, drop_straight_run_points, signed_area, snap, snap_dedup, Pt,
+};
 use super::pbf::zigzag;
-
-type Pt = (f64, f64);
+use super::wkb::Reader;
 
 /// MVT geometry types.
 pub const POINT: u32 = 1;
@@ -19,8 +21,8 @@ pub const POLYGON: u32 = 3;
 /// Turns WKB geometries into MVT command integers, reusing its buffers.
 #[derive(Default)]
 pub struct GeomEncoder {
-    /// The part being read, in tile coordinates.
-    tile: Vec<Pt>,
+    /// The part being read, in tile coordinates (filled by the WKB reader).
+    pub(super) tile: Vec<Pt>,
     /// Clipping's output and its scratch pass.
     clipped: Vec<Pt>,
     pass: Vec<Pt>,
@@ -41,7 +43,7 @@ impl GeomEncoder {
         self.cur = (0, 0);
         self.kind = None;
         self.snapped.clear();
-        let mut r = Reader { b: wkb, pos: 0 };
+        let mut r = Reader::new(wkb);
         r.geometry(self, frame)?;
         // All points of a (multi)point share one MoveTo.
         self.flush_points();
@@ -50,11 +52,11 @@ impl GeomEncoder {
     }
 
     /// Records the kind of a part; false when it differs from earlier parts.
-    fn kind_is(&mut self, kind: u32) -> bool {
+    pub(super) fn kind_is(&mut self, kind: u32) -> bool {
         *self.kind.get_or_insert(kind) == kind
     }
 
-    fn point(&mut self, frame: &TileFrame, p: Pt) {
+    pub(super) fn point(&mut self, frame: &TileFrame, p: Pt) {
         let [x0, y0, x1, y1] = frame.clip_box();
         let (x, y) = snap(frame.tile_point(p));
         let (fx, fy) = (f64::from(x), f64::from(y));
@@ -92,7 +94,7 @@ impl GeomEncoder {
 
     /// The line in `tile`, clipped into parts, each written unless it
     /// collapses or only runs along the clip border.
-    fn line(&mut self, frame: &TileFrame) {
+    pub(super) fn line(&mut self, frame: &TileFrame) {
         self.snap_part();
         let bx = frame.clip_box();
         let line = std::mem::take(&mut self.clipped);
@@ -132,7 +134,7 @@ impl GeomEncoder {
 
     /// The ring in `tile`: snapped, clipped, oriented and written; false
     /// when nothing of it is left.
-    fn ring(&mut self, frame: &TileFrame, exterior: bool) -> bool {
+    pub(super) fn ring(&mut self, frame: &TileFrame, exterior: bool) -> bool {
         self.snap_part();
         if self.snapped.len() < 4 {
             return false;
@@ -162,169 +164,6 @@ impl GeomEncoder {
     }
 }
 
-/// Removes the inner points of straight runs (a point on the segment
-/// between its kept neighbours), keeping both ends: what PostGIS's
-/// simplification with tolerance 0 does before clipping.
-fn drop_straight_run_points(pts: &mut Vec<(i32, i32)>) {
-    if pts.len() < 3 {
-        return;
-    }
-    let mut kept = 1;
-    for i in 1..pts.len() {
-        let p = pts[i];
-        // pts[kept - 1] is the last kept point, pts[kept] a candidate.
-        if kept >= 2 && on_segment(pts[kept - 2], pts[kept - 1], p) {
-            pts[kept - 1] = p;
-        } else {
-            pts[kept] = p;
-            kept += 1;
-        }
-    }
-    pts.truncate(kept);
-}
-
-/// Whether `m` lies on the segment from `a` to `b` (exactly, on the grid).
-fn on_segment(a: (i32, i32), m: (i32, i32), b: (i32, i32)) -> bool {
-    let (ax, ay, mx, my, bx, by) = (
-        i64::from(a.0),
-        i64::from(a.1),
-        i64::from(m.0),
-        i64::from(m.1),
-        i64::from(b.0),
-        i64::from(b.1),
-    );
-    (mx - ax) * (by - ay) == (my - ay) * (bx - ax)
-        && (mx - ax) * (bx - mx) >= 0
-        && (my - ay) * (by - my) >= 0
-}
-
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let s = self.b.get(self.pos..self.pos + N)?;
-        self.pos += N;
-        s.try_into().ok()
-    }
-
-    fn u32(&mut self, le: bool) -> Option<u32> {
-        let a = self.take::<4>()?;
-        Some(if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        })
-    }
-
-    fn f64(&mut self, le: bool) -> Option<f64> {
-        let a = self.take::<8>()?;
-        Some(if le {
-            f64::from_le_bytes(a)
-        } else {
-            f64::from_be_bytes(a)
-        })
-    }
-
-    /// Reads a point sequence into `out`, in tile coordinates.
-    fn coords(
-        &mut self,
-        le: bool,
-        dims: usize,
-        frame: &TileFrame,
-        out: &mut Vec<Pt>,
-    ) -> Option<()> {
-        let n = self.u32(le)? as usize;
-        if n > self.b.len() / 16 + 1 {
-            return None;
-        }
-        out.clear();
-        out.reserve(n);
-        for _ in 0..n {
-            let x = self.f64(le)?;
-            let y = self.f64(le)?;
-            for _ in 2..dims {
-                self.f64(le)?;
-            }
-            out.push(frame.tile_point((x, y)));
-        }
-        Some(())
-    }
-
-    /// Reads one geometry and writes its commands into `enc`.
-    fn geometry(&mut self, enc: &mut GeomEncoder, frame: &TileFrame) -> Option<()> {
-        let le = self.take::<1>()?[0] == 1;
-        let raw = self.u32(le)?;
-        // EWKB flags, then ISO dimension thousands.
-        let (z, m, srid) = (
-            raw & 0x8000_0000 != 0,
-            raw & 0x4000_0000 != 0,
-            raw & 0x2000_0000 != 0,
-        );
-        let iso = raw & 0x0fff_ffff;
-        let (kind, iso_dims) = (iso % 1000, iso / 1000);
-        let dims = 2
-            + usize::from(z || iso_dims == 1 || iso_dims == 3)
-            + usize::from(m || iso_dims == 2 || iso_dims == 3);
-        if srid {
-            self.u32(le)?;
-        }
-        match kind {
-            1 => {
-                let x = self.f64(le)?;
-                let y = self.f64(le)?;
-                for _ in 2..dims {
-                    self.f64(le)?;
-                }
-                // POINT EMPTY is NaN, NaN.
-                if !x.is_nan() {
-                    if !enc.kind_is(POINT) {
-                        return None;
-                    }
-                    enc.point(frame, (x, y));
-                }
-            }
-            2 => {
-                if !enc.kind_is(LINESTRING) {
-                    return None;
-                }
-                let mut t = std::mem::take(&mut enc.tile);
-                self.coords(le, dims, frame, &mut t)?;
-                enc.tile = t;
-                enc.line(frame);
-            }
-            3 => {
-                if !enc.kind_is(POLYGON) {
-                    return None;
-                }
-                let n = self.u32(le)?;
-                // Holes go with their exterior when it collapses.
-                let mut kept = true;
-                for i in 0..n {
-                    let mut t = std::mem::take(&mut enc.tile);
-                    self.coords(le, dims, frame, &mut t)?;
-                    enc.tile = t;
-                    if i == 0 {
-                        kept = enc.ring(frame, true);
-                    } else if kept {
-                        enc.ring(frame, false);
-                    }
-                }
-            }
-            4..=7 => {
-                let n = self.u32(le)?;
-                for _ in 0..n {
-                    self.geometry(enc, frame)?;
-                }
-            }
-            _ => return None,
-        }
-        Some(())
-    }
-}
-
 /// Where a tile lies in Web Mercator and how it is quantised.
 #[derive(Clone, Copy, Debug)]
 pub struct TileFrame {
@@ -336,7 +175,7 @@ pub struct TileFrame {
 }
 
 impl TileFrame {
-    fn tile_point(&self, (x, y): Pt) -> Pt {
+    pub(super) fn tile_point(&self, (x, y): Pt) -> Pt {
         let [w, s, e, n] = self.bounds;
         let ext = f64::from(self.extent);
         ((x - w) / (e - w) * ext, (n - y) / (n - s) * ext)
@@ -358,10 +197,6 @@ fn on_border(part: &[(i32, i32)], frame: &TileFrame) -> bool {
         .any(|&e| part.iter().all(|p| p.0 == e) || part.iter().all(|p| p.1 == e))
 }
 
-fn snap((x, y): Pt) -> (i32, i32) {
-    (x.round() as i32, y.round() as i32)
-}
-
 fn command(id: u32, count: usize) -> u32 {
     (id & 7) | ((count as u32) << 3)
 }
@@ -370,117 +205,6 @@ fn delta(out: &mut Vec<u32>, cur: &mut (i32, i32), p: (i32, i32)) {
     out.push(zigzag(p.0 - cur.0));
     out.push(zigzag(p.1 - cur.1));
     *cur = p;
-}
-
-/// `pts` snapped to the grid into `out`, without repeated points.
-fn snap_dedup(pts: &[Pt], out: &mut Vec<(i32, i32)>) {
-    out.clear();
-    for p in pts {
-        let p = snap(*p);
-        if out.last() != Some(&p) {
-            out.push(p);
-        }
-    }
-}
-
-/// Twice the signed area (surveyor's formula), in tile units.
-fn signed_area(r: &[(i32, i32)]) -> i64 {
-    let n = r.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (r[i], r[(i + 1) % n]);
-            i64::from(a.0) * i64::from(b.1) - i64::from(b.0) * i64::from(a.1)
-        })
-        .sum()
-}
-
-/// Sutherland-Hodgman: the ring (grid coordinates) clipped to the box in
-/// place, with the points where it crosses the box rounded to the grid as
-/// PostGIS's clipper does; edges run along the box where the ring leaves
-/// it, outside the visible tile since the box has a buffer. `pass` is
-/// scratch space.
-fn clip_ring(pts: &mut Vec<Pt>, [x0, y0, x1, y1]: [f64; 4], pass: &mut Vec<Pt>) {
-    let (minx, miny, maxx, maxy) = pts.iter().fold(
-        (f64::MAX, f64::MAX, f64::MIN, f64::MIN),
-        |(a, b, c, d), &(x, y)| (a.min(x), b.min(y), c.max(x), d.max(y)),
-    );
-    if minx >= x0 && miny >= y0 && maxx <= x1 && maxy <= y1 {
-        return;
-    }
-    type Edge = (fn(Pt, f64) -> bool, fn(Pt, Pt, f64) -> Pt, f64);
-    let edges: [Edge; 4] = [
-        (|p, v| p.0 >= v, |a, b, v| at_x(a, b, v), x0),
-        (|p, v| p.0 <= v, |a, b, v| at_x(a, b, v), x1),
-        (|p, v| p.1 >= v, |a, b, v| at_y(a, b, v), y0),
-        (|p, v| p.1 <= v, |a, b, v| at_y(a, b, v), y1),
-    ];
-    for (inside, cross, v) in edges {
-        if pts.is_empty() {
-            break;
-        }
-        pass.clear();
-        let n = pts.len();
-        for i in 0..n {
-            let (a, b) = (pts[i], pts[(i + 1) % n]);
-            match (inside(a, v), inside(b, v)) {
-                (true, true) => pass.push(b),
-                (true, false) => pass.push(cross(a, b, v)),
-                (false, true) => {
-                    pass.push(cross(a, b, v));
-                    pass.push(b);
-                }
-                (false, false) => {}
-            }
-        }
-        std::mem::swap(pts, pass);
-    }
-    if let Some(&f) = pts.first() {
-        pts.push(f);
-    }
-}
-
-fn at_x(a: Pt, b: Pt, x: f64) -> Pt {
-    let t = (x - a.0) / (b.0 - a.0);
-    (x, (a.1 + t * (b.1 - a.1)).round())
-}
-
-fn at_y(a: Pt, b: Pt, y: f64) -> Pt {
-    let t = (y - a.1) / (b.1 - a.1);
-    ((a.0 + t * (b.0 - a.0)).round(), y)
-}
-
-/// Liang-Barsky: the part of segment a-b inside the box, its ends rounded
-/// to the grid where they were cut.
-fn clip_segment(a: Pt, b: Pt, [x0, y0, x1, y1]: [f64; 4]) -> Option<(Pt, Pt)> {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, a.0 - x0),
-        (dx, x1 - a.0),
-        (-dy, a.1 - y0),
-        (dy, y1 - a.1),
-    ] {
-        if p == 0.0 {
-            if q < 0.0 {
-                return None;
-            }
-        } else {
-            let r = q / p;
-            if p < 0.0 {
-                t0 = t0.max(r);
-            } else {
-                t1 = t1.min(r);
-            }
-            if t0 > t1 {
-                return None;
-            }
-        }
-    }
-    let at = |t: f64| ((a.0 + t * dx).round(), (a.1 + t * dy).round());
-    Some((
-        if t0 > 0.0 { at(t0) } else { a },
-        if t1 < 1.0 { at(t1) } else { b },
-    ))
 }
 
 #[cfg(test)]
@@ -663,17 +387,6 @@ mod tests {
         assert_eq!(t, LINESTRING);
         let move_tos = c.iter().filter(|&&v| v == command(1, 1)).count();
         assert_eq!(move_tos, 2, "two parts: {c:?}");
-    }
-
-    #[test]
-    fn points_on_straight_runs_are_dropped_and_spikes_kept() {
-        let mut v = vec![(0, 0), (1, 0), (2, 0), (3, 0), (3, 3), (3, 1), (3, 5)];
-        drop_straight_run_points(&mut v);
-        // (3, 1) turns back: not on the segment (3, 3)-(3, 5), kept.
-        assert_eq!(v, [(0, 0), (3, 0), (3, 3), (3, 1), (3, 5)]);
-        let mut closed = vec![(0, 0), (2, 0), (4, 0), (4, 4), (0, 4), (0, 2), (0, 0)];
-        drop_straight_run_points(&mut closed);
-        assert_eq!(closed, [(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]);
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! geometry 4; Value: string 1, double 3, uint 5, sint 6, bool 7.
 
 mod geometry;
+mod grid;
 mod pbf;
+mod wkb;
 
 use foldhash::HashMap;
 
