@@ -1,7 +1,8 @@
 //! One feature's geometry, from Web Mercator WKB to MVT commands in one
-//! pass over the WKB: move each ring, line or point into tile coordinates
-//! (y down), clip it to the tile plus its buffer, snap to the integer grid,
-//! drop repeated points and rings that collapse, orient rings as MVT 2.1
+//! pass over the WKB (`wkb.rs`): move each ring, line or point into tile
+//! coordinates (y down), snap to the integer grid, drop repeated points and
+//! points on straight runs, clip on the grid to the tile plus its buffer
+//! (`grid.rs`), drop rings that collapse, orient rings as MVT 2.1
 //! wants (exterior: positive area by the surveyor's formula in tile
 //! coordinates; holes: negative), and write the command integers. The
 //! buffers live in a [`GeomEncoder`] reused for every feature of a tile, so
