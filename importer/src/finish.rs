@@ -42,10 +42,19 @@ fn repair_sql(geometry_type: &str) -> &'static str {
     }
 }
 
-/// `UPDATE` completing the `_check` rows of block range `[start, end)`
-/// in PostGIS; `_check` becomes "was valid". Returns one row: count,
-/// repaired, NULL geometries, Web Mercator extent.
-fn check_sql(plan: &Plan, n: &StageNames, start: i64, end: Option<i64>) -> String {
+/// Which `_check` rows one `UPDATE` completes.
+#[derive(Debug, Clone, Copy)]
+enum Rows {
+    /// Those of the block range `[start, end)` (a TID range scan).
+    Blocks(i64, Option<i64>),
+    /// Those whose fid is in the array bound as `$1` (through the key).
+    Fids,
+}
+
+/// `UPDATE` completing `_check` rows in PostGIS; `_check` becomes "was
+/// valid". Returns one row: count, repaired, NULL geometries, Web Mercator
+/// extent.
+fn check_sql(plan: &Plan, n: &StageNames, rows: Rows) -> String {
     let q = quote_ident;
     let generalize = catalog::generalizes(&plan.geometry_type);
     let typ = format!("geometry({}, {})", plan.geometry_type, plan.srid);
@@ -81,7 +90,13 @@ fn check_sql(plan: &Plan, n: &StageNames, start: i64, end: Option<i64>) -> Strin
         "(SELECT CASE WHEN ST_IsEmpty(x) THEN NULL ELSE x END FROM (SELECT {} AS x) e)",
         repair_sql(&plan.geometry_type)
     );
-    let end = end.map_or(String::new(), |e| format!(" AND t.ctid < '({e},0)'::tid"));
+    let which = match rows {
+        Rows::Blocks(start, end) => format!(
+            "t.ctid >= '({start},0)'::tid{}",
+            end.map_or(String::new(), |e| format!(" AND t.ctid < '({e},0)'::tid"))
+        ),
+        Rows::Fids => "t.fid = ANY($1)".to_string(),
+    };
     format!(
         "WITH upd AS (UPDATE {table} AS t SET ({cols}) = (SELECT {sel} FROM \
          (SELECT t.{g} AS geom_raw) r, \
@@ -89,7 +104,7 @@ fn check_sql(plan: &Plan, n: &StageNames, start: i64, end: Option<i64>) -> Strin
          LATERAL (SELECT (CASE WHEN v.ok THEN r.geom_raw ELSE {repaired} END)::{typ} AS geom) g, \
          LATERAL (SELECT ST_Transform(g.geom, 3857) AS m) m, \
          LATERAL (SELECT ({zmin})::smallint AS zmin) z) \
-         WHERE t.{check} AND t.ctid >= '({start},0)'::tid{end} \
+         WHERE t.{check} AND {which} \
          RETURNING NOT t.{check} AS rep, t.{g} IS NULL AS nul, box2d(t.{g3857}) AS b) \
          SELECT count(*)::int8, (count(*) FILTER (WHERE rep))::int8, (count(*) FILTER (WHERE nul))::int8, \
          min(ST_XMin(b)), min(ST_YMin(b)), max(ST_XMax(b)), max(ST_YMax(b)) FROM upd",
@@ -150,19 +165,32 @@ fn union(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
     }
 }
 
-/// Completes the `_check` rows with `workers` connections; their counts.
+/// Completes the `_check` rows: those of `fids` through the key when
+/// given, else every block range on `workers` connections; their counts.
 async fn complete_checks(
     pool: &PgPool,
     plan: &Plan,
     n: &StageNames,
     workers: usize,
+    fids: Option<&[i64]>,
 ) -> Result<Finished, ImportError> {
-    let ranges = block_ranges(pool, &n.table, workers).await?;
-    let parts: Vec<Finished> = stream::iter(ranges)
-        .map(|(start, end)| {
-            let sql = check_sql(plan, n, start, end);
+    let jobs: Vec<Rows> = match fids {
+        Some(_) => vec![Rows::Fids],
+        None => block_ranges(pool, &n.table, workers)
+            .await?
+            .into_iter()
+            .map(|(s, e)| Rows::Blocks(s, e))
+            .collect(),
+    };
+    let parts: Vec<Finished> = stream::iter(jobs)
+        .map(|rows| {
+            let sql = check_sql(plan, n, rows);
             async move {
-                let r = sqlx::query(&sql)
+                let mut query = sqlx::query(&sql);
+                if let Some(f) = fids {
+                    query = query.bind(f);
+                }
+                let r = query
                     .fetch_one(pool)
                     .await
                     .map_err(|e| crs_error(plan, e))?;
@@ -209,8 +237,17 @@ pub async fn finish(
         null_geometries: stats.null_geometries as i64,
         bounds: stats.bounds,
     };
-    if stats.checks > 0 {
-        let c = complete_checks(pool, plan, n, workers).await?;
+    let checks = stats.check_fids.len() as u64;
+    // A few rows: build the key first and reach them through it (a scan of
+    // the freshly loaded table would cost as much as an index build); many:
+    // scan block ranges in parallel.
+    let by_fid = checks > 0 && checks * 10 <= stats.rows;
+    if by_fid {
+        build_key(pool, plan, n, version).await?;
+    }
+    if checks > 0 {
+        let fids = by_fid.then_some(stats.check_fids.as_slice());
+        let c = complete_checks(pool, plan, n, workers, fids).await?;
         fin.repaired = c.repaired;
         fin.null_geometries += c.null_geometries;
         fin.bounds = union(fin.bounds, c.bounds);
@@ -223,7 +260,7 @@ pub async fn finish(
     .execute(pool)
     .await?;
     // Rows PostGIS rewrote leave dead versions: reclaim them when many.
-    if stats.checks * 4 > stats.rows {
+    if checks * 4 > stats.rows {
         sqlx::query(&format!("VACUUM {}", n.table))
             .execute(pool)
             .await?;
@@ -243,7 +280,7 @@ pub async fn finish(
     }
     let mut band_rows: Vec<u64> = catalog::GENERALIZED
         .iter()
-        .map(|(z, _)| stats.zmin[..=*z as usize].iter().sum::<u64>() + stats.checks)
+        .map(|(z, _)| stats.zmin[..=*z as usize].iter().sum::<u64>() + checks)
         .collect();
     let mut total = stats.rows;
     if let Some(a) = appending {
@@ -265,7 +302,7 @@ pub async fn finish(
         .execute(pool)
         .await?;
     let bands = band_indexes(&band_rows, total);
-    build_indexes(pool, plan, n, version, workers, &bands).await?;
+    build_indexes(pool, plan, n, version, workers, &bands, !by_fid).await?;
     Ok(fin)
 }
 
@@ -290,12 +327,11 @@ async fn build_indexes(
     version: i64,
     workers: usize,
     bands: &[u8],
+    with_key: bool,
 ) -> Result<(), ImportError> {
     let q = quote_ident;
     let base = versioned_table(&plan.layer, version);
-    let pkey = format!("{base}_pkey");
     let mut builds = vec![
-        format!("CREATE UNIQUE INDEX {} ON {} (fid)", q(&pkey), n.table),
         format!(
             "CREATE INDEX {} ON {} USING gist ({})",
             q(&format!("{base}_geom")),
@@ -321,6 +357,9 @@ async fn build_indexes(
             ));
         }
     }
+    if with_key {
+        builds.insert(0, key_sql(plan, n, version));
+    }
     stream::iter(builds)
         .map(|sql| async move {
             let mut tx = pool.begin().await?;
@@ -336,15 +375,59 @@ async fn build_indexes(
         .buffer_unordered(workers.max(1))
         .try_collect::<Vec<()>>()
         .await?;
+    if with_key {
+        promote_key(pool, plan, n, version).await?;
+    }
+    Ok(())
+}
+
+fn key_name(plan: &Plan, version: i64) -> String {
+    format!("{}_pkey", versioned_table(&plan.layer, version))
+}
+
+fn key_sql(plan: &Plan, n: &StageNames, version: i64) -> String {
+    format!(
+        "CREATE UNIQUE INDEX {} ON {} (fid)",
+        quote_ident(&key_name(plan, version)),
+        n.table
+    )
+}
+
+/// The unique index on `fid` becomes the primary key (instant).
+async fn promote_key(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+    version: i64,
+) -> Result<(), ImportError> {
+    let k = quote_ident(&key_name(plan, version));
     sqlx::query(&format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}",
-        n.table,
-        q(&pkey),
-        q(&pkey)
+        "ALTER TABLE {} ADD CONSTRAINT {k} PRIMARY KEY USING INDEX {k}",
+        n.table
     ))
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Builds the primary key alone (before the `_check` rows are completed).
+async fn build_key(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+    version: i64,
+) -> Result<(), ImportError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(&format!(
+        "SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&key_sql(plan, n, version))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    promote_key(pool, plan, n, version).await
 }
 
 /// Turns PROJ/SRID failures into one line naming the layer and the CRS;

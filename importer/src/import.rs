@@ -358,7 +358,7 @@ async fn load_and_publish(
     report.null_geometries = fin.null_geometries as u64;
     report.repaired = fin.repaired as u64;
     report.ring_fixes = stats.fixes;
-    report.postgis_rows = stats.checks;
+    report.postgis_rows = stats.check_fids.len() as u64;
     report.deleted = stats.deleted;
     report.rejects = stats.rejects;
     Ok(())

@@ -44,8 +44,8 @@ pub struct Stats {
     pub fixes: u64,
     pub deleted: u64,
     pub rejects: Vec<Reject>,
-    /// Rows left for PostGIS to finish (`_check`).
-    pub checks: u64,
+    /// fids of the rows left for PostGIS to finish (`_check`).
+    pub check_fids: Vec<i64>,
     /// Web Mercator extent of the rows finished in the workers.
     pub bounds: Option<[f64; 4]>,
     /// Rows finished in the workers, by `zmin`.
@@ -59,7 +59,7 @@ impl Stats {
         self.fixes += o.fixes;
         self.deleted += o.deleted;
         self.rejects.extend(o.rejects);
-        self.checks += o.checks;
+        self.check_fids.extend(o.check_fids);
         self.bounds = match (self.bounds, o.bounds) {
             (Some(a), Some(b)) => Some([
                 a[0].min(b[0]),
@@ -188,7 +188,9 @@ fn produce_shapefile(
         match shape_to_ewkb(content, file_type, plan.srid, &mut out.buf) {
             ShapeOutcome::Written { fixes } => {
                 out.end_value(at);
-                d.append(&mut out, Some(at), &mut st);
+                if d.append(&mut out, Some(at), &mut st) {
+                    st.check_fids.push(w.fid_base + i as i64 + 1);
+                }
                 st.fixes += u64::from(fixes);
             }
             ShapeOutcome::Null => {

@@ -83,14 +83,15 @@ impl Derive {
 
     /// Appends `geom_3857`, the band columns, `zmin` and `_check` for a row
     /// whose `geom` value starts at `geom_at` in `out` (the position
-    /// `RowBuf::begin_value` returned; `None`: a NULL geometry).
-    pub fn append(&self, out: &mut RowBuf, geom_at: Option<usize>, st: &mut Stats) {
+    /// `RowBuf::begin_value` returned; `None`: a NULL geometry). True when
+    /// the row is left to PostGIS (`_check`).
+    pub fn append(&self, out: &mut RowBuf, geom_at: Option<usize>, st: &mut Stats) -> bool {
         let Some(at) = geom_at else {
             out.null();
             self.null_bands(out);
             out.i16(if self.generalize { 24 } else { 0 });
             out.bool(false);
-            return;
+            return false;
         };
         match self.derive(&out.buf[at + 4..]) {
             Some(d) => {
@@ -113,13 +114,14 @@ impl Derive {
                         a[3].max(d.bbox[3]),
                     ],
                 });
+                false
             }
             None => {
                 out.null();
                 self.null_bands(out);
                 out.null();
                 out.bool(true);
-                st.checks += 1;
+                true
             }
         }
     }

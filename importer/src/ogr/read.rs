@@ -121,7 +121,9 @@ pub fn produce(
             match outcome {
                 Outcome::Written { fixes } => {
                     out.end_value(at);
-                    d.append(&mut out, Some(at), &mut st);
+                    if d.append(&mut out, Some(at), &mut st) {
+                        st.check_fids.push(w.fid_base + i as i64 + 1);
+                    }
                     st.fixes += u64::from(fixes);
                     st.rows += 1;
                 }
