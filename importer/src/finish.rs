@@ -237,6 +237,8 @@ pub async fn finish(
         null_geometries: stats.null_geometries as i64,
         bounds: stats.bounds,
     };
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(seconds = t0.elapsed().as_secs_f64(), "finish: {what}");
     let checks = stats.check_fids.len() as u64;
     // A few rows: build the key first and reach them through it (a scan of
     // the freshly loaded table would cost as much as an index build); many:
@@ -252,6 +254,7 @@ pub async fn finish(
         fin.null_geometries += c.null_geometries;
         fin.bounds = union(fin.bounds, c.bounds);
     }
+    lap("rows left to PostGIS completed");
     sqlx::query(&format!(
         "ALTER TABLE {} DROP COLUMN {}",
         n.table,
@@ -301,8 +304,10 @@ pub async fn finish(
     sqlx::query(&format!("ANALYZE {}", n.table))
         .execute(pool)
         .await?;
+    lap("analysed");
     let bands = band_indexes(&band_rows, total);
     build_indexes(pool, plan, n, version, workers, &bands, !by_fid).await?;
+    lap("indexed");
     Ok(fin)
 }
 

@@ -259,6 +259,7 @@ async fn load_and_publish(
     } else {
         None
     };
+    let t_copy = Instant::now();
     stage::create_table(pool, &plan, names).await?;
     let target = mercator_target(pool, &plan).await?;
     let files: Vec<_> = plan
@@ -302,6 +303,8 @@ async fn load_and_publish(
     let copied = copied?;
     let stats = stats??;
     debug_assert_eq!(copied, stats.rows);
+    tracing::debug!(layer = %plan.layer, rows = stats.rows, left_to_postgis = stats.check_fids.len(),
+        seconds = t_copy.elapsed().as_secs_f64(), "read, derived and copied");
     progress.phase("rows left to PostGIS, indexes, ANALYZE");
     let fin = finish::finish(
         pool,

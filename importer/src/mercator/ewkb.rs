@@ -144,12 +144,22 @@ impl Shape {
         }
     }
 
+    /// Every coordinate, in order.
+    pub fn for_each(&self, mut f: impl FnMut(Pt)) {
+        match self {
+            Shape::Point(p) => f(*p),
+            Shape::MultiPoint(ps) => ps.iter().for_each(|p| f(*p)),
+            Shape::Lines { lines, .. } => lines.iter().flatten().for_each(|p| f(*p)),
+            Shape::Polygons { polygons, .. } => {
+                polygons.iter().flatten().flatten().for_each(|p| f(*p))
+            }
+        }
+    }
+
     /// West, south, east, north; `None` when there is no coordinate.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         let mut b: Option<[f64; 4]> = None;
-        let mut s = self.clone();
-        s.for_each_mut(|p| {
-            let [x, y] = *p;
+        self.for_each(|[x, y]| {
             b = Some(match b {
                 None => [x, y, x, y],
                 Some([w, so, e, n]) => [w.min(x), so.min(y), e.max(x), n.max(y)],

@@ -16,6 +16,9 @@ pub mod ewkb;
 pub mod simplify;
 pub mod valid;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use proj::Proj;
 
 use crate::copy::RowBuf;
@@ -32,9 +35,33 @@ pub struct Target {
     pub generalize: bool,
 }
 
-/// Per-worker state (`Proj` is not `Sync`: one per rayon worker).
+thread_local! {
+    /// The transformation of this thread, by source authority code:
+    /// creating one queries PROJ's database (milliseconds), and rayon may
+    /// call `map_init` once per stolen work item.
+    static PROJ: RefCell<Option<(String, Option<Rc<Proj>>)>> = const { RefCell::new(None) };
+}
+
+/// This thread's `Proj` from `auth` to Web Mercator (`None`: PROJ refused).
+fn thread_proj(auth: &str) -> Option<Rc<Proj>> {
+    PROJ.with(|c| {
+        let mut c = c.borrow_mut();
+        match &*c {
+            Some((a, p)) if a == auth => p.clone(),
+            _ => {
+                let p = Proj::new_known_crs(auth, "EPSG:3857", None)
+                    .ok()
+                    .map(Rc::new);
+                *c = Some((auth.to_string(), p.clone()));
+                p
+            }
+        }
+    })
+}
+
+/// Per-worker state (`Proj` is neither `Sync` nor `Send`: one per thread).
 pub struct Derive {
-    proj: Option<Proj>,
+    proj: Option<Rc<Proj>>,
     identity: bool,
     generalize: bool,
 }
@@ -43,7 +70,7 @@ impl Derive {
     pub fn new(t: &Target) -> Self {
         let identity = t.authority.as_deref() == Some("EPSG:3857");
         let proj = match &t.authority {
-            Some(a) if !identity => Proj::new_known_crs(a, "EPSG:3857", None).ok(),
+            Some(a) if !identity => thread_proj(a),
             _ => None,
         };
         Derive {
@@ -58,17 +85,42 @@ impl Derive {
             return Some(());
         }
         let proj = self.proj.as_ref()?;
-        let mut pts: Vec<(f64, f64)> = Vec::new();
-        s.for_each_mut(|p| pts.push((p[0], p[1])));
+        // A closed ring's last point is its first: transformed once.
+        let closed = |r: &Vec<ewkb::Pt>| r.len() > 1 && r[0] == r[r.len() - 1];
+        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(64);
+        match s {
+            Shape::Polygons { polygons, .. } => {
+                for r in polygons.iter().flatten() {
+                    let n = r.len() - usize::from(closed(r));
+                    pts.extend(r[..n].iter().map(|p| (p[0], p[1])));
+                }
+            }
+            _ => s.for_each(|p| pts.push((p[0], p[1]))),
+        }
         proj.convert_array(&mut pts).ok()?;
         if !pts.iter().all(|p| p.0.is_finite() && p.1.is_finite()) {
             return None;
         }
         let mut it = pts.into_iter();
-        s.for_each_mut(|p| {
-            let (x, y) = it.next().expect("same count");
-            *p = [x, y];
-        });
+        match s {
+            Shape::Polygons { polygons, .. } => {
+                for r in polygons.iter_mut().flatten() {
+                    let c = closed(r);
+                    let n = r.len() - usize::from(c);
+                    for p in &mut r[..n] {
+                        let (x, y) = it.next().expect("same count");
+                        *p = [x, y];
+                    }
+                    if c {
+                        r[n] = r[0];
+                    }
+                }
+            }
+            _ => s.for_each_mut(|p| {
+                let (x, y) = it.next().expect("same count");
+                *p = [x, y];
+            }),
+        }
         Some(())
     }
 
