@@ -301,6 +301,17 @@ pub async fn finish(
         band_rows.iter_mut().for_each(|b| *b += added);
         total += added;
     }
+    // Band columns are only ever selected, never filtered on: no statistics
+    // (their geometry statistics were a third of ANALYZE's time).
+    if catalog::generalizes(&plan.geometry_type) {
+        let cols: Vec<String> = catalog::GENERALIZED
+            .iter()
+            .map(|(_, c)| format!("ALTER COLUMN {} SET STATISTICS 0", quote_ident(c)))
+            .collect();
+        sqlx::query(&format!("ALTER TABLE {} {}", n.table, cols.join(", ")))
+            .execute(pool)
+            .await?;
+    }
     sqlx::query(&format!("ANALYZE {}", n.table))
         .execute(pool)
         .await?;
