@@ -9,18 +9,21 @@
 #                         validation, no index: 1 stream and 2 parallel streams)
 # and prints wall-clock seconds, the ratios and geokho's peak RSS (also at 250k).
 #   usage: bench/import/run.sh            PARCELS=1000000 by default
+# The release binary is taken from $CARGO_TARGET_DIR (default target/); the
+# cluster folder, its port and the output folder can be moved with
+# GEOKHO_BENCH_PG_DIR, GEOKHO_BENCH_PG_PORT and GEOKHO_BENCH_OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${PARCELS:-1000000}
 SMALL=${PARCELS_SMALL:-250000}
 port=${GEOKHO_BENCH_PG_PORT:-55450}
-pgdir=target/pg-bench
-out=target/bench
+pgdir=${GEOKHO_BENCH_PG_DIR:-target/pg-bench}
+out=${GEOKHO_BENCH_OUT:-target/bench}
 for t in ogr2ogr shp2pgsql psql /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "bench: $t missing: run scripts/install-deps.sh (and apt-get install time)" >&2; exit 1; }
 done
 cargo build --release --locked --bin geokho >&2
-bin=target/release/geokho
+bin=${CARGO_TARGET_DIR:-target}/release/geokho
 
 province() {  # province N -> the parcel .shp of a generated province of N parcels
   local d="$out/province-$1"
@@ -48,12 +51,16 @@ log=$out/import-bench.log
 
 rss() {  # rss PARCEL_SHP LAYER -> "seconds peak_kib"
   local t0 t1 f=$out/time-$2.txt
+  # 1-minute load average every 2 s while geokho runs (the machine is shared).
+  ( while sleep 2; do cut -d' ' -f1 /proc/loadavg; done ) > "$out/load-$2.txt" & local sampler=$!
   t0=$(now)
   /usr/bin/time -v -o "$f" "$bin" import "$1" --layer "$2" --kind parcels >>"$log" 2>&1
   t1=$(now)
+  kill "$sampler"
   echo "$(secs "$t0" "$t1") $(awk -F': ' '/Maximum resident/ {print $2}' "$f")"
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "geokho import of $SMALL parcels (memory check)..." >&2
 read -r t_small rss_small < <(rss "$small" bench_small)
 echo "geokho import of $N parcels..." >&2
@@ -94,13 +101,14 @@ t1=$(now); t_copy2=$(secs "$t0" "$t1")
 rm -f "$rows" "$rows.a" "$rows.b"
 t_copy=$(python3 -c "print(min($t_copy1, $t_copy2))")
 
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 n_ogr=$(psql -X -tAc "SELECT count(*) FROM ogr_thua_dat" "$url")
 n_s2p=$(psql -X -tAc "SELECT count(*) FROM s2p_thua_dat" "$url")
 n_raw=$(psql -X -tAc "SELECT count(*) FROM raw_copy" "$url")
-python3 - "$N" "$features" "$t_geokho" "$t_ogr" "$t_s2p" "$t_copy1" "$t_copy2" "$t_copy" \
-  "$rss_small" "$rss_big" "$SMALL" "$t_small" "$n_ogr" "$n_s2p" "$n_raw" <<'PY'
+BENCH_OUT=$out python3 - "$N" "$features" "$t_geokho" "$t_ogr" "$t_s2p" "$t_copy1" "$t_copy2" "$t_copy" \
+  "$rss_small" "$rss_big" "$SMALL" "$t_small" "$n_ogr" "$n_s2p" "$n_raw" "$load_start" "$load_end" <<'PY'
 import sys
-(N, feats, g, o, s, c1, c2, c, rs, rb, small, ts, no, ns, nr) = sys.argv[1:]
+(N, feats, g, o, s, c1, c2, c, rs, rb, small, ts, no, ns, nr, ls, le) = sys.argv[1:]
 g, o, s, c1, c2, c, ts = map(float, (g, o, s, c1, c2, c, ts))
 print(f"\nImport of {feats} parcels (target PARCELS={N}), one shapefile, same cluster, same run")
 print(f"{'tool':<44} {'seconds':>8} {'rows':>9}")
@@ -112,5 +120,13 @@ print(f"{'raw binary COPY, UNLOGGED, 2 streams':<44} {c2:>8.2f} {nr:>9}")
 print(f"\nogr2ogr / geokho wall-clock: {o / g:.2f}x (target >= 3x)")
 print(f"shp2pgsql / geokho wall-clock: {s / g:.2f}x")
 print(f"raw COPY ceiling / geokho: {c / g:.0%} of the ceiling (target >= 70%)")
+print(f"load average (1, 5, 15 min): {ls} at the start, {le} at the end")
+try:
+    import os
+    loads = [float(x) for x in open(f"{os.environ['BENCH_OUT']}/load-thua_dat.txt").read().split()]
+    if loads:
+        print(f"1-min load average during geokho's {N}-parcel import: mean {sum(loads) / len(loads):.1f}, max {max(loads):.1f}")
+except OSError:
+    pass
 print(f"geokho peak RSS: {int(rs) / 1024:.0f} MiB at {small} parcels ({ts:.2f} s), {int(rb) / 1024:.0f} MiB at {N}")
 PY

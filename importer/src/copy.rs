@@ -26,6 +26,10 @@ impl RowBuf {
         self.buf.extend_from_slice(&(b.len() as i32).to_be_bytes());
         self.buf.extend_from_slice(b);
     }
+    pub fn i16(&mut self, v: i16) {
+        self.buf.extend_from_slice(&2i32.to_be_bytes());
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
     pub fn i32(&mut self, v: i32) {
         self.buf.extend_from_slice(&4i32.to_be_bytes());
         self.buf.extend_from_slice(&v.to_be_bytes());

@@ -1,10 +1,11 @@
-//! Turning the raw COPY table into the finished layer table, in parallel:
-//! the table is created empty, then several connections each `INSERT ...
-//! SELECT` one block range of the raw table (validity check, `ST_MakeValid`
-//! repair, typed geometry, Web Mercator copy, generalised columns, `zmin`),
-//! returning their counts and extent; then the key and the GiST indexes are
-//! built concurrently on separate connections, and the table is analysed.
-//! The result is the table the tile server expects (see `catalog::GENERALIZED`).
+//! Finishing the stage table after the COPY: the rows the workers flagged
+//! `_check` (not proven valid, Z/M, a CRS PROJ does not know by code, ...;
+//! see `crate::mercator`) are completed in PostGIS on several connections
+//! at once, over `ctid` ranges (validity check, `ST_MakeValid` repair, Web
+//! Mercator copy, generalised columns, `zmin`), returning their counts and
+//! extent; then the key and the GiST indexes are built concurrently on
+//! separate connections, and the table is analysed. The result is the table
+//! the tile server expects (see `catalog::GENERALIZED`).
 
 use catalog::{quote_ident, versioned_table, GEOM_3857_COLUMN, GEOM_COLUMN};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -13,7 +14,8 @@ use sqlx::{PgPool, Row};
 use crate::append::Appending;
 use crate::error::ImportError;
 use crate::plan::Plan;
-use crate::stage::StageNames;
+use crate::produce::Stats;
+use crate::stage::{StageNames, CHECK_COLUMN};
 
 /// Memory for each index build (per connection, for the build only).
 const INDEX_MEMORY: &str = "256MB";
@@ -40,22 +42,26 @@ fn repair_sql(geometry_type: &str) -> &'static str {
     }
 }
 
-/// `CREATE TABLE` of the finished table and the `SELECT` feeding it from `raw r`.
-fn table_sql(plan: &Plan, n: &StageNames) -> (String, String) {
+/// Which `_check` rows one `UPDATE` completes.
+#[derive(Debug, Clone, Copy)]
+enum Rows {
+    /// Those of the block range `[start, end)` (a TID range scan).
+    Blocks(i64, Option<i64>),
+    /// Those whose fid is in the array bound as `$1` (through the key).
+    Fids,
+}
+
+/// `UPDATE` completing `_check` rows in PostGIS; `_check` becomes "was
+/// valid". Returns one row: count, repaired, NULL geometries, Web Mercator
+/// extent.
+fn check_sql(plan: &Plan, n: &StageNames, rows: Rows) -> String {
     let q = quote_ident;
     let generalize = catalog::generalizes(&plan.geometry_type);
     let typ = format!("geometry({}, {})", plan.geometry_type, plan.srid);
-    let mut cols = vec!["fid bigint NOT NULL".to_string()];
-    let mut sel = vec!["r.fid".to_string()];
-    for f in &plan.schema.fields {
-        cols.push(format!("{} {}", q(&f.name), f.field_type.sql()));
-        sel.push(format!("r.{}", q(&f.name)));
-    }
-    cols.push(format!("{} {typ}", q(GEOM_COLUMN)));
-    sel.push("g.geom".into());
-    cols.push(format!("{} geometry", q(GEOM_3857_COLUMN)));
-    sel.push("m.m".into());
-    // Smallest zoom at which the feature's bounding-box diagonal spans a pixel.
+    let mut cols = vec![q(GEOM_COLUMN), q(GEOM_3857_COLUMN)];
+    let mut sel = vec!["g.geom".to_string(), "m.m".to_string()];
+    // Smallest zoom at which the feature's bounding-box diagonal spans a
+    // pixel (as `crate::mercator::zmin`).
     let zmin = if generalize {
         format!(
             "CASE WHEN m.m IS NULL THEN 24 ELSE LEAST(24, GREATEST(0, ceil(ln({px} / GREATEST(\
@@ -67,36 +73,47 @@ fn table_sql(plan: &Plan, n: &StageNames) -> (String, String) {
     };
     if generalize {
         // A band column is read only for features with zmin <= the band's
-        // last zoom (tiles::mvt): others get NULL instead of a simplification
-        // nobody serves (for parcels, two of the three bands).
+        // last zoom (tiles::mvt): others get NULL.
         for (z, col) in catalog::GENERALIZED {
-            cols.push(format!("{} geometry", q(col)));
+            cols.push(q(col));
             sel.push(format!(
                 "CASE WHEN z.zmin <= {z} THEN ST_SimplifyPreserveTopology(m.m, {}) END",
                 catalog::tolerance(*z)
             ));
         }
     }
-    cols.push(format!("{} smallint", q(catalog::MINZOOM_COLUMN)));
+    cols.push(q(catalog::MINZOOM_COLUMN));
     sel.push("z.zmin".into());
-    cols.push("_repaired boolean".into());
-    sel.push("NOT v.ok".into());
+    cols.push(q(CHECK_COLUMN));
+    sel.push("v.ok".into());
     let repaired = format!(
         "(SELECT CASE WHEN ST_IsEmpty(x) THEN NULL ELSE x END FROM (SELECT {} AS x) e)",
         repair_sql(&plan.geometry_type)
     );
-    let select = format!(
-        "SELECT {} FROM {raw} r, \
+    let which = match rows {
+        Rows::Blocks(start, end) => format!(
+            "t.ctid >= '({start},0)'::tid{}",
+            end.map_or(String::new(), |e| format!(" AND t.ctid < '({e},0)'::tid"))
+        ),
+        Rows::Fids => "t.fid = ANY($1)".to_string(),
+    };
+    format!(
+        "WITH upd AS (UPDATE {table} AS t SET ({cols}) = (SELECT {sel} FROM \
+         (SELECT t.{g} AS geom_raw) r, \
          LATERAL (SELECT r.geom_raw IS NULL OR ST_IsValid(r.geom_raw) AS ok) v, \
          LATERAL (SELECT (CASE WHEN v.ok THEN r.geom_raw ELSE {repaired} END)::{typ} AS geom) g, \
          LATERAL (SELECT ST_Transform(g.geom, 3857) AS m) m, \
-         LATERAL (SELECT ({zmin})::smallint AS zmin) z",
-        sel.join(", "),
-        raw = n.raw
-    );
-    (
-        format!("CREATE TABLE {} ({})", n.table, cols.join(", ")),
-        select,
+         LATERAL (SELECT ({zmin})::smallint AS zmin) z) \
+         WHERE t.{check} AND {which} \
+         RETURNING NOT t.{check} AS rep, t.{g} IS NULL AS nul, box2d(t.{g3857}) AS b) \
+         SELECT count(*)::int8, (count(*) FILTER (WHERE rep))::int8, (count(*) FILTER (WHERE nul))::int8, \
+         min(ST_XMin(b)), min(ST_YMin(b)), max(ST_XMax(b)), max(ST_YMax(b)) FROM upd",
+        table = n.table,
+        cols = cols.join(", "),
+        sel = sel.join(", "),
+        g = q(GEOM_COLUMN),
+        g3857 = q(GEOM_3857_COLUMN),
+        check = q(CHECK_COLUMN),
     )
 }
 
@@ -114,16 +131,16 @@ fn finished_columns(plan: &Plan) -> Vec<String> {
     cols
 }
 
-/// Block ranges `[start, end)` splitting `raw` in `parts` (the last one open).
+/// Block ranges `[start, end)` splitting `table` in `parts` (the last one open).
 async fn block_ranges(
     pool: &PgPool,
-    n: &StageNames,
+    table: &str,
     parts: usize,
 ) -> Result<Vec<(i64, Option<i64>)>, ImportError> {
-    let blocks: i64 = sqlx::query_scalar(&format!(
-        "SELECT (pg_relation_size('{}'::regclass) / current_setting('block_size')::int)::int8",
-        n.raw.replace('\'', "''")
-    ))
+    let blocks: i64 = sqlx::query_scalar(
+        "SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int)::int8",
+    )
+    .bind(table)
     .fetch_one(pool)
     .await?;
     let parts = (parts.max(1) as i64).min(blocks.max(1));
@@ -136,38 +153,44 @@ async fn block_ranges(
         .collect())
 }
 
-/// Builds the finished stage table from the raw one with `workers` connections,
-/// then indexes and analyses it.
-pub async fn finish(
+fn union(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some([
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Completes the `_check` rows: those of `fids` through the key when
+/// given, else every block range on `workers` connections; their counts.
+async fn complete_checks(
     pool: &PgPool,
     plan: &Plan,
     n: &StageNames,
-    version: i64,
     workers: usize,
-    appending: Option<&Appending>,
+    fids: Option<&[i64]>,
 ) -> Result<Finished, ImportError> {
-    let (create, select) = table_sql(plan, n);
-    sqlx::query(&create)
-        .execute(pool)
-        .await
-        .map_err(|e| crs_error(plan, e))?;
-    let ranges = block_ranges(pool, n, workers).await?;
-    let parts: Vec<Finished> = stream::iter(ranges)
-        .map(|(start, end)| {
-            let end = end.map_or(String::new(), |e| {
-                format!(" AND r.ctid < '({e},0)'::tid")
-            });
-            let sql = format!(
-                "WITH ins AS (INSERT INTO {t} {select} WHERE r.ctid >= '({start},0)'::tid{end} \
-                 RETURNING _repaired, {g} IS NULL AS nul, box2d({g3857}) AS b) \
-                 SELECT count(*)::int8, (count(*) FILTER (WHERE _repaired))::int8, (count(*) FILTER (WHERE nul))::int8, \
-                 min(ST_XMin(b)), min(ST_YMin(b)), max(ST_XMax(b)), max(ST_YMax(b)) FROM ins",
-                t = n.table,
-                g = quote_ident(GEOM_COLUMN),
-                g3857 = quote_ident(GEOM_3857_COLUMN),
-            );
+    let jobs: Vec<Rows> = match fids {
+        Some(_) => vec![Rows::Fids],
+        None => block_ranges(pool, &n.table, workers)
+            .await?
+            .into_iter()
+            .map(|(s, e)| Rows::Blocks(s, e))
+            .collect(),
+    };
+    let parts: Vec<Finished> = stream::iter(jobs)
+        .map(|rows| {
+            let sql = check_sql(plan, n, rows);
             async move {
-                let r = sqlx::query(&sql)
+                let mut query = sqlx::query(&sql);
+                if let Some(f) = fids {
+                    query = query.bind(f);
+                }
+                let r = query
                     .fetch_one(pool)
                     .await
                     .map_err(|e| crs_error(plan, e))?;
@@ -192,15 +215,58 @@ pub async fn finish(
         fin.features += p.features;
         fin.repaired += p.repaired;
         fin.null_geometries += p.null_geometries;
-        fin.bounds = match (fin.bounds, p.bounds) {
-            (Some(a), Some(b)) => Some([
-                a[0].min(b[0]),
-                a[1].min(b[1]),
-                a[2].max(b[2]),
-                a[3].max(b[3]),
-            ]),
-            (a, b) => a.or(b),
-        };
+        fin.bounds = union(fin.bounds, p.bounds);
+    }
+    Ok(fin)
+}
+
+/// Finishes the stage table the workers' COPY filled (`stats` are theirs)
+/// with `workers` connections, then indexes and analyses it.
+pub async fn finish(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+    version: i64,
+    workers: usize,
+    stats: &Stats,
+    appending: Option<&Appending>,
+) -> Result<Finished, ImportError> {
+    let mut fin = Finished {
+        features: stats.rows as i64,
+        repaired: 0,
+        null_geometries: stats.null_geometries as i64,
+        bounds: stats.bounds,
+    };
+    let t0 = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(seconds = t0.elapsed().as_secs_f64(), "finish: {what}");
+    let checks = stats.check_fids.len() as u64;
+    // A few rows: build the key first and reach them through it (a scan of
+    // the freshly loaded table would cost as much as an index build); many:
+    // scan block ranges in parallel.
+    let by_fid = checks > 0 && checks * 10 <= stats.rows;
+    if by_fid {
+        build_key(pool, plan, n, version).await?;
+    }
+    if checks > 0 {
+        let fids = by_fid.then_some(stats.check_fids.as_slice());
+        let c = complete_checks(pool, plan, n, workers, fids).await?;
+        fin.repaired = c.repaired;
+        fin.null_geometries += c.null_geometries;
+        fin.bounds = union(fin.bounds, c.bounds);
+    }
+    lap("rows left to PostGIS completed");
+    sqlx::query(&format!(
+        "ALTER TABLE {} DROP COLUMN {}",
+        n.table,
+        quote_ident(CHECK_COLUMN)
+    ))
+    .execute(pool)
+    .await?;
+    // Rows PostGIS rewrote leave dead versions: reclaim them when many.
+    if checks * 4 > stats.rows {
+        sqlx::query(&format!("VACUUM {}", n.table))
+            .execute(pool)
+            .await?;
     }
     if let Some([w, s, e, nn]) = fin.bounds {
         let r = sqlx::query(
@@ -215,12 +281,11 @@ pub async fn finish(
         .await?;
         fin.bounds = Some([r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?]);
     }
-    for sql in [
-        format!("ALTER TABLE {} DROP COLUMN _repaired", n.table),
-        format!("DROP TABLE {}", n.raw),
-    ] {
-        sqlx::query(&sql).execute(pool).await?;
-    }
+    let mut band_rows: Vec<u64> = catalog::GENERALIZED
+        .iter()
+        .map(|(z, _)| stats.zmin[..=*z as usize].iter().sum::<u64>() + checks)
+        .collect();
+    let mut total = stats.rows;
     if let Some(a) = appending {
         let cols = finished_columns(plan).join(", ");
         let added = sqlx::query(&format!(
@@ -231,21 +296,42 @@ pub async fn finish(
         .await?
         .rows_affected();
         fin.features += added as i64;
-        fin.bounds = match (fin.bounds, a.live.bounds) {
-            (Some(x), Some(y)) => Some([
-                x[0].min(y[0]),
-                x[1].min(y[1]),
-                x[2].max(y[2]),
-                x[3].max(y[3]),
-            ]),
-            (x, y) => x.or(y),
-        };
+        fin.bounds = union(fin.bounds, a.live.bounds);
+        // Unknown band sizes of the live rows: count them in every band.
+        band_rows.iter_mut().for_each(|b| *b += added);
+        total += added;
+    }
+    // Band columns are only ever selected, never filtered on: no statistics
+    // (their geometry statistics were a third of ANALYZE's time).
+    if catalog::generalizes(&plan.geometry_type) {
+        let cols: Vec<String> = catalog::GENERALIZED
+            .iter()
+            .map(|(_, c)| format!("ALTER COLUMN {} SET STATISTICS 0", quote_ident(c)))
+            .collect();
+        sqlx::query(&format!("ALTER TABLE {} {}", n.table, cols.join(", ")))
+            .execute(pool)
+            .await?;
     }
     sqlx::query(&format!("ANALYZE {}", n.table))
         .execute(pool)
         .await?;
-    build_indexes(pool, plan, n, version, workers).await?;
+    lap("analysed");
+    let bands = band_indexes(&band_rows, total);
+    build_indexes(pool, plan, n, version, workers, &bands, !by_fid).await?;
+    lap("indexed");
     Ok(fin)
+}
+
+/// The bands worth a partial GiST index: those holding at most half the
+/// rows (a band holding more is served as well by the full `geom_3857`
+/// index with a `zmin` filter, and its build costs as much).
+fn band_indexes(band_rows: &[u64], total: u64) -> Vec<u8> {
+    catalog::GENERALIZED
+        .iter()
+        .zip(band_rows)
+        .filter(|(_, &rows)| rows * 2 <= total)
+        .map(|((z, _), _)| *z)
+        .collect()
 }
 
 /// The primary key and GiST indexes, built concurrently (CREATE INDEX takes
@@ -256,12 +342,12 @@ async fn build_indexes(
     n: &StageNames,
     version: i64,
     workers: usize,
+    bands: &[u8],
+    with_key: bool,
 ) -> Result<(), ImportError> {
     let q = quote_ident;
     let base = versioned_table(&plan.layer, version);
-    let pkey = format!("{base}_pkey");
     let mut builds = vec![
-        format!("CREATE UNIQUE INDEX {} ON {} (fid)", q(&pkey), n.table),
         format!(
             "CREATE INDEX {} ON {} USING gist ({})",
             q(&format!("{base}_geom")),
@@ -277,7 +363,7 @@ async fn build_indexes(
     ];
     // Partial indexes let low-zoom tiles skip features smaller than a pixel.
     if catalog::generalizes(&plan.geometry_type) {
-        for (z, _) in catalog::GENERALIZED {
+        for z in bands {
             builds.push(format!(
                 "CREATE INDEX {} ON {} USING gist ({}) WHERE {} <= {z}",
                 q(&format!("{base}_z{z}")),
@@ -286,6 +372,9 @@ async fn build_indexes(
                 q(catalog::MINZOOM_COLUMN)
             ));
         }
+    }
+    if with_key {
+        builds.insert(0, key_sql(plan, n, version));
     }
     stream::iter(builds)
         .map(|sql| async move {
@@ -302,15 +391,59 @@ async fn build_indexes(
         .buffer_unordered(workers.max(1))
         .try_collect::<Vec<()>>()
         .await?;
+    if with_key {
+        promote_key(pool, plan, n, version).await?;
+    }
+    Ok(())
+}
+
+fn key_name(plan: &Plan, version: i64) -> String {
+    format!("{}_pkey", versioned_table(&plan.layer, version))
+}
+
+fn key_sql(plan: &Plan, n: &StageNames, version: i64) -> String {
+    format!(
+        "CREATE UNIQUE INDEX {} ON {} (fid)",
+        quote_ident(&key_name(plan, version)),
+        n.table
+    )
+}
+
+/// The unique index on `fid` becomes the primary key (instant).
+async fn promote_key(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+    version: i64,
+) -> Result<(), ImportError> {
+    let k = quote_ident(&key_name(plan, version));
     sqlx::query(&format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}",
-        n.table,
-        q(&pkey),
-        q(&pkey)
+        "ALTER TABLE {} ADD CONSTRAINT {k} PRIMARY KEY USING INDEX {k}",
+        n.table
     ))
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Builds the primary key alone (before the `_check` rows are completed).
+async fn build_key(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+    version: i64,
+) -> Result<(), ImportError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(&format!(
+        "SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&key_sql(plan, n, version))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    promote_key(pool, plan, n, version).await
 }
 
 /// Turns PROJ/SRID failures into one line naming the layer and the CRS;

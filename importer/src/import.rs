@@ -16,6 +16,7 @@ use crate::append;
 use crate::error::ImportError;
 use crate::finish;
 use crate::kind::LayerKind;
+use crate::mercator::{Derive, Target};
 use crate::network;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::produce::{self, Reject, Stats};
@@ -75,6 +76,9 @@ pub struct ImportReport {
     pub ring_fixes: u64,
     /// Geometries repaired by ST_MakeValid.
     pub repaired: u64,
+    /// Rows the workers left to PostGIS to finish (not proven valid, Z/M,
+    /// CRS unknown to PROJ by code, simplification not certified).
+    pub postgis_rows: u64,
     pub deleted: u64,
     pub rejects: Vec<Reject>,
     /// The routing network built for a roads layer.
@@ -112,6 +116,7 @@ impl ImportReport {
             null_geometries: 0,
             ring_fixes: 0,
             repaired: 0,
+            postgis_rows: 0,
             deleted: 0,
             rejects: Vec::new(),
             network: None,
@@ -222,6 +227,24 @@ async fn staged_import(
     r
 }
 
+/// What the workers need to compute the derived columns: the layer SRID's
+/// authority code as this PostGIS's `spatial_ref_sys` records it (PostGIS
+/// resolves `AUTH:CODE` through PROJ, so the workers use the same CRS).
+async fn mercator_target(pool: &PgPool, plan: &Plan) -> Result<Target, ImportError> {
+    let auth: Option<(Option<String>, Option<i32>)> =
+        sqlx::query_as("SELECT auth_name::text, auth_srid FROM spatial_ref_sys WHERE srid = $1")
+            .bind(plan.srid)
+            .fetch_optional(pool)
+            .await?;
+    Ok(Target {
+        authority: match auth {
+            Some((Some(a), Some(c))) if !a.is_empty() => Some(format!("{a}:{c}")),
+            _ => None,
+        },
+        generalize: catalog::generalizes(&plan.geometry_type),
+    })
+}
+
 async fn load_and_publish(
     pool: &PgPool,
     plan: Arc<Plan>,
@@ -236,7 +259,9 @@ async fn load_and_publish(
     } else {
         None
     };
-    stage::create_raw(pool, &plan, names).await?;
+    let t_copy = Instant::now();
+    stage::create_table(pool, &plan, names).await?;
+    let target = mercator_target(pool, &plan).await?;
     let files: Vec<_> = plan
         .sources
         .iter()
@@ -250,18 +275,19 @@ async fn load_and_publish(
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
         produce::split_after(&p, fid_base)
             .into_par_iter()
-            .try_fold(Stats::default, |mut acc, w| {
-                let st = produce::produce(&p, w, &mut |buf, records| {
-                    prog.advance(w.source, records);
-                    if !buf.is_empty() {
-                        tx.blocking_send(buf)
-                            .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
-                    }
-                    Ok(())
-                })?;
-                acc.add(st);
-                Ok(acc)
-            })
+            .map_init(
+                || Derive::new(&target),
+                |d, w| {
+                    produce::produce(&p, d, w, &mut |buf, records| {
+                        prog.advance(w.source, records);
+                        if !buf.is_empty() {
+                            tx.blocking_send(buf)
+                                .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
+                        }
+                        Ok(())
+                    })
+                },
+            )
             .try_reduce(Stats::default, |mut a, b| {
                 a.add(b);
                 Ok(a)
@@ -277,13 +303,16 @@ async fn load_and_publish(
     let copied = copied?;
     let stats = stats??;
     debug_assert_eq!(copied, stats.rows);
-    progress.phase("validating, Web Mercator copy, indexes, ANALYZE");
+    tracing::debug!(layer = %plan.layer, rows = stats.rows, left_to_postgis = stats.check_fids.len(),
+        seconds = t_copy.elapsed().as_secs_f64(), "read, derived and copied");
+    progress.phase("rows left to PostGIS, indexes, ANALYZE");
     let fin = finish::finish(
         pool,
         &plan,
         names,
         version,
         opts.connections,
+        &stats,
         appending.as_ref(),
     )
     .await?;
@@ -332,6 +361,7 @@ async fn load_and_publish(
     report.null_geometries = fin.null_geometries as u64;
     report.repaired = fin.repaired as u64;
     report.ring_fixes = stats.fixes;
+    report.postgis_rows = stats.check_fids.len() as u64;
     report.deleted = stats.deleted;
     report.rejects = stats.rejects;
     Ok(())

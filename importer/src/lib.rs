@@ -1,10 +1,11 @@
 //! The importer: shapefiles from Vietnamese agencies into PostGIS, safely.
 //!
 //! Data flows `plan` (open files, decide CRS and encoding, build the schema)
-//! -> `produce` (rayon workers turn record ranges into binary COPY rows)
-//! -> `stage` (parallel COPY into an UNLOGGED raw table)
-//! -> `finish` (with `--append`, the live rows first; then the finished table, built by several connections at once:
-//! repaired geometry, Web Mercator copy, generalised columns, indexes, ANALYZE)
+//! -> `produce` (rayon workers turn record ranges into binary COPY rows; `mercator`
+//! adds the Web Mercator copy, generalised columns and `zmin`, validity pre-checked)
+//! -> `stage` (parallel COPY straight into the stage table)
+//! -> `finish` (rows the workers could not finish with certainty through PostGIS:
+//! validity, repair, transform; with `--append`, the live rows; indexes, ANALYZE)
 //! -> `network` (roads only: the routing edges, `<table>__edges`)
 //! -> `catalog::publish` (atomic swap into the live schema, NOTIFY).
 
@@ -17,6 +18,7 @@ pub mod finish;
 pub mod import;
 pub mod kind;
 pub mod manifest;
+pub mod mercator;
 pub mod network;
 pub mod ogr;
 pub mod plan;

@@ -1,10 +1,12 @@
 //! Turns record ranges of source files into binary COPY rows, on rayon
-//! workers: `fid, <attribute columns>, geom_raw` per record.
+//! workers: `fid, <attribute columns>, geom, geom_3857, <bands>, zmin, _check`
+//! per record (the columns after `geom` by `crate::mercator`).
 
 use std::path::PathBuf;
 
 use crate::copy::RowBuf;
 use crate::error::ImportError;
+use crate::mercator::Derive;
 use crate::plan::Plan;
 use crate::schema;
 use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
@@ -42,6 +44,12 @@ pub struct Stats {
     pub fixes: u64,
     pub deleted: u64,
     pub rejects: Vec<Reject>,
+    /// fids of the rows left for PostGIS to finish (`_check`).
+    pub check_fids: Vec<i64>,
+    /// Web Mercator extent of the rows finished in the workers.
+    pub bounds: Option<[f64; 4]>,
+    /// Rows finished in the workers, by `zmin`.
+    pub zmin: [u64; 25],
 }
 
 impl Stats {
@@ -51,6 +59,19 @@ impl Stats {
         self.fixes += o.fixes;
         self.deleted += o.deleted;
         self.rejects.extend(o.rejects);
+        self.check_fids.extend(o.check_fids);
+        self.bounds = match (self.bounds, o.bounds) {
+            (Some(a), Some(b)) => Some([
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]),
+            (a, b) => a.or(b),
+        };
+        for (a, b) in self.zmin.iter_mut().zip(o.zmin) {
+            *a += b;
+        }
     }
 }
 
@@ -98,26 +119,32 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
 
 /// Encodes the records of `w` as COPY rows (no COPY header), handing them
 /// to `sink`.
-pub fn produce(plan: &Plan, w: Work, sink: &mut Sink<'_>) -> Result<Stats, ImportError> {
+pub fn produce(
+    plan: &Plan,
+    d: &Derive,
+    w: Work,
+    sink: &mut Sink<'_>,
+) -> Result<Stats, ImportError> {
     match &plan.sources[w.source].reader {
         Reader::Shapefile(shp) => {
-            let (buf, st) = produce_shapefile(plan, shp, w)?;
+            let (buf, st) = produce_shapefile(plan, d, shp, w)?;
             sink(buf, w.end - w.start)?;
             Ok(st)
         }
-        Reader::Ogr(l) => crate::ogr::produce(plan, l, w, sink),
+        Reader::Ogr(l) => crate::ogr::produce(plan, d, l, w, sink),
     }
 }
 
 fn produce_shapefile(
     plan: &Plan,
+    d: &Derive,
     shp: &Shapefile,
     w: Work,
 ) -> Result<(Vec<u8>, Stats), ImportError> {
     let src = &plan.sources[w.source];
     let map = &plan.schema.mapping[w.source];
     let enc = src.encoding.value;
-    let ncols = 2 + plan.schema.fields.len();
+    let ncols = 2 + plan.schema.fields.len() + d.columns();
     // Attributes of the whole range, read sequentially.
     let mut dbf_rows: Vec<u8> = Vec::new();
     let rl = shp.dbf.as_ref().map_or(0, |d| d.header.record_len);
@@ -161,10 +188,14 @@ fn produce_shapefile(
         match shape_to_ewkb(content, file_type, plan.srid, &mut out.buf) {
             ShapeOutcome::Written { fixes } => {
                 out.end_value(at);
+                if d.append(&mut out, Some(at), &mut st) {
+                    st.check_fids.push(w.fid_base + i as i64 + 1);
+                }
                 st.fixes += u64::from(fixes);
             }
             ShapeOutcome::Null => {
                 out.cancel_value(at);
+                d.append(&mut out, None, &mut st);
                 st.null_geometries += 1;
             }
             ShapeOutcome::Rejected(reason) => {

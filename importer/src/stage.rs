@@ -1,11 +1,11 @@
-//! SQL of the staging area: the raw COPY target and the parallel COPY
-//! writers (`crate::finish` turns the raw table into the finished one).
+//! SQL of the staging area: the stage table (the COPY target, finished in
+//! place by `crate::finish`) and the parallel COPY writers.
 //! Every name here comes from the plan (validated layer names, sanitised
 //! columns), quoted; values are bound parameters.
 
 use std::sync::Arc;
 
-use catalog::{quote_ident, versioned_table, STAGE_SCHEMA};
+use catalog::{quote_ident, versioned_table, GEOM_3857_COLUMN, GEOM_COLUMN, STAGE_SCHEMA};
 use futures::future::try_join_all;
 use sqlx::postgres::PgPoolCopyExt;
 use sqlx::PgPool;
@@ -15,12 +15,11 @@ use crate::copy::{COPY_HEADER, COPY_TRAILER};
 use crate::error::ImportError;
 use crate::plan::Plan;
 
-/// `geokho_stage."<layer>_v<version>"` and its raw twin.
+/// `geokho_stage."<layer>_v<version>"`.
 pub struct StageNames {
     /// `<layer>_v<version>`, unquoted.
     pub base: String,
     pub table: String,
-    pub raw: String,
 }
 
 impl StageNames {
@@ -28,11 +27,6 @@ impl StageNames {
         let t = versioned_table(layer, version);
         StageNames {
             base: t.clone(),
-            raw: format!(
-                "{}.{}",
-                quote_ident(STAGE_SCHEMA),
-                quote_ident(&format!("{t}_raw"))
-            ),
             table: format!("{}.{}", quote_ident(STAGE_SCHEMA), quote_ident(&t)),
         }
     }
@@ -69,30 +63,51 @@ pub async fn drop_leftovers(pool: &PgPool, layer: &str) -> Result<usize, ImportE
     Ok(tables.len())
 }
 
-fn column_list(plan: &Plan) -> String {
-    let mut cols = vec![quote_ident("fid")];
-    cols.extend(plan.schema.fields.iter().map(|f| quote_ident(&f.name)));
-    cols.push(quote_ident("geom_raw"));
-    cols.join(", ")
+/// The stage table's columns and SQL types, in COPY order: `fid`, the
+/// attributes, `geom` (typed), `geom_3857`, the band columns (lines and
+/// polygons), `zmin`, and `_check` (rows `crate::finish` completes in
+/// PostGIS; dropped once they are).
+fn columns(plan: &Plan) -> Vec<(String, String)> {
+    let mut cols = vec![("fid".to_string(), "bigint NOT NULL".to_string())];
+    for f in &plan.schema.fields {
+        cols.push((f.name.clone(), f.field_type.sql().to_string()));
+    }
+    cols.push((
+        GEOM_COLUMN.into(),
+        format!("geometry({}, {})", plan.geometry_type, plan.srid),
+    ));
+    cols.push((GEOM_3857_COLUMN.into(), "geometry".into()));
+    if catalog::generalizes(&plan.geometry_type) {
+        for (_, c) in catalog::GENERALIZED {
+            cols.push(((*c).into(), "geometry".into()));
+        }
+    }
+    cols.push((catalog::MINZOOM_COLUMN.into(), "smallint".into()));
+    cols.push((CHECK_COLUMN.into(), "boolean".into()));
+    cols
 }
 
-/// Creates the UNLOGGED raw table COPY writes into.
-pub async fn create_raw(pool: &PgPool, plan: &Plan, n: &StageNames) -> Result<(), ImportError> {
-    let mut cols = vec!["fid bigint NOT NULL".to_string()];
-    cols.extend(
-        plan.schema
-            .fields
-            .iter()
-            .map(|f| format!("{} {}", quote_ident(&f.name), f.field_type.sql())),
-    );
-    cols.push("geom_raw geometry".into());
-    sqlx::query(&format!(
-        "CREATE UNLOGGED TABLE {} ({})",
-        n.raw,
-        cols.join(", ")
-    ))
-    .execute(pool)
-    .await?;
+/// Flags rows the workers left to PostGIS (see `crate::mercator`).
+pub const CHECK_COLUMN: &str = "_check";
+
+fn column_list(plan: &Plan) -> String {
+    columns(plan)
+        .iter()
+        .map(|(c, _)| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Creates the stage table COPY writes into (a logged table: it is
+/// published as it is).
+pub async fn create_table(pool: &PgPool, plan: &Plan, n: &StageNames) -> Result<(), ImportError> {
+    let cols: Vec<String> = columns(plan)
+        .iter()
+        .map(|(c, t)| format!("{} {t}", quote_ident(c)))
+        .collect();
+    sqlx::query(&format!("CREATE TABLE {} ({})", n.table, cols.join(", ")))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -111,7 +126,7 @@ pub fn spawn_writers(
     let rx = Arc::new(Mutex::new(rx));
     let sql = format!(
         "COPY {} ({}) FROM STDIN (FORMAT binary)",
-        n.raw,
+        n.table,
         column_list(plan)
     );
     let pool = pool.clone();

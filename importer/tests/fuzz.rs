@@ -88,8 +88,13 @@ fn read_all(shp: &Path, kind: LayerKind) -> Result<u64, String> {
     };
     let p = plan(&[shp.to_path_buf()], &opts).map_err(|e| e.to_string())?;
     let mut rows = 0;
+    // The workers' derived columns too (Web Mercator, validity, bands).
+    let d = importer::mercator::Derive::new(&importer::mercator::Target {
+        authority: Some("EPSG:9210".into()),
+        generalize: catalog::generalizes(&p.geometry_type),
+    });
     for w in produce::split(&p) {
-        let st = produce::produce(&p, w, &mut |_, _| Ok(())).map_err(|e| e.to_string())?;
+        let st = produce::produce(&p, &d, w, &mut |_, _| Ok(())).map_err(|e| e.to_string())?;
         rows += st.rows;
     }
     Ok(rows)

@@ -1,5 +1,5 @@
 //! Reading one GDAL layer into binary COPY rows (`fid, <attributes>,
-//! geom_raw`), in one sequential pass on a rayon worker that opens its own
+//! geom` and the columns `crate::mercator` derives from it), in one sequential pass on a rayon worker that opens its own
 //! dataset handle (GDAL handles are not shared between threads), handing
 //! rows to the sink every [`RANGE`] features so memory stays flat.
 
@@ -7,6 +7,7 @@ use std::ffi::c_int;
 
 use crate::copy::RowBuf;
 use crate::error::ImportError;
+use crate::mercator::Derive;
 use crate::plan::Plan;
 use crate::produce::{Reject, Sink, Stats, Work, RANGE};
 
@@ -50,13 +51,14 @@ unsafe fn geometry_wkb(f: gdal_sys::OGRFeatureH, buf: &mut Vec<u8>) -> Option<()
 /// Encodes every feature of the layer as COPY rows.
 pub fn produce(
     plan: &Plan,
+    d: &Derive,
     l: &OgrLayer,
     w: Work,
     sink: &mut Sink<'_>,
 ) -> Result<Stats, ImportError> {
     let src = &plan.sources[w.source];
     let map = &plan.schema.mapping[w.source];
-    let ncols = 2 + plan.schema.fields.len();
+    let ncols = 2 + plan.schema.fields.len() + d.columns();
     let ds = open_dataset(&l.dataset)?;
     let layer = super::pick_layer(&ds, &l.dataset, Some(&l.layer))?;
     let mut out = RowBuf::with_capacity(1 << 20);
@@ -119,11 +121,15 @@ pub fn produce(
             match outcome {
                 Outcome::Written { fixes } => {
                     out.end_value(at);
+                    if d.append(&mut out, Some(at), &mut st) {
+                        st.check_fids.push(w.fid_base + i as i64 + 1);
+                    }
                     st.fixes += u64::from(fixes);
                     st.rows += 1;
                 }
                 Outcome::Null => {
                     out.cancel_value(at);
+                    d.append(&mut out, None, &mut st);
                     st.null_geometries += 1;
                     st.rows += 1;
                 }

@@ -65,3 +65,10 @@ pub async fn scalar_i64(pool: &PgPool, sql: &str) -> i64 {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
+
+pub async fn scalar_f64(pool: &PgPool, sql: &str) -> f64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}

@@ -1,0 +1,98 @@
+//! The columns the workers derive (`importer::mercator`) against PostGIS on
+//! every sample layer: `geom_3857` against `ST_Transform(geom, 3857)` (same
+//! PROJ operation: within 1 mm), every band column against
+//! `ST_SimplifyPreserveTopology` of `geom_3857` (identical), `zmin` against
+//! its SQL formula (identical), and the fast path really taken (few rows
+//! left to PostGIS), while the five spiked parcels are still repaired.
+
+mod common;
+
+use importer::{import_layer, manifest, ImportOptions};
+use testkit::{repo_root, TestDb};
+
+#[tokio::test]
+async fn derived_columns_equal_what_postgis_computes() {
+    let db = TestDb::new("derived").await;
+    let layers = manifest::load(&repo_root().join("data-samples/layers.toml"))
+        .expect("sample manifest loads");
+    for l in layers {
+        let name = l.plan.layer.clone();
+        let opts = ImportOptions {
+            plan: l.plan,
+            title: l.title,
+            zoom: l.zoom,
+            public: l.public,
+            dry_run: false,
+            if_changed: false,
+            connections: 2,
+            append: false,
+        };
+        let r = import_layer(&db.pool, &l.files, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{name} imports: {e}"));
+        let t = format!("geokho_data.{name}");
+        let features = r.features as i64;
+        assert!(features > 0, "{name}");
+        // Web Mercator: the workers' PROJ and PostGIS's agree within 1 mm.
+        let worst: f64 = common::scalar_f64(
+            &db.pool,
+            &format!(
+                "SELECT coalesce(max(ST_HausdorffDistance(geom_3857, ST_Transform(geom, 3857))), 0) FROM {t}"
+            ),
+        )
+        .await;
+        println!("{name}: {features} features, {} left to PostGIS, max |3857 - ST_Transform| = {worst:.2e} m", r.postgis_rows);
+        assert!(worst < 0.001, "{name}: geom_3857 differs by {worst} m");
+        // Big layers (parcels, roads, ...) are finished in the workers; a
+        // handful of big admin rings may go to PostGIS.
+        assert!(
+            r.records < 200 || r.postgis_rows * 20 <= r.records,
+            "{name}: {} of {} rows left to PostGIS: the workers' path is not taken",
+            r.postgis_rows,
+            r.records
+        );
+        if !catalog::generalizes(&r.geometry_type) {
+            continue;
+        }
+        let zdiff = common::scalar_i64(
+            &db.pool,
+            &format!(
+                "SELECT count(*) FROM {t} WHERE zmin IS DISTINCT FROM (CASE WHEN geom_3857 IS NULL THEN 24 ELSE \
+                 LEAST(24, GREATEST(0, ceil(ln({px} / GREATEST(sqrt((ST_XMax(geom_3857) - ST_XMin(geom_3857)) ^ 2 \
+                 + (ST_YMax(geom_3857) - ST_YMin(geom_3857)) ^ 2), 1e-6)) / ln(2)))) END)::smallint",
+                px = catalog::PIXEL_Z0
+            ),
+        )
+        .await;
+        assert_eq!(zdiff, 0, "{name}: zmin differs from the SQL formula");
+        for (z, col) in catalog::GENERALIZED {
+            let (differ, filled) = (
+                common::scalar_i64(
+                    &db.pool,
+                    &format!(
+                        "SELECT count(*) FROM {t} WHERE NOT ({col} IS NULL AND zmin > {z} OR \
+                         ST_OrderingEquals({col}, ST_SimplifyPreserveTopology(geom_3857, {tol})) \
+                         AND GeometryType({col}) = GeometryType(ST_SimplifyPreserveTopology(geom_3857, {tol})))",
+                        tol = catalog::tolerance(*z)
+                    ),
+                )
+                .await,
+                common::scalar_i64(&db.pool, &format!("SELECT count({col}) FROM {t}")).await,
+            );
+            println!("{name}.{col}: {filled} filled, {differ} differ");
+            assert_eq!(
+                differ, 0,
+                "{name}.{col}: band differs from ST_SimplifyPreserveTopology"
+            );
+        }
+        if name == "thua_dat" {
+            assert_eq!(r.repaired, 5, "the five spiked parcels are still repaired");
+            let invalid = common::scalar_i64(
+                &db.pool,
+                &format!("SELECT count(*) FROM {t} WHERE NOT ST_IsValid(geom)"),
+            )
+            .await;
+            assert_eq!(invalid, 0);
+        }
+    }
+}
