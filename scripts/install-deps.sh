@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages geokho needs (PostgreSQL 15 + PostGIS + pgRouting,
-# GDAL/PROJ tools and libgdal-dev (the importer links GDAL), Chromium for browser tests) when any is missing.
+# GDAL/PROJ tools, libgdal-dev and libproj-dev (the importer links GDAL and PROJ;
+# proj-sys generates its bindings with bindgen: clang, libclang-dev), Chromium for
+# browser tests) when any is missing.
 # As root it runs apt-get; otherwise sudo; if neither works it prints the exact command.
 set -euo pipefail
 
 PKGS=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting postgis
-      gdal-bin libgdal-dev libsqlite3-dev proj-bin pkg-config)
+      gdal-bin libgdal-dev libsqlite3-dev proj-bin libproj-dev clang libclang-dev pkg-config)
 [ "${GEOKHO_BROWSER:-0}" = 1 ] && PKGS+=(chromium)
 
 missing=()
