@@ -42,7 +42,7 @@ pub fn varint_field(out: &mut Vec<u8>, field: u32, v: u64) {
 /// Bytes of `v` as a varint.
 pub fn varint_len(v: u64) -> usize {
     // 7 bits per byte; 0 takes one byte.
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// Bytes of a packed repeated uint32 field (key, length and body; 0 when
