@@ -140,7 +140,9 @@ async fn an_import_lands_under_tile_load() {
         "roads",
     ];
     import(&c, &roads);
-    let srv = Server::start(BIN, &c.url(), &[]).await;
+    // Four clients on one address as fast as tiles come: the per-address
+    // rate limit (tests/access.rs) is lifted, what is under test is the import.
+    let srv = Server::start(BIN, &c.url(), &["--rate-ip", "1000000"]).await;
     let (v0, _) = layer_state(&srv.base, "duong_bo").await;
     let urls: Vec<String> = (0..4)
         .flat_map(|dx| (0..4).map(move |dy| (dx, dy)))
