@@ -224,17 +224,8 @@ async fn a_detour_beyond_the_search_box_is_found() {
         if !["duong_bo", "cau"].contains(&l.plan.layer.as_str()) {
             continue;
         }
-        let opts = importer::ImportOptions {
-            plan: l.plan,
-            title: l.title,
-            zoom: l.zoom,
-            public: l.public,
-            dry_run: false,
-            if_changed: false,
-            connections: 2,
-            append: false,
-        };
-        importer::import_layer(pool, &l.files, &opts).await.unwrap();
+        let (files, opts) = l.into_import(2);
+        importer::import_layer(pool, &files, &opts).await.unwrap();
     }
     // Only the northernmost bridge carries 20 t; the trip crosses the canal
     // at the southernmost one.

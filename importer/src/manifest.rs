@@ -62,6 +62,24 @@ pub struct ManifestLayer {
     pub public: bool,
 }
 
+impl ManifestLayer {
+    /// Its files and the options of a plain import (replace, no dry run,
+    /// not skipped when unchanged) over `connections` COPY connections.
+    pub fn into_import(self, connections: usize) -> (Vec<PathBuf>, crate::ImportOptions) {
+        let opts = crate::ImportOptions {
+            plan: self.plan,
+            title: self.title,
+            zoom: self.zoom,
+            public: self.public,
+            dry_run: false,
+            if_changed: false,
+            connections,
+            append: false,
+        };
+        (self.files, opts)
+    }
+}
+
 /// Parses `encoding` option values: `auto` means detect.
 pub fn parse_encoding(s: &str) -> Result<Option<TextEncoding>, String> {
     if s.eq_ignore_ascii_case("auto") {

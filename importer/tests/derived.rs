@@ -7,7 +7,7 @@
 
 mod common;
 
-use importer::{import_layer, manifest, ImportOptions};
+use importer::{import_layer, manifest};
 use testkit::{repo_root, TestDb};
 
 #[tokio::test]
@@ -17,17 +17,8 @@ async fn derived_columns_equal_what_postgis_computes() {
         .expect("sample manifest loads");
     for l in layers {
         let name = l.plan.layer.clone();
-        let opts = ImportOptions {
-            plan: l.plan,
-            title: l.title,
-            zoom: l.zoom,
-            public: l.public,
-            dry_run: false,
-            if_changed: false,
-            connections: 2,
-            append: false,
-        };
-        let r = import_layer(&db.pool, &l.files, &opts)
+        let (files, opts) = l.into_import(2);
+        let r = import_layer(&db.pool, &files, &opts)
             .await
             .unwrap_or_else(|e| panic!("{name} imports: {e}"));
         let t = format!("geokho_data.{name}");

@@ -17,17 +17,7 @@ fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
         .into_iter()
         .find(|l| l.plan.layer == name)
         .expect("layer in manifest");
-    let opts = ImportOptions {
-        plan: l.plan,
-        title: l.title,
-        zoom: l.zoom,
-        public: l.public,
-        dry_run: false,
-        if_changed: false,
-        connections: 3,
-        append: false,
-    };
-    (l.files, opts)
+    l.into_import(3)
 }
 
 async fn count(pool: &PgPool, table: &str) -> i64 {

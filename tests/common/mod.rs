@@ -16,17 +16,7 @@ pub fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
         .into_iter()
         .find(|l| l.plan.layer == name)
         .expect("layer in manifest");
-    let opts = ImportOptions {
-        plan: l.plan,
-        title: l.title,
-        zoom: l.zoom,
-        public: l.public,
-        dry_run: false,
-        if_changed: false,
-        connections: 2,
-        append: false,
-    };
-    (l.files, opts)
+    l.into_import(2)
 }
 
 /// Imports every sample layer.
