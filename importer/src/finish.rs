@@ -14,7 +14,7 @@ use sqlx::{PgPool, Row};
 use crate::append::Appending;
 use crate::error::ImportError;
 use crate::plan::Plan;
-use crate::produce::Stats;
+use crate::produce::{union_bounds, Stats};
 use crate::stage::{StageNames, CHECK_COLUMN};
 
 /// Memory for each index build (per connection, for the build only).
@@ -153,18 +153,6 @@ async fn block_ranges(
         .collect())
 }
 
-fn union(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some([
-            a[0].min(b[0]),
-            a[1].min(b[1]),
-            a[2].max(b[2]),
-            a[3].max(b[3]),
-        ]),
-        (a, b) => a.or(b),
-    }
-}
-
 /// Completes the `_check` rows: those of `fids` through the key when
 /// given, else every block range on `workers` connections; their counts.
 async fn complete_checks(
@@ -215,7 +203,7 @@ async fn complete_checks(
         fin.features += p.features;
         fin.repaired += p.repaired;
         fin.null_geometries += p.null_geometries;
-        fin.bounds = union(fin.bounds, p.bounds);
+        fin.bounds = union_bounds(fin.bounds, p.bounds);
     }
     Ok(fin)
 }
@@ -252,7 +240,7 @@ pub async fn finish(
         let c = complete_checks(pool, plan, n, workers, fids).await?;
         fin.repaired = c.repaired;
         fin.null_geometries += c.null_geometries;
-        fin.bounds = union(fin.bounds, c.bounds);
+        fin.bounds = union_bounds(fin.bounds, c.bounds);
     }
     lap("rows left to PostGIS completed");
     sqlx::query(&format!(
@@ -296,7 +284,7 @@ pub async fn finish(
         .await?
         .rows_affected();
         fin.features += added as i64;
-        fin.bounds = union(fin.bounds, a.live.bounds);
+        fin.bounds = union_bounds(fin.bounds, a.live.bounds);
         // Unknown band sizes of the live rows: count them in every band.
         band_rows.iter_mut().for_each(|b| *b += added);
         total += added;

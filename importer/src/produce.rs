@@ -52,6 +52,19 @@ pub struct Stats {
     pub zmin: [u64; 25],
 }
 
+/// The box holding both boxes (either may be missing).
+pub(crate) fn union_bounds(a: Option<[f64; 4]>, b: Option<[f64; 4]>) -> Option<[f64; 4]> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some([
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Stats {
     pub fn add(&mut self, o: Stats) {
         self.rows += o.rows;
@@ -60,15 +73,7 @@ impl Stats {
         self.deleted += o.deleted;
         self.rejects.extend(o.rejects);
         self.check_fids.extend(o.check_fids);
-        self.bounds = match (self.bounds, o.bounds) {
-            (Some(a), Some(b)) => Some([
-                a[0].min(b[0]),
-                a[1].min(b[1]),
-                a[2].max(b[2]),
-                a[3].max(b[3]),
-            ]),
-            (a, b) => a.or(b),
-        };
+        self.bounds = union_bounds(self.bounds, o.bounds);
         for (a, b) in self.zmin.iter_mut().zip(o.zmin) {
             *a += b;
         }

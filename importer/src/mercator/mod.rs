@@ -157,15 +157,7 @@ impl Derive {
                 out.i16(d.zmin);
                 out.bool(false);
                 st.zmin[d.zmin as usize] += 1;
-                st.bounds = Some(match st.bounds {
-                    None => d.bbox,
-                    Some(a) => [
-                        a[0].min(d.bbox[0]),
-                        a[1].min(d.bbox[1]),
-                        a[2].max(d.bbox[2]),
-                        a[3].max(d.bbox[3]),
-                    ],
-                });
+                st.bounds = crate::produce::union_bounds(st.bounds, Some(d.bbox));
                 false
             }
             None => {
