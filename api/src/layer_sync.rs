@@ -49,8 +49,12 @@ pub async fn sync(state: &AppState) -> anyhow::Result<Vec<String>> {
     // first request that sees the new version.
     for l in changed.iter().filter_map(|n| state.layers.get(n)) {
         if l.kind == "roads" {
-            let (pool, graphs) = (state.pool.clone(), state.graphs.clone());
+            let (pool, graphs, l) = (state.pool.clone(), state.graphs.clone(), l.clone());
             tokio::spawn(async move { crate::state::build_graph(&pool, &graphs, &l).await });
+        }
+        if l.kind == "warehouses" {
+            let (pool, ix) = (state.pool.clone(), state.warehouses.clone());
+            tokio::spawn(async move { crate::state::build_warehouse_index(&pool, &ix, &l).await });
         }
     }
     Ok(changed)

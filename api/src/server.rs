@@ -8,6 +8,10 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+
+/// Bodies above this size are gzipped at level 4, smaller ones (from 1 KiB)
+/// at the fastest level.
+const LARGE_BODY: u16 = 16 * 1024;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -102,15 +106,23 @@ pub fn router(state: AppState) -> Router {
             crate::limits::limit,
         ))
         .route_layer(axum::middleware::from_fn(crate::metrics::track))
-        // Small answers (look-ups, tiny tiles) cost more to gzip than they
-        // save. Level 4, not the default 6: at 6 deflate took ~15 % of the
-        // server's CPU serving nearest-10 warehouses (5.5 KB answers); 4
-        // costs about a third of 6 for ~2 % more bytes, while the fastest
-        // level made answers a third larger (docs/benchmarks.md). Stored
-        // tiles use the same level (tiles::cache).
+        // Answers over 16 KiB (feature pages, large tiles): gzip level 4,
+        // not the default 6: 6 costs about three times as much for ~2 %
+        // fewer bytes (docs/benchmarks.md). Stored tiles use the same level
+        // (tiles::cache).
         .layer(
             CompressionLayer::new()
                 .quality(tower_http::CompressionLevel::Precise(4))
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(LARGE_BODY))),
+        )
+        // Answers of 1-16 KiB (look-ups): the fastest level. On a 4.7 KB
+        // nearest-10 answer it gives 1,175 bytes instead of 1,100, and level
+        // 4 was the largest share of the server's CPU for such searches.
+        // Under 1 KiB nothing is gained. Answers already encoded by the
+        // layer above pass through.
+        .layer(
+            CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
         .layer(PropagateRequestIdLayer::x_request_id())

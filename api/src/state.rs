@@ -13,7 +13,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// Public base URL for links (e.g. behind a proxy); derived from the
     /// request's Host header when `None`.
-    pub public_url: Option<String>,
+    /// (An `Arc`: the state is cloned for every request.)
+    pub public_url: Option<Arc<str>>,
     /// Published layers, kept current by the NOTIFY listener.
     pub layers: Arc<Registry>,
     /// Behind an `Arc`: the state is cloned for every request (extractors,
@@ -31,6 +32,10 @@ pub struct AppState {
     pub overviews: bool,
     /// In-memory road graphs, by roads layer and version (routes, reach).
     pub graphs: Arc<features::Graphs>,
+    /// Warehouse layers held in memory, by layer and version (near searches).
+    pub warehouses: Arc<features::WarehouseIndexes>,
+    /// Parcel-at-point look-ups, run together when they would wait.
+    pub parcels: Arc<features::ParcelLookups>,
 }
 
 /// Default in-memory tile cache size.
@@ -44,13 +49,16 @@ impl AppState {
         cache_bytes: u64,
     ) -> Result<AppState, catalog::CatalogError> {
         let layers = Arc::new(Registry::load(&pool).await?);
+        let pool_size = pool.options().get_max_connections();
         let graphs = Arc::new(features::Graphs::default());
+        let warehouses = Arc::new(features::WarehouseIndexes::default());
         for l in layers.all() {
             build_graph(&pool, &graphs, &l).await;
+            build_warehouse_index(&pool, &warehouses, &l).await;
         }
         Ok(AppState {
             pool,
-            public_url,
+            public_url: public_url.map(Arc::from),
             layers,
             cache: Arc::new(TileCache::new(cache_bytes)),
             keys: Arc::new(crate::caller::key_cache()),
@@ -59,6 +67,10 @@ impl AppState {
             replicas: Arc::default(),
             overviews: false,
             graphs,
+            warehouses,
+            // A quarter of the pool's connections (at least 2) run look-up
+            // statements at once; look-ups beyond that share statements.
+            parcels: Arc::new(features::ParcelLookups::new((pool_size / 4).max(2) as usize)),
         })
     }
 
@@ -134,5 +146,31 @@ pub async fn build_graph(pool: &PgPool, graphs: &features::Graphs, layer: &catal
             "road graph built"
         ),
         Err(e) => tracing::warn!(layer = %layer.name, error = %e, "road graph not built"),
+    }
+}
+
+/// Builds and keeps the in-memory index of `layer` (kind warehouses) at the
+/// version the database holds; a failure is logged (the SQL path serves).
+pub async fn build_warehouse_index(
+    pool: &PgPool,
+    indexes: &features::WarehouseIndexes,
+    layer: &catalog::Layer,
+) {
+    if layer.kind != "warehouses" {
+        return;
+    }
+    let t = std::time::Instant::now();
+    match indexes.build(pool, layer).await {
+        Ok(Some(ix)) => tracing::info!(
+            layer = %layer.name,
+            version = ix.version,
+            warehouses = ix.len(),
+            ms = t.elapsed().as_millis() as u64,
+            "warehouse index built"
+        ),
+        Ok(None) => {
+            tracing::info!(layer = %layer.name, "warehouses served by SQL (not points in a projected CRS PROJ reproduces)")
+        }
+        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "warehouse index not built"),
     }
 }

@@ -31,7 +31,7 @@ fn props(fields: &[&Field], alias: &str) -> String {
 }
 
 /// A parcel: its public properties, WGS 84 geometry and legal area.
-fn parcel_select(l: &Layer, visible: &[&Field]) -> String {
+pub(crate) fn parcel_select(l: &Layer, visible: &[&Field]) -> String {
     format!(
         "SELECT p.{fid}, ({props})::text, ST_AsGeoJSON(ST_Transform(p.{g}, 4326), 8, 0), ST_Area(p.{g}) FROM {t} p",
         fid = quote_ident(FID_COLUMN),
@@ -41,7 +41,7 @@ fn parcel_select(l: &Layer, visible: &[&Field]) -> String {
     )
 }
 
-type ParcelRow = (i64, String, Option<String>, Option<f64>);
+pub(crate) type ParcelRow = (i64, String, Option<String>, Option<f64>);
 
 /// JSON text PostgreSQL produced (`jsonb::text`, `ST_AsGeoJSON`), passed
 /// into the response as it is (checked, never parsed into a tree).
@@ -69,7 +69,7 @@ impl Parcel {
     }
 }
 
-fn parcel(l: &Layer, r: ParcelRow) -> Result<Parcel, FeaturesError> {
+pub(crate) fn parcel(l: &Layer, r: ParcelRow) -> Result<Parcel, FeaturesError> {
     Ok(Parcel {
         kind: "Feature",
         id: r.0,

@@ -13,11 +13,13 @@ mod items;
 mod land;
 mod logistics;
 mod network;
+mod parcel_batch;
 mod reach;
 mod routing;
 mod snap;
 mod sql;
 mod stats;
+mod warehouse_index;
 
 pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
@@ -29,6 +31,7 @@ pub use land::{
 };
 pub use logistics::{warehouses_near, Warehouse, WarehouseFilter, MAX_NEAR};
 pub use network::{closed_edges, Cost, RoadNetwork};
+pub use parcel_batch::{ParcelLookups, MAX_BATCH};
 pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
 pub use routing::{route, Leg, Route};
 /// JSON text passed into responses as it is (GeoJSON from PostGIS).
@@ -37,3 +40,4 @@ pub use snap::{Snap, MAX_SNAP_M};
 pub use stats::{
     land_use_statistics, parcels_near_feature, Area, UseArea, MAX_BUFFER_M, MAX_NEAR_PARCELS,
 };
+pub use warehouse_index::{WarehouseIndex, WarehouseIndexes, MAX_INDEXED};

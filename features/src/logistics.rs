@@ -27,7 +27,10 @@ pub struct WarehouseFilter {
     pub dich_vu: Option<String>,
 }
 
-fn need<'a>(visible: &[&'a Field], name: &'static str) -> Result<&'a Field, FeaturesError> {
+pub(crate) fn need<'a>(
+    visible: &[&'a Field],
+    name: &'static str,
+) -> Result<&'a Field, FeaturesError> {
     visible
         .iter()
         .copied()
@@ -105,16 +108,25 @@ pub(crate) fn feature(
     props: String,
     geom: Option<String>,
 ) -> Result<Warehouse, FeaturesError> {
-    Ok(Warehouse {
+    Ok(feature_raw(fid, raw(props)?, geom.map(raw).transpose()?))
+}
+
+/// A warehouse from its id and JSON already checked.
+pub(crate) fn feature_raw(
+    fid: i64,
+    properties: Box<RawValue>,
+    geometry: Option<Box<RawValue>>,
+) -> Warehouse {
+    Warehouse {
         kind: "Feature",
         id: fid,
-        geometry: geom.map(raw).transpose()?,
-        properties: raw(props)?,
+        geometry,
+        properties,
         distance_m: None,
         network_m: None,
         straight_m: None,
         road: None,
-    })
+    }
 }
 
 /// Metres rounded to 0.1.

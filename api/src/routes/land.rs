@@ -114,7 +114,9 @@ pub async fn at_point(
     };
     let visible: Vec<&Field> = who.visible(&l);
     let param = if srid == 4326 { "lon/lat" } else { "x/y" };
-    let found = features::parcel_at(s.read(), &l, &visible, x, y, srid)
+    let found = s
+        .parcels
+        .at(s.read(), &l, &visible, (x, y), srid)
         .await
         .map_err(|e| at(e, param))?;
     if found.is_some() {

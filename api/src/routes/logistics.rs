@@ -39,9 +39,18 @@ pub async fn warehouses_near(
     let limit = limit(&q)?;
     let filter = warehouse_filter(&q)?;
     let visible: Vec<&Field> = who.visible(&layer);
-    let found = features::warehouses_near(s.read(), &layer, &visible, (lon, lat), &filter, limit)
-        .await
-        .map_err(|e| at(e, "lon/lat"))?;
+    // The version's in-memory index when built; the SQL otherwise.
+    let from_memory = s
+        .warehouses
+        .get(&layer.name, layer.version)
+        .and_then(|ix| ix.near(&visible, (lon, lat), &filter, limit));
+    let found = match from_memory {
+        Some(found) => found,
+        None => {
+            features::warehouses_near(s.read(), &layer, &visible, (lon, lat), &filter, limit).await
+        }
+    }
+    .map_err(|e| at(e, "lon/lat"))?;
     Ok(Json(Collection {
         kind: "FeatureCollection",
         number_returned: found.len(),

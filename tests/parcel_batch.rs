@@ -1,0 +1,108 @@
+//! Parcel-at-point look-ups run together (features::ParcelLookups) answer
+//! exactly what each look-up alone answers: hundreds of concurrent
+//! look-ups through one statement slot (points inside parcels, outside the
+//! province, VN-2000 x/y, a point PROJ refuses) against
+//! `features::parcel_at` one by one, with fewer statements than look-ups.
+
+mod common;
+
+use catalog::{Field, Layer};
+use common::import_samples;
+use features::ParcelLookups;
+use sqlx::PgPool;
+use testkit::TestDb;
+
+async fn parcels_layer(pool: &PgPool) -> Layer {
+    catalog::list_layers(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.kind == "parcels")
+        .unwrap()
+}
+
+/// A result as comparable text: the feature JSON, "none" or "error".
+fn text(r: &Result<Option<features::Parcel>, features::FeaturesError>) -> String {
+    match r {
+        Ok(Some(p)) => serde_json::to_string(p).unwrap(),
+        Ok(None) => "none".into(),
+        Err(_) => "error".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_look_ups_equal_single_ones() {
+    let db = TestDb::new("parcel_batch").await;
+    import_samples(&db).await;
+    let pool = &db.pool;
+    let l = parcels_layer(pool).await;
+    // Points: parcel centroids (lon/lat and VN-2000), their neighbourhood
+    // and the outside of the layer's bounds.
+    let inside: Vec<(f64, f64, f64, f64)> = sqlx::query_as(
+        "SELECT ST_X(c), ST_Y(c), ST_X(n), ST_Y(n) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) c, \
+         ST_PointOnSurface(geom) n FROM geokho_data.thua_dat ORDER BY fid LIMIT 120) s",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(inside.len(), 120);
+    let [w, s, e, n] = l.bounds.unwrap();
+    let mut points: Vec<(f64, f64, i32)> = Vec::new();
+    for (i, (lon, lat, x, y)) in inside.iter().enumerate() {
+        match i % 3 {
+            0 => points.push((*lon, *lat, 4326)),
+            1 => points.push((*x, *y, l.srid)),
+            _ => points.push((lon + 0.0004, lat - 0.0003, 4326)),
+        }
+    }
+    for i in 0..40 {
+        let t = i as f64 / 40.0;
+        points.push((w - 0.05 + (e - w + 0.1) * t, n + 0.02, 4326)); // north of the layer
+        points.push((w + (e - w) * t, s + (n - s) * (1.0 - t), 4326)); // across it
+    }
+    // Outside another VN-2000 zone's projection domain: PROJ refuses it and
+    // the statement fails.
+    let other = if l.srid == 9205 { 9206 } else { 9205 };
+    points.push((1e10, 1e10, other));
+
+    let visible: Vec<&Field> = l.fields.iter().filter(|f| !f.restricted).collect();
+    let mut want = Vec::new();
+    for &(x, y, srid) in &points {
+        want.push(text(
+            &features::parcel_at(pool, &l, &visible, x, y, srid).await,
+        ));
+    }
+    assert!(
+        want.iter().filter(|t| t.starts_with('{')).count() >= 100,
+        "{want:?}"
+    );
+    assert!(want.iter().any(|t| t == "none"));
+    assert!(
+        want.iter().any(|t| t == "error"),
+        "the bad point fails alone"
+    );
+
+    // One statement slot: everything queued behind the first look-up shares
+    // statements. Twice: once with the bad point, once without it.
+    for with_bad in [true, false] {
+        let lookups = ParcelLookups::new(1);
+        let n = if with_bad {
+            points.len()
+        } else {
+            points.len() - 1
+        };
+        let got = futures::future::join_all(
+            points[..n]
+                .iter()
+                .map(|&(x, y, srid)| lookups.at(pool, &l, &visible, (x, y), srid)),
+        )
+        .await;
+        let got: Vec<String> = got.iter().map(text).collect();
+        assert_eq!(got, want[..n], "with the bad point: {with_bad}");
+        let statements = lookups.statements();
+        assert!(
+            statements < n as u64 / 4,
+            "{statements} statements for {n} look-ups"
+        );
+    }
+}
