@@ -1,14 +1,16 @@
-//! Parcel-at-point look-ups run together (features::ParcelLookups) answer
-//! exactly what each look-up alone answers: hundreds of concurrent
+//! Land look-ups run together (features::LandLookups) answer exactly what
+//! each look-up alone answers: hundreds of concurrent parcel-at-point
 //! look-ups through one statement slot (points inside parcels, outside the
 //! province, VN-2000 x/y, a point PROJ refuses) against
-//! `features::parcel_at` one by one, with fewer statements than look-ups.
+//! `features::parcel_at` one by one, and planning reports (parcels with
+//! and without overlaps, ids that do not exist) against
+//! `features::planning_report`, with far fewer statements than look-ups.
 
 mod common;
 
 use catalog::{Field, Layer};
 use common::import_samples;
-use features::ParcelLookups;
+use features::LandLookups;
 use sqlx::PgPool;
 use testkit::TestDb;
 
@@ -85,7 +87,7 @@ async fn batched_look_ups_equal_single_ones() {
     // One statement slot: everything queued behind the first look-up shares
     // statements. Twice: once with the bad point, once without it.
     for with_bad in [true, false] {
-        let lookups = ParcelLookups::new(1);
+        let lookups = LandLookups::new(1);
         let n = if with_bad {
             points.len()
         } else {
@@ -94,7 +96,7 @@ async fn batched_look_ups_equal_single_ones() {
         let got = futures::future::join_all(
             points[..n]
                 .iter()
-                .map(|&(x, y, srid)| lookups.at(pool, &l, &visible, (x, y), srid)),
+                .map(|&(x, y, srid)| lookups.parcel_at(pool, &l, &visible, (x, y), srid)),
         )
         .await;
         let got: Vec<String> = got.iter().map(text).collect();
@@ -105,4 +107,62 @@ async fn batched_look_ups_equal_single_ones() {
             "{statements} statements for {n} look-ups"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_planning_reports_equal_single_ones() {
+    let db = TestDb::new("planning_batch").await;
+    import_samples(&db).await;
+    let pool = &db.pool;
+    let layers = catalog::list_layers(pool).await.unwrap();
+    let parcels = parcels_layer(pool).await;
+    let zones: Vec<(&Layer, Vec<&Field>)> = layers
+        .iter()
+        .filter(|z| z.kind == "planning" || z.kind == "land_fund")
+        .map(|z| (z, z.fields.iter().filter(|f| !f.restricted).collect()))
+        .collect();
+    assert_eq!(zones.len(), 2);
+    // Every parcel overlapping a zone, as many without, and missing ids.
+    let mut fids: Vec<i64> = sqlx::query_scalar(
+        "(SELECT p.fid FROM geokho_data.thua_dat p WHERE EXISTS (SELECT 1 FROM geokho_data.quy_hoach_sdd z \
+          WHERE ST_Intersects(z.geom, p.geom)) ORDER BY fid LIMIT 150) UNION ALL \
+         (SELECT fid FROM geokho_data.thua_dat ORDER BY fid DESC LIMIT 50)",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    fids.extend([-1, 0, i64::MAX]);
+    let text = |r: Result<Option<features::PlanningReport>, features::FeaturesError>| match r {
+        Ok(Some(p)) => serde_json::to_string(&p).unwrap(),
+        Ok(None) => "none".into(),
+        Err(e) => panic!("{e}"),
+    };
+    let mut want = Vec::new();
+    for &fid in &fids {
+        want.push(text(
+            features::planning_report(pool, &parcels, fid, &zones).await,
+        ));
+    }
+    assert!(
+        want.iter().filter(|t| t.contains("share_pct")).count() >= 100,
+        "{want:?}"
+    );
+    assert_eq!(want.iter().filter(|t| *t == "none").count(), 3);
+
+    let lookups = LandLookups::new(1);
+    let got: Vec<String> = futures::future::join_all(
+        fids.iter()
+            .map(|&fid| lookups.planning_report(pool, &parcels, fid, &zones)),
+    )
+    .await
+    .into_iter()
+    .map(text)
+    .collect();
+    assert_eq!(got, want);
+    assert!(
+        lookups.statements() < fids.len() as u64 / 4,
+        "{} statements for {} reports",
+        lookups.statements(),
+        fids.len()
+    );
 }

@@ -34,8 +34,9 @@ pub struct AppState {
     pub graphs: Arc<features::Graphs>,
     /// Warehouse layers held in memory, by layer and version (near searches).
     pub warehouses: Arc<features::WarehouseIndexes>,
-    /// Parcel-at-point look-ups, run together when they would wait.
-    pub parcels: Arc<features::ParcelLookups>,
+    /// Parcel-at-point look-ups and planning reports, run together when
+    /// they would wait.
+    pub land: Arc<features::LandLookups>,
 }
 
 /// Default in-memory tile cache size.
@@ -70,13 +71,21 @@ impl AppState {
             warehouses,
             // A quarter of the pool's connections (at least 2) run look-up
             // statements at once; look-ups beyond that share statements.
-            parcels: Arc::new(features::ParcelLookups::new((pool_size / 4).max(2) as usize)),
+            land: Arc::new(features::LandLookups::new((pool_size / 4).max(2) as usize)),
         })
     }
 
     /// Replaces the request budgets (the defaults suit one province server).
     pub fn with_limits(mut self, l: crate::limits::RateLimits) -> Self {
         self.limits = crate::limits::Limiters::new(l);
+        self
+    }
+
+    /// Sets how many land look-up statements run at once (`None`: the
+    /// default, see [`lookup_statements`]).
+    pub fn with_lookup_statements(mut self, n: Option<usize>) -> Self {
+        let pool_size = self.pool.options().get_max_connections();
+        self.land = Arc::new(features::LandLookups::new(lookup_statements(pool_size, n)));
         self
     }
 
@@ -125,6 +134,12 @@ impl AppState {
         ));
         tokio::spawn(crate::listener::run(self.clone()))
     }
+}
+
+/// Land look-up statements at once: `n`, else a quarter of the pool's
+/// connections (at least 2); look-ups beyond that share statements.
+fn lookup_statements(pool_size: u32, n: Option<usize>) -> usize {
+    n.unwrap_or((pool_size / 4).max(2) as usize).max(1)
 }
 
 /// Builds and keeps the road graph of `layer` (kind roads) at the version

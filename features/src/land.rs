@@ -201,12 +201,29 @@ pub async fn planning_report(
     fid: i64,
     zones: &[(&Layer, Vec<&Field>)],
 ) -> Result<Option<PlanningReport>, FeaturesError> {
+    let sql = planning_sql(parcels, zones, false);
+    let rows: Vec<ReportRow> = sqlx::query_as(&sql).bind(fid).fetch_all(pool).await?;
+    planning_of(parcels, zones, fid, rows)
+}
+
+/// A row of the planning statement: zone layer (0: the parcel itself), zone
+/// id, properties and area.
+pub(crate) type ReportRow = (i32, Option<i64>, Option<String>, f64);
+
+/// The planning statement of one parcel (`$1` its id) or, `batched`, of the
+/// parcels `$1::int8[]`, every row led by the parcel's position in that
+/// array (from 1) and ordered by it.
+pub(crate) fn planning_sql(
+    parcels: &Layer,
+    zones: &[(&Layer, Vec<&Field>)],
+    batched: bool,
+) -> String {
     let g = quote_ident(GEOM_COLUMN);
     let fidc = quote_ident(FID_COLUMN);
-    let mut parts = vec![
-        "SELECT 0 AS k, NULL::int8 AS fid, NULL::text AS props, ST_Area(p.geom) AS a FROM p"
-            .to_string(),
-    ];
+    let i = if batched { "p.i, " } else { "" };
+    let mut parts = vec![format!(
+        "SELECT {i}0 AS k, NULL::int8 AS fid, NULL::text AS props, ST_Area(p.geom) AS a FROM p"
+    )];
     for (n, (z, fields)) in zones.iter().enumerate() {
         // Zones in another CRS are brought into the parcel's projection.
         let zg = if z.srid == parcels.srid {
@@ -220,20 +237,40 @@ pub async fn planning_report(
             format!("ST_Transform(p.geom, {})", z.srid)
         };
         parts.push(format!(
-            "SELECT {k}, z.{fidc}, ({props})::text, ST_Area(ST_Intersection({zg}, p.geom)) \
+            "SELECT {i}{k}, z.{fidc}, ({props})::text, ST_Area(ST_Intersection({zg}, p.geom)) \
              FROM p JOIN {zt} z ON ST_Intersects(z.{g}, {pg})",
             k = n + 1,
             props = props(fields, "z"),
             zt = table(z),
         ));
     }
-    let sql = format!(
-        "WITH p AS MATERIALIZED (SELECT {g} AS geom FROM {pt} WHERE {fidc} = $1) {} ORDER BY k, a DESC",
-        parts.join(" UNION ALL "),
-        pt = table(parcels),
-    );
-    let rows: Vec<(i32, Option<i64>, Option<String>, f64)> =
-        sqlx::query_as(&sql).bind(fid).fetch_all(pool).await?;
+    let p = if batched {
+        format!(
+            "SELECT q.i, t.{g} AS geom FROM unnest($1::int8[]) WITH ORDINALITY AS q(fid, i) \
+             JOIN {pt} t ON t.{fidc} = q.fid",
+            pt = table(parcels)
+        )
+    } else {
+        format!(
+            "SELECT {g} AS geom FROM {pt} WHERE {fidc} = $1",
+            pt = table(parcels)
+        )
+    };
+    let order = if batched { "i, k, a DESC" } else { "k, a DESC" };
+    format!(
+        "WITH p AS MATERIALIZED ({p}) {} ORDER BY {order}",
+        parts.join(" UNION ALL ")
+    )
+}
+
+/// The report of parcel `fid` from its rows of the planning statement
+/// (`None`: no such parcel).
+pub(crate) fn planning_of(
+    parcels: &Layer,
+    zones: &[(&Layer, Vec<&Field>)],
+    fid: i64,
+    rows: Vec<ReportRow>,
+) -> Result<Option<PlanningReport>, FeaturesError> {
     let Some(parcel_area) = rows.first().filter(|r| r.0 == 0).map(|r| r.3) else {
         return Ok(None);
     };

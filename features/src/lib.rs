@@ -5,15 +5,16 @@
 //! collections and queryables; land officers' and logistics queries, truck
 //! routing. The `api` crate turns these into responses.
 
+mod batch;
 mod collection;
 mod crs;
 mod error;
 mod graph;
 mod items;
 mod land;
+mod land_batch;
 mod logistics;
 mod network;
-mod parcel_batch;
 mod reach;
 mod routing;
 mod snap;
@@ -21,6 +22,7 @@ mod sql;
 mod stats;
 mod warehouse_index;
 
+pub use batch::MAX_BATCH;
 pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
 pub use error::FeaturesError;
@@ -29,9 +31,9 @@ pub use items::{fetch_item, fetch_items, ItemsQuery, Page, MAX_LIMIT};
 pub use land::{
     parcel_at, parcel_by_key, planning_report, Overlap, Parcel, PlanningReport, PARCEL_KEY,
 };
+pub use land_batch::LandLookups;
 pub use logistics::{warehouses_near, Warehouse, WarehouseFilter, MAX_NEAR};
 pub use network::{closed_edges, Cost, RoadNetwork};
-pub use parcel_batch::{ParcelLookups, MAX_BATCH};
 pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
 pub use routing::{route, Leg, Route};
 /// JSON text passed into responses as it is (GeoJSON from PostGIS).

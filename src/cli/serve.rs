@@ -42,6 +42,11 @@ pub struct ServeArgs {
     /// before it is announced anyway (served from the primary meanwhile).
     #[arg(long, env = "GEOKHO_REPLICA_MAX_WAIT", default_value_t = 30)]
     pub replica_max_wait: u64,
+    /// Statements that parcel-at-point look-ups and planning reports may run
+    /// at once; look-ups arriving meanwhile share the next statement
+    /// (default: a quarter of --pool, at least 2).
+    #[arg(long, env = "GEOKHO_LOOKUP_STATEMENTS")]
+    pub lookup_statements: Option<usize>,
     /// Do not keep layer overviews (tiles up to z12) in the tile store.
     #[arg(long, env = "GEOKHO_NO_OVERVIEW")]
     pub no_overview: bool,
@@ -74,6 +79,7 @@ pub async fn run(url: &str, a: ServeArgs) -> anyhow::Result<()> {
             per_key: a.rate_key,
         })
         .with_overviews(!a.no_overview)
+        .with_lookup_statements(a.lookup_statements)
         .with_replicas(
             api::Replicas::connect(
                 &a.replicas,

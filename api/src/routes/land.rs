@@ -115,8 +115,8 @@ pub async fn at_point(
     let visible: Vec<&Field> = who.visible(&l);
     let param = if srid == 4326 { "lon/lat" } else { "x/y" };
     let found = s
-        .parcels
-        .at(s.read(), &l, &visible, (x, y), srid)
+        .land
+        .parcel_at(s.read(), &l, &visible, (x, y), srid)
         .await
         .map_err(|e| at(e, param))?;
     if found.is_some() {
@@ -149,7 +149,8 @@ pub async fn planning(
         .collect();
     let with_fields: Vec<(&Layer, Vec<&Field>)> =
         zones.iter().map(|z| (z.as_ref(), who.visible(z))).collect();
-    features::planning_report(s.read(), &l, fid, &with_fields)
+    s.land
+        .planning_report(s.read(), &l, fid, &with_fields)
         .await?
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no parcel {fid}")))

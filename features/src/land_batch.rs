@@ -1,0 +1,199 @@
+//! Land officers' look-ups through [`crate::batch`]: parcels at points and
+//! planning reports that arrive together share statements (same answers as
+//! `land::parcel_at` and `land::planning_report`, one statement for many).
+
+use std::sync::Arc;
+
+use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
+use sqlx::PgPool;
+use tokio::sync::Semaphore;
+
+use crate::batch::{Batch, Queues};
+use crate::land::{
+    parcel, parcel_at, parcel_select, planning_of, planning_sql, Parcel, PlanningReport, ReportRow,
+};
+use crate::FeaturesError;
+
+/// Parcel-at-point look-ups and planning reports of this server.
+pub struct LandLookups {
+    at: Queues<ParcelAt>,
+    planning: Queues<Planning>,
+}
+
+impl LandLookups {
+    /// At most `max_running` look-up statements at once (at least 1).
+    pub fn new(max_running: usize) -> Self {
+        let running = Arc::new(Semaphore::new(max_running.max(1)));
+        LandLookups {
+            at: Queues::new(running.clone()),
+            planning: Queues::new(running),
+        }
+    }
+
+    /// Statements run so far (a batch counts once).
+    pub fn statements(&self) -> u64 {
+        self.at.statements() + self.planning.statements()
+    }
+
+    /// The parcel of `l` containing (`x`, `y`) of `srid`, as
+    /// `land::parcel_at` finds it, read through `pool`.
+    pub async fn parcel_at(
+        &self,
+        pool: &PgPool,
+        l: &Layer,
+        visible: &[&Field],
+        (x, y): (f64, f64),
+        srid: i32,
+    ) -> Result<Option<Parcel>, FeaturesError> {
+        let key = format!("{}\0{}\0{}", l.name, l.version, names(visible));
+        let make = || ParcelAt {
+            layer: l.clone(),
+            fields: visible.iter().map(|f| (*f).clone()).collect(),
+        };
+        self.at.run(pool, key, make, (x, y, srid)).await
+    }
+
+    /// The planning report of parcel `fid`, as `land::planning_report`
+    /// makes it, read through `pool`.
+    pub async fn planning_report(
+        &self,
+        pool: &PgPool,
+        parcels: &Layer,
+        fid: i64,
+        zones: &[(&Layer, Vec<&Field>)],
+    ) -> Result<Option<PlanningReport>, FeaturesError> {
+        let mut key = format!("{}\0{}", parcels.name, parcels.version);
+        for (z, f) in zones {
+            key.push_str(&format!("\0{}\0{}\0{}", z.name, z.version, names(f)));
+        }
+        let make = || Planning {
+            parcels: parcels.clone(),
+            zones: zones
+                .iter()
+                .map(|(z, f)| ((*z).clone(), f.iter().map(|x| (*x).clone()).collect()))
+                .collect(),
+        };
+        self.planning.run(pool, key, make, fid).await
+    }
+}
+
+fn names(fields: &[&Field]) -> String {
+    fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Parcel at a point of one layer version, with one set of fields shown.
+struct ParcelAt {
+    layer: Layer,
+    fields: Vec<Field>,
+}
+
+impl Batch for ParcelAt {
+    type Input = (f64, f64, i32);
+    type Output = Option<Parcel>;
+
+    fn layer(&self) -> &str {
+        &self.layer.name
+    }
+
+    fn versions(&self) -> Vec<i64> {
+        vec![self.layer.version]
+    }
+
+    async fn one(
+        &self,
+        pool: &PgPool,
+        &(x, y, srid): &Self::Input,
+    ) -> Result<Self::Output, FeaturesError> {
+        let visible: Vec<&Field> = self.fields.iter().collect();
+        parcel_at(pool, &self.layer, &visible, x, y, srid).await
+    }
+
+    /// The plain statement's query once per point (LATERAL).
+    async fn many(
+        &self,
+        pool: &PgPool,
+        inputs: &[&Self::Input],
+    ) -> Result<Vec<Self::Output>, FeaturesError> {
+        let l = &self.layer;
+        let visible: Vec<&Field> = self.fields.iter().collect();
+        let sql = format!(
+            "SELECT q.i, p.* FROM unnest($1::float8[], $2::float8[], $3::int4[]) WITH ORDINALITY AS q(x, y, s, i) \
+             CROSS JOIN LATERAL ({} WHERE ST_Intersects(p.{g}, ST_Transform(ST_SetSRID(ST_MakePoint(q.x, q.y), q.s), {srid})) \
+             ORDER BY p.{fid} LIMIT 1) p",
+            parcel_select(l, &visible),
+            g = quote_ident(GEOM_COLUMN),
+            srid = l.srid,
+            fid = quote_ident(FID_COLUMN),
+        );
+        let rows: Vec<(i64, i64, String, Option<String>, Option<f64>)> = sqlx::query_as(&sql)
+            .bind(inputs.iter().map(|i| i.0).collect::<Vec<f64>>())
+            .bind(inputs.iter().map(|i| i.1).collect::<Vec<f64>>())
+            .bind(inputs.iter().map(|i| i.2).collect::<Vec<i32>>())
+            .fetch_all(pool)
+            .await?;
+        let mut out: Vec<Option<Parcel>> = inputs.iter().map(|_| None).collect();
+        for (i, fid, props, geom, area) in rows {
+            out[i as usize - 1] = Some(parcel(l, (fid, props, geom, area))?);
+        }
+        Ok(out)
+    }
+}
+
+/// Planning reports over one parcels layer version and zone layer versions.
+struct Planning {
+    parcels: Layer,
+    zones: Vec<(Layer, Vec<Field>)>,
+}
+
+impl Planning {
+    fn zones(&self) -> Vec<(&Layer, Vec<&Field>)> {
+        self.zones
+            .iter()
+            .map(|(z, f)| (z, f.iter().collect()))
+            .collect()
+    }
+}
+
+impl Batch for Planning {
+    type Input = i64;
+    type Output = Option<PlanningReport>;
+
+    fn layer(&self) -> &str {
+        &self.parcels.name
+    }
+
+    fn versions(&self) -> Vec<i64> {
+        std::iter::once(self.parcels.version)
+            .chain(self.zones.iter().map(|(z, _)| z.version))
+            .collect()
+    }
+
+    async fn one(&self, pool: &PgPool, fid: &i64) -> Result<Self::Output, FeaturesError> {
+        crate::land::planning_report(pool, &self.parcels, *fid, &self.zones()).await
+    }
+
+    /// The plain statement over all the parcels, rows led by their position.
+    async fn many(
+        &self,
+        pool: &PgPool,
+        inputs: &[&i64],
+    ) -> Result<Vec<Self::Output>, FeaturesError> {
+        let zones = self.zones();
+        let sql = planning_sql(&self.parcels, &zones, true);
+        let fids: Vec<i64> = inputs.iter().map(|f| **f).collect();
+        let rows: Vec<(i64, i32, Option<i64>, Option<String>, f64)> =
+            sqlx::query_as(&sql).bind(&fids).fetch_all(pool).await?;
+        let mut each: Vec<Vec<ReportRow>> = inputs.iter().map(|_| Vec::new()).collect();
+        for (i, k, zfid, props, a) in rows {
+            each[i as usize - 1].push((k, zfid, props, a));
+        }
+        fids.iter()
+            .zip(each)
+            .map(|(fid, rows)| planning_of(&self.parcels, &zones, *fid, rows))
+            .collect()
+    }
+}
