@@ -6,6 +6,11 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: the server allocates per request and
+/// the importer per record, from many threads (docs/benchmarks.md, "Queries").
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let args = cli::Cli::parse();

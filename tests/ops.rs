@@ -239,10 +239,7 @@ async fn serves_ipv4_and_ipv6_and_stops_on_sigterm() {
 async fn statement_timeout_is_a_503_problem() {
     let db = TestDb::new("ops_timeout").await;
     import_samples(&db).await;
-    let mut state = api::AppState::new(db.pool.clone(), None, 1 << 20)
-        .await
-        .unwrap();
-    state.pool = catalog::connect(
+    let pool = catalog::connect(
         &db.url,
         &catalog::DbOptions {
             max_connections: 4,
@@ -252,6 +249,7 @@ async fn statement_timeout_is_a_503_problem() {
     )
     .await
     .unwrap();
+    let state = api::AppState::new(pool, None, 1 << 20).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = api::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

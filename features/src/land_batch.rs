@@ -77,6 +77,11 @@ impl LandLookups {
     }
 }
 
+/// Rows of the batch statements: the look-up's position (from 1), then the
+/// plain statement's columns (`land::ParcelRow`, `land::ReportRow`).
+type BatchParcelRow = (i64, i64, String, Option<String>, Option<f64>);
+type BatchReportRow = (i64, i32, Option<i64>, Option<String>, f64);
+
 fn names(fields: &[&Field]) -> String {
     fields
         .iter()
@@ -129,7 +134,7 @@ impl Batch for ParcelAt {
             srid = l.srid,
             fid = quote_ident(FID_COLUMN),
         );
-        let rows: Vec<(i64, i64, String, Option<String>, Option<f64>)> = sqlx::query_as(&sql)
+        let rows: Vec<BatchParcelRow> = sqlx::query_as(&sql)
             .bind(inputs.iter().map(|i| i.0).collect::<Vec<f64>>())
             .bind(inputs.iter().map(|i| i.1).collect::<Vec<f64>>())
             .bind(inputs.iter().map(|i| i.2).collect::<Vec<i32>>())
@@ -185,8 +190,7 @@ impl Batch for Planning {
         let zones = self.zones();
         let sql = planning_sql(&self.parcels, &zones, true);
         let fids: Vec<i64> = inputs.iter().map(|f| **f).collect();
-        let rows: Vec<(i64, i32, Option<i64>, Option<String>, f64)> =
-            sqlx::query_as(&sql).bind(&fids).fetch_all(pool).await?;
+        let rows: Vec<BatchReportRow> = sqlx::query_as(&sql).bind(&fids).fetch_all(pool).await?;
         let mut each: Vec<Vec<ReportRow>> = inputs.iter().map(|_| Vec::new()).collect();
         for (i, k, zfid, props, a) in rows {
             each[i as usize - 1].push((k, zfid, props, a));
