@@ -202,7 +202,7 @@ pub fn write_value(
     }
     match t {
         FieldType::Text => {
-            let s = enc.decode(v);
+            let s = enc.decode_cow(v);
             out.bytes(s.as_bytes());
             None
         }

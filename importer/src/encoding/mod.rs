@@ -18,7 +18,9 @@ mod tcvn3;
 mod test_support;
 mod vni;
 
+use std::borrow::Cow;
 use std::fmt;
+
 use unicode_normalization::{is_nfc, UnicodeNormalization};
 
 pub use detect::{detect, detect_recoded, from_cpg, from_ldid, one_byte_form, Detection};
@@ -74,6 +76,28 @@ impl TextEncoding {
 
     /// Decodes `bytes`; never fails. The result is NFC.
     pub fn decode(self, bytes: &[u8]) -> String {
+        self.decode_cow(bytes).into_owned()
+    }
+
+    /// [`decode`](Self::decode) without a copy when the bytes are already
+    /// the text: printable ASCII (the same in every encoding here; TCVN3
+    /// gives some control bytes to capitals), or UTF-8 already in NFC.
+    pub fn decode_cow(self, bytes: &[u8]) -> Cow<'_, str> {
+        if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+            return Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or_default());
+        }
+        if self == TextEncoding::Utf8 {
+            if let Ok(s) = std::str::from_utf8(bytes) {
+                if surely_nfc(s) {
+                    return Cow::Borrowed(s);
+                }
+            }
+        }
+        Cow::Owned(self.decode_all(bytes))
+    }
+
+    /// Decodes `bytes` character by character, then normalises to NFC.
+    fn decode_all(self, bytes: &[u8]) -> String {
         let text = match self {
             TextEncoding::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
             TextEncoding::Cp1258 => cp1258::decode(bytes),
@@ -103,6 +127,15 @@ impl TextEncoding {
             encoding: self.name(),
         })
     }
+}
+
+/// True when `s` is certainly NFC without the full check: every character
+/// is below U+0300 or a precomposed Latin letter of U+1E00-U+1EFF (where
+/// Vietnamese toned letters live). Those characters have NFC_QC=Yes and
+/// combining class 0, and none of them composes with what precedes it.
+fn surely_nfc(s: &str) -> bool {
+    s.chars()
+        .all(|c| (c as u32) < 0x300 || (0x1E00..=0x1EFF).contains(&(c as u32)))
 }
 
 impl fmt::Display for TextEncoding {
@@ -249,6 +282,47 @@ mod tests {
             let d = detect(chunk);
             assert!((0.0..=1.0).contains(&d.confidence), "{d:?}");
         }
+    }
+
+    #[test]
+    fn the_no_copy_paths_give_what_full_decoding_gives() {
+        // Every character the UTF-8 shortcut accepts is NFC_QC=Yes with
+        // combining class 0, so any string of them is NFC.
+        for c in (0..0x300u32)
+            .chain(0x1E00..=0x1EFF)
+            .filter_map(char::from_u32)
+        {
+            assert_eq!(
+                unicode_normalization::is_nfc_quick(std::iter::once(c)),
+                unicode_normalization::IsNormalized::Yes,
+                "U+{:04X}",
+                c as u32
+            );
+            assert_eq!(unicode_normalization::char::canonical_combining_class(c), 0);
+        }
+        let mut rng = Lcg(0xdec0de);
+        let mut inputs: Vec<Vec<u8>> = (0..4000).map(|_| rng.bytes(30)).collect();
+        inputs.extend((0..=u8::MAX).map(|b| vec![b, b'a', b]));
+        let printable = (0..500).map(|_| rng.bytes(20).iter().map(|b| 0x20 + b % 95).collect());
+        inputs.extend(printable);
+        let vietnamese = "Nguyễn Thị Ánh Tuyết, ấp Mỹ Phước, xã Tân Lập Đông; ĐẤT Ở TẠI NÔNG THÔN";
+        inputs.push(vietnamese.as_bytes().to_vec());
+        inputs.push(vietnamese.nfd().collect::<String>().into_bytes());
+        inputs.push(b"ODT 123.5 *".to_vec());
+        for bytes in &inputs {
+            for e in TextEncoding::ALL {
+                assert_eq!(e.decode_cow(bytes), e.decode_all(bytes), "{e} {bytes:02X?}");
+            }
+        }
+        let ascii = b"ma_xa 28234";
+        assert!(matches!(
+            TextEncoding::Tcvn3.decode_cow(ascii),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            TextEncoding::Utf8.decode_cow(vietnamese.as_bytes()),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
