@@ -12,7 +12,9 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use crate::by_version::ByVersion;
 
 use sqlx::{Postgres, Transaction};
 
@@ -300,33 +302,18 @@ impl PartialOrd for Item {
 /// version (the newest two of each layer are kept).
 #[derive(Default)]
 pub struct Graphs {
-    by: RwLock<HashMap<(String, i64), Arc<RoadGraph>>>,
+    by: ByVersion<RoadGraph>,
 }
 
 impl Graphs {
     /// Graph of `layer` at `version`, if built.
     pub fn get(&self, layer: &str, version: i64) -> Option<Arc<RoadGraph>> {
-        self.by
-            .read()
-            .expect("graphs lock")
-            .get(&(layer.to_string(), version))
-            .cloned()
+        self.by.get(layer, version)
     }
 
     /// Keeps `g` (and the one newest other version of its layer).
     pub fn install(&self, g: Arc<RoadGraph>) {
-        let mut m = self.by.write().expect("graphs lock");
-        let key = (g.layer.clone(), g.version);
-        let mut others: Vec<i64> = m
-            .keys()
-            .filter(|(l, v)| *l == g.layer && *v != g.version)
-            .map(|(_, v)| *v)
-            .collect();
-        others.sort_unstable_by(|a, b| b.cmp(a));
-        for v in others.into_iter().skip(1) {
-            m.remove(&(g.layer.clone(), v));
-        }
-        m.insert(key, g);
+        self.by.install(&g.layer.clone(), g.version, g);
     }
 
     /// The graph of `net` at `version` (the version `tx` sees), built from

@@ -6,6 +6,7 @@
 //! routing. The `api` crate turns these into responses.
 
 mod batch;
+mod by_version;
 mod collection;
 mod crs;
 mod error;
@@ -23,6 +24,7 @@ mod stats;
 mod warehouse_index;
 
 pub use batch::MAX_BATCH;
+pub use by_version::ByVersion;
 pub use collection::{collection, queryables, CONFORMANCE};
 pub use crs::{supported_crs, Crs, CRS84};
 pub use error::FeaturesError;

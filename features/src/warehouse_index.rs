@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
 use proj::Proj;
@@ -22,6 +22,7 @@ use rstar::RTree;
 use serde_json::value::RawValue;
 use sqlx::{PgPool, Postgres, Transaction};
 
+use crate::by_version::ByVersion;
 use crate::land::raw;
 use crate::logistics::{dm, Warehouse, WarehouseFilter, MAX_NEAR};
 use crate::FeaturesError;
@@ -318,17 +319,13 @@ async fn proj_agrees(
 /// two versions of each layer are kept, as for road graphs).
 #[derive(Default)]
 pub struct WarehouseIndexes {
-    by: RwLock<HashMap<(String, i64), Arc<WarehouseIndex>>>,
+    by: ByVersion<WarehouseIndex>,
 }
 
 impl WarehouseIndexes {
     /// The index of `layer` at `version`, if built.
     pub fn get(&self, layer: &str, version: i64) -> Option<Arc<WarehouseIndex>> {
-        self.by
-            .read()
-            .expect("warehouse index lock")
-            .get(&(layer.to_string(), version))
-            .cloned()
+        self.by.get(layer, version)
     }
 
     /// Builds (in a read-only transaction of its own) the index of the
@@ -353,17 +350,7 @@ impl WarehouseIndexes {
             return Ok(None);
         };
         let ix = Arc::new(WarehouseIndex { version, ..ix });
-        let mut m = self.by.write().expect("warehouse index lock");
-        let mut older: Vec<i64> = m
-            .keys()
-            .filter(|(n, v)| *n == ix.layer && *v != version)
-            .map(|(_, v)| *v)
-            .collect();
-        older.sort_unstable_by(|a, b| b.cmp(a));
-        for v in older.into_iter().skip(1) {
-            m.remove(&(ix.layer.clone(), v));
-        }
-        m.insert((ix.layer.clone(), version), ix.clone());
+        self.by.install(&l.name, version, ix.clone());
         Ok(Some(ix))
     }
 }

@@ -1,0 +1,56 @@
+//! What the server holds in memory per layer version (road graphs,
+//! warehouse indexes): the version being built for can be newer than the
+//! one requests still read, so the newest two versions of a layer are kept.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Values by (layer, version), at most two versions per layer.
+pub struct ByVersion<T> {
+    by: RwLock<HashMap<(String, i64), Arc<T>>>,
+}
+
+impl<T> Default for ByVersion<T> {
+    fn default() -> Self {
+        ByVersion {
+            by: RwLock::default(),
+        }
+    }
+}
+
+impl<T> ByVersion<T> {
+    /// The value of `layer` at `version`, if kept.
+    pub fn get(&self, layer: &str, version: i64) -> Option<Arc<T>> {
+        self.by
+            .read()
+            .expect("by-version lock")
+            .get(&(layer.to_string(), version))
+            .cloned()
+    }
+
+    /// Keeps `value` for `layer` at `version`, and the newest one other
+    /// version of the layer.
+    ///
+    /// ```
+    /// let m = features::ByVersion::default();
+    /// for v in [3, 1, 2] {
+    ///     m.install("roads", v, std::sync::Arc::new(v * 10));
+    /// }
+    /// assert_eq!(m.get("roads", 1), None);
+    /// assert_eq!(m.get("roads", 3).as_deref(), Some(&30));
+    /// assert_eq!(m.get("roads", 2).as_deref(), Some(&20));
+    /// ```
+    pub fn install(&self, layer: &str, version: i64, value: Arc<T>) {
+        let mut m = self.by.write().expect("by-version lock");
+        let mut others: Vec<i64> = m
+            .keys()
+            .filter(|(l, v)| l == layer && *v != version)
+            .map(|(_, v)| *v)
+            .collect();
+        others.sort_unstable_by(|a, b| b.cmp(a));
+        for v in others.into_iter().skip(1) {
+            m.remove(&(layer.to_string(), v));
+        }
+        m.insert((layer.to_string(), version), value);
+    }
+}
