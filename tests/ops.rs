@@ -45,6 +45,14 @@ async fn health_ready_metrics_and_request_ids() {
             .await
             .unwrap();
     }
+    for _ in 0..2 {
+        let r = c
+            .get(format!("{base}/land/parcels/at?lon=106.357&lat=10.348"))
+            .send()
+            .await
+            .unwrap();
+        assert!([200, 404].contains(&r.status().as_u16()));
+    }
     let text = c
         .get(format!("{base}/metrics"))
         .send()
@@ -67,6 +75,9 @@ async fn health_ready_metrics_and_request_ids() {
         "cache hits counted"
     );
     assert!(has("geokho_tile_cache_total{result=\"miss\"}"));
+    // Two look-ups one after the other: two statements, no batch.
+    assert!(has("geokho_land_lookups_total 2"), "{text}");
+    assert!(has("geokho_land_lookup_statements_total 2"), "{text}");
     let n: i64 =
         sqlx::query_scalar("SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'")
             .fetch_one(&db.pool)

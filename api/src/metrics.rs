@@ -64,6 +64,10 @@ pub async fn track(req: Request, next: Next) -> Response {
 pub async fn render(State(s): State<AppState>) -> Result<Response, Problem> {
     metrics::gauge!("geokho_db_pool_connections").set(f64::from(s.pool.size()));
     metrics::gauge!("geokho_db_pool_idle").set(s.pool.num_idle() as f64);
+    // Land look-ups and the statements that answered them: their ratio is
+    // the mean batch (features::LandLookups).
+    metrics::counter!("geokho_land_lookups_total").absolute(s.land.lookups());
+    metrics::counter!("geokho_land_lookup_statements_total").absolute(s.land.statements());
     for r in s.replicas.members() {
         let in_sync = r.state() == crate::ReplicaState::InSync;
         metrics::gauge!("geokho_replica_in_sync", "replica" => r.label.clone()).set(if in_sync {

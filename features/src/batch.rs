@@ -70,6 +70,7 @@ pub(crate) struct Queues<B: Batch> {
     queues: Mutex<HashMap<String, Queue<B>>>,
     running: Arc<Semaphore>,
     statements: Arc<AtomicU64>,
+    lookups: AtomicU64,
 }
 
 impl<B: Batch> Queues<B> {
@@ -80,7 +81,13 @@ impl<B: Batch> Queues<B> {
             queues: Mutex::default(),
             running,
             statements: Arc::default(),
+            lookups: AtomicU64::new(0),
         }
+    }
+
+    /// Look-ups asked for so far (`lookups / statements` is the mean batch).
+    pub fn lookups(&self) -> u64 {
+        self.lookups.load(Ordering::Relaxed)
     }
 
     /// Statements run so far (a batch counts once).
@@ -98,6 +105,7 @@ impl<B: Batch> Queues<B> {
         make: impl FnOnce() -> B,
         input: B::Input,
     ) -> Result<B::Output, FeaturesError> {
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         let job = Job {
             pool: pool.clone(),

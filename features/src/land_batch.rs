@@ -35,6 +35,11 @@ impl LandLookups {
         self.at.statements() + self.planning.statements()
     }
 
+    /// Look-ups asked for so far (parcels at points and planning reports).
+    pub fn lookups(&self) -> u64 {
+        self.at.lookups() + self.planning.lookups()
+    }
+
     /// The parcel of `l` containing (`x`, `y`) of `srid`, as
     /// `land::parcel_at` finds it, read through `pool`.
     pub async fn parcel_at(
