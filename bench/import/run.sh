@@ -9,6 +9,7 @@
 #                         validation, no index: 1 stream and 2 parallel streams)
 # and prints wall-clock seconds, the ratios and geokho's peak RSS (also at 250k).
 #   usage: bench/import/run.sh            PARCELS=1000000 by default
+# Prints wall-clock seconds and CPU seconds (the tool + PostgreSQL) per tool.
 # The release binary is taken from $CARGO_TARGET_DIR (default target/); the
 # cluster folder, its port and the output folder can be moved with
 # GEOKHO_BENCH_PG_DIR, GEOKHO_BENCH_PG_PORT and GEOKHO_BENCH_OUT.
@@ -45,6 +46,14 @@ psql -X -q "$url" -c "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
 cat "$shp" "${shp%.shp}.dbf" >/dev/null   # same warm page cache for every tool
 
 now() { date +%s.%N; }
+# CPU seconds of the whole cluster so far (postmaster, live backends, and the
+# backends that have exited: bench/queries/cpu.py), so each tool's share of
+# PostgreSQL's work is the difference around its run. With the tool's own
+# CPU (/usr/bin/time) this gives a comparison that does not depend on what
+# else the machine is doing.
+pm=$(head -1 "$pgdir/postmaster.pid")
+pgcpu() { python3 bench/queries/cpu.py "$pm"; }
+toolcpu() { awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u + s}' "$1"; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 log=$out/import-bench.log
 : > "$log"
@@ -53,31 +62,35 @@ rss() {  # rss PARCEL_SHP LAYER -> "seconds peak_kib"
   local t0 t1 f=$out/time-$2.txt
   # 1-minute load average every 2 s while geokho runs (the machine is shared).
   ( while sleep 2; do cut -d' ' -f1 /proc/loadavg; done ) > "$out/load-$2.txt" & local sampler=$!
-  t0=$(now)
+  local c0 c1
+  c0=$(pgcpu); t0=$(now)
   /usr/bin/time -v -o "$f" "$bin" import "$1" --layer "$2" --kind parcels >>"$log" 2>&1
-  t1=$(now)
+  t1=$(now); c1=$(pgcpu)
   kill "$sampler"
-  echo "$(secs "$t0" "$t1") $(awk -F': ' '/Maximum resident/ {print $2}' "$f")"
+  echo "$(secs "$t0" "$t1") $(awk -F': ' '/Maximum resident/ {print $2}' "$f") $(toolcpu "$f") $(secs "$c0" "$c1")"
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "geokho import of $SMALL parcels (memory check)..." >&2
-read -r t_small rss_small < <(rss "$small" bench_small)
+read -r t_small rss_small _ _ < <(rss "$small" bench_small)
 echo "geokho import of $N parcels..." >&2
-read -r t_geokho rss_big < <(rss "$shp" thua_dat)
+read -r t_geokho rss_big cpu_geokho pg_geokho < <(rss "$shp" thua_dat)
 features=$(psql -X -tAc "SELECT count(*) FROM geokho_data.thua_dat" "$url")
 
 echo "ogr2ogr..." >&2
-t0=$(now)
-ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$port user=postgres dbname=geokho" "$shp" \
+c0=$(pgcpu); t0=$(now)
+/usr/bin/time -v -o "$out/time-ogr2ogr.txt" ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$port user=postgres dbname=geokho" "$shp" \
   -nln ogr_thua_dat -lco GEOMETRY_NAME=geom -nlt PROMOTE_TO_MULTI -gt 100000 \
   --config PG_USE_COPY YES -lco SPATIAL_INDEX=GIST >>"$log" 2>&1
-t1=$(now); t_ogr=$(secs "$t0" "$t1")
+t1=$(now); c1=$(pgcpu); t_ogr=$(secs "$t0" "$t1")
+cpu_ogr=$(toolcpu "$out/time-ogr2ogr.txt"); pg_ogr=$(secs "$c0" "$c1")
 
 echo "shp2pgsql..." >&2
-t0=$(now)
-shp2pgsql -D -s 9210 -I "$shp" s2p_thua_dat 2>>"$log" | psql -X -q -v ON_ERROR_STOP=1 "$url" >>"$log" 2>&1
-t1=$(now); t_s2p=$(secs "$t0" "$t1")
+c0=$(pgcpu); t0=$(now)
+S2P_SHP=$shp S2P_URL=$url /usr/bin/time -v -o "$out/time-shp2pgsql.txt" bash -c \
+  'shp2pgsql -D -s 9210 -I "$S2P_SHP" s2p_thua_dat | psql -X -q -v ON_ERROR_STOP=1 "$S2P_URL"' >>"$log" 2>&1
+t1=$(now); c1=$(pgcpu); t_s2p=$(secs "$t0" "$t1")
+cpu_s2p=$(toolcpu "$out/time-shp2pgsql.txt"); pg_s2p=$(secs "$c0" "$c1")
 
 echo "raw COPY ceiling..." >&2
 cols=$(psql -X -tAc "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) FROM information_schema.columns \
@@ -90,9 +103,9 @@ psql -X -q "$url" -c "\\copy (SELECT $cols FROM geokho_data.thua_dat ORDER BY fi
   -c "\\copy (SELECT $cols FROM geokho_data.thua_dat WHERE fid <= $half ORDER BY fid) TO '$rows.a' (FORMAT binary)" \
   -c "\\copy (SELECT $cols FROM geokho_data.thua_dat WHERE fid > $half ORDER BY fid) TO '$rows.b' (FORMAT binary)"
 cat "$rows" "$rows.a" "$rows.b" >/dev/null
-t0=$(now)
+c0=$(pgcpu); t0=$(now)
 psql -X -q "$url" -c "\\copy raw_copy FROM '$rows' (FORMAT binary)"
-t1=$(now); t_copy1=$(secs "$t0" "$t1")
+t1=$(now); c1=$(pgcpu); t_copy1=$(secs "$t0" "$t1"); pg_copy1=$(secs "$c0" "$c1")
 t0=$(now)
 psql -X -q "$url" -c "\\copy raw_copy2 FROM '$rows.a' (FORMAT binary)" & p1=$!
 psql -X -q "$url" -c "\\copy raw_copy2 FROM '$rows.b' (FORMAT binary)" & p2=$!
@@ -106,10 +119,13 @@ n_ogr=$(psql -X -tAc "SELECT count(*) FROM ogr_thua_dat" "$url")
 n_s2p=$(psql -X -tAc "SELECT count(*) FROM s2p_thua_dat" "$url")
 n_raw=$(psql -X -tAc "SELECT count(*) FROM raw_copy" "$url")
 BENCH_OUT=$out python3 - "$N" "$features" "$t_geokho" "$t_ogr" "$t_s2p" "$t_copy1" "$t_copy2" "$t_copy" \
-  "$rss_small" "$rss_big" "$SMALL" "$t_small" "$n_ogr" "$n_s2p" "$n_raw" "$load_start" "$load_end" <<'PY'
+  "$rss_small" "$rss_big" "$SMALL" "$t_small" "$n_ogr" "$n_s2p" "$n_raw" "$load_start" "$load_end" \
+  "$cpu_geokho" "$pg_geokho" "$cpu_ogr" "$pg_ogr" "$cpu_s2p" "$pg_s2p" "$pg_copy1" <<'PY'
 import sys
-(N, feats, g, o, s, c1, c2, c, rs, rb, small, ts, no, ns, nr, ls, le) = sys.argv[1:]
+(N, feats, g, o, s, c1, c2, c, rs, rb, small, ts, no, ns, nr, ls, le,
+ cg, pgg, co, pgo, cs, pgs, pgc) = sys.argv[1:]
 g, o, s, c1, c2, c, ts = map(float, (g, o, s, c1, c2, c, ts))
+cg, pgg, co, pgo, cs, pgs, pgc = map(float, (cg, pgg, co, pgo, cs, pgs, pgc))
 print(f"\nImport of {feats} parcels (target PARCELS={N}), one shapefile, same cluster, same run")
 print(f"{'tool':<44} {'seconds':>8} {'rows':>9}")
 print(f"{'geokho import (all work, published)':<44} {g:>8.2f} {feats:>9}")
@@ -129,4 +145,10 @@ try:
 except OSError:
     pass
 print(f"geokho peak RSS: {int(rs) / 1024:.0f} MiB at {small} parcels ({ts:.2f} s), {int(rb) / 1024:.0f} MiB at {N}")
+print("\nCPU seconds (the tool's processes + PostgreSQL's, all backends), independent of other load:")
+print(f"{'tool':<44} {'tool':>7} {'pg':>7} {'total':>7}")
+for name, t, p in (("geokho import", cg, pgg), ("ogr2ogr", co, pgo), ("shp2pgsql | psql", cs, pgs),
+                   ("raw COPY, 1 stream (psql)", 0.0, pgc)):
+    print(f"{name:<44} {t:>7.2f} {p:>7.2f} {t + p:>7.2f}")
+print(f"ogr2ogr / geokho by CPU: {(co + pgo) / (cg + pgg):.2f}x; raw COPY / geokho by CPU: {pgc / (cg + pgg):.0%}")
 PY
