@@ -4,7 +4,8 @@
 //! province, VN-2000 x/y, a point PROJ refuses) against
 //! `features::parcel_at` one by one, and planning reports (parcels with
 //! and without overlaps, ids that do not exist) against
-//! `features::planning_report`, with far fewer statements than look-ups.
+//! `features::planning_report`, with far fewer statements than look-ups;
+//! and through the server, concurrent HTTP look-ups share statements.
 
 mod common;
 
@@ -165,4 +166,49 @@ async fn batched_planning_reports_equal_single_ones() {
         lookups.statements(),
         fids.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_http_look_ups_share_statements() {
+    let db = TestDb::new("parcel_batch_http").await;
+    import_samples(&db).await;
+    let pool = &db.pool;
+    let l = parcels_layer(pool).await;
+    let state = api::AppState::new(pool.clone(), None, 1 << 20)
+        .await
+        .unwrap()
+        .with_lookup_statements(Some(1));
+    let base = common::serve(state.clone()).await;
+    let points: Vec<(f64, f64)> = sqlx::query_as(
+        "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) c \
+         FROM geokho_data.thua_dat ORDER BY fid LIMIT 80) s",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(points.len(), 80);
+    let visible: Vec<&Field> = l.fields.iter().filter(|f| !f.restricted).collect();
+    let mut want = Vec::new();
+    for &(lon, lat) in &points {
+        let p = features::parcel_at(pool, &l, &visible, lon, lat, 4326)
+            .await
+            .unwrap()
+            .expect("a parcel at its own point");
+        want.push(serde_json::to_value(&p).unwrap());
+    }
+    let c = reqwest::Client::new();
+    let got = futures::future::join_all(points.iter().map(|(lon, lat)| {
+        let c = c.clone();
+        let url = format!("{base}/land/parcels/at?lon={lon}&lat={lat}");
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(got, want);
+    let (n, statements) = (state.land.lookups(), state.land.statements());
+    assert_eq!(n, 80);
+    assert!(statements < n, "{statements} statements for {n} look-ups");
 }

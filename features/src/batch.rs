@@ -6,12 +6,13 @@
 //! half as much database CPU per point as 16 statements. Look-ups go into a
 //! queue per [`Batch`] (a kind of look-up on one layer version with one set
 //! of visible fields); at most `max_running` statements of all queues run at
-//! once, and each takes every look-up queued meanwhile (up to
-//! [`MAX_BATCH`]). A look-up that finds a free slot runs at once, on its
-//! own, as the plain statement: batching only happens when look-ups would
-//! otherwise wait. A batch statement that fails is retried look-up by
-//! look-up, so one bad input cannot fail the others, and each gets its own
-//! error.
+//! once. As soon as a slot is free, a queue's task takes every look-up
+//! queued at that moment (up to [`MAX_BATCH`]) into one statement; a
+//! look-up alone in its queue runs the plain statement. Nothing waits to
+//! fill a batch: batches are the look-ups that arrived while every slot was
+//! busy or while the previous ones were being sent. A batch statement that
+//! fails is retried look-up by look-up, so one bad input cannot fail the
+//! others, and each gets its own error.
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -43,8 +43,8 @@ pub struct ServeArgs {
     #[arg(long, env = "GEOKHO_REPLICA_MAX_WAIT", default_value_t = 30)]
     pub replica_max_wait: u64,
     /// Statements that parcel-at-point look-ups and planning reports may run
-    /// at once; look-ups arriving meanwhile share the next statement
-    /// (default: a quarter of --pool, at least 2).
+    /// at once; look-ups queued when one frees share a statement (default: a
+    /// quarter of --pool, at least 2).
     #[arg(long, env = "GEOKHO_LOOKUP_STATEMENTS")]
     pub lookup_statements: Option<usize>,
     /// Do not keep layer overviews (tiles up to z12) in the tile store.

@@ -31,11 +31,17 @@ pub async fn import_samples(db: &TestDb) {
 
 /// Serves `db` on 127.0.0.1:<free port>; returns the base URL.
 pub async fn start_server(db: &TestDb) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let state = api::AppState::new(db.pool.clone(), None, 64 << 20)
         .await
         .unwrap();
+    serve(state).await
+}
+
+/// Serves `state` (following layer changes) on 127.0.0.1:<free port>;
+/// returns the base URL.
+pub async fn serve(state: api::AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
     state.follow_changes();
     let app = api::router(state);
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
