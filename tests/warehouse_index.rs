@@ -138,19 +138,13 @@ async fn in_memory_near_equals_sql() {
     assert!(ix.near(&some, (w, s), &hidden, 5).unwrap().is_err());
 }
 
-async fn near(base: &str) -> (u16, Value) {
-    let c = reqwest::Client::builder()
-        .timeout(Duration::from_secs(3))
-        .build()
-        .unwrap();
-    let r = c
-        .get(format!(
-            "{base}/logistics/warehouses/near?lon=106.357&lat=10.348&limit=100"
-        ))
-        .send()
-        .await
-        .expect("answered within 3 s");
-    (r.status().as_u16(), r.json().await.unwrap())
+const NEAR: &str = "/logistics/warehouses/near?lon=106.357&lat=10.348&limit=100";
+
+/// The server's near answer, `None` when none came within `wait`.
+async fn near(base: &str, wait: Duration) -> Option<(u16, Value)> {
+    let c = reqwest::Client::builder().timeout(wait).build().unwrap();
+    let r = c.get(format!("{base}{NEAR}")).send().await.ok()?;
+    Some((r.status().as_u16(), r.json().await.ok()?))
 }
 
 fn ids(v: &Value) -> Vec<i64> {
@@ -164,18 +158,17 @@ fn ids(v: &Value) -> Vec<i64> {
     ids
 }
 
-/// Answers from the server while another transaction holds the warehouses
-/// table exclusively: only an answer from memory can come back.
-async fn near_while_locked(pool: &PgPool, base: &str) -> Value {
+/// The server's near answer while another transaction holds the warehouses
+/// table exclusively: only an answer from memory can come back in time.
+async fn near_while_locked(pool: &PgPool, base: &str, wait: Duration) -> Option<(u16, Value)> {
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE geokho_data.kho_bai IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *tx)
         .await
         .unwrap();
-    let (st, v) = near(base).await;
+    let answer = near(base, wait).await;
     tx.rollback().await.unwrap();
-    assert_eq!(st, 200, "{v}");
-    v
+    answer
 }
 
 #[tokio::test]
@@ -184,7 +177,10 @@ async fn the_server_answers_from_memory_and_follows_new_imports() {
     import_samples(&db).await;
     let pool = &db.pool;
     let base = start_server(&db).await;
-    let v1 = near_while_locked(pool, &base).await;
+    let (st, v1) = near_while_locked(pool, &base, Duration::from_secs(3))
+        .await
+        .expect("answered within 3 s");
+    assert_eq!(st, 200, "{v1}");
     assert!(ids(&v1).len() > 10, "{v1}");
 
     // Version 2: every other warehouse.
@@ -222,7 +218,10 @@ async fn the_server_answers_from_memory_and_follows_new_imports() {
     // The server learns of version 2 (NOTIFY) and builds its index.
     let mut seen = Vec::new();
     for _ in 0..100 {
-        seen = ids(&near(&base).await.1);
+        seen = ids(&near(&base, Duration::from_secs(3))
+            .await
+            .expect("answered")
+            .1);
         if seen == want {
             break;
         }
@@ -231,27 +230,9 @@ async fn the_server_answers_from_memory_and_follows_new_imports() {
     assert_eq!(seen, want);
     let mut v2 = Vec::new();
     for _ in 0..50 {
-        let mut tx = pool.begin().await.unwrap();
-        sqlx::query("LOCK TABLE geokho_data.kho_bai IN ACCESS EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        let c = reqwest::Client::builder()
-            .timeout(Duration::from_millis(1500))
-            .build()
-            .unwrap();
-        let r = c
-            .get(format!(
-                "{base}/logistics/warehouses/near?lon=106.357&lat=10.348&limit=100"
-            ))
-            .send()
-            .await;
-        tx.rollback().await.unwrap();
-        if let Ok(r) = r {
-            if r.status() == 200 {
-                v2 = ids(&r.json().await.unwrap());
-                break;
-            }
+        if let Some((200, v)) = near_while_locked(pool, &base, Duration::from_millis(1500)).await {
+            v2 = ids(&v);
+            break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -46,8 +46,7 @@ struct Row {
 pub struct WarehouseIndex {
     pub layer: String,
     pub version: i64,
-    srid: i32,
-    /// `AUTH:CODE` of `srid` for PROJ.
+    /// `AUTH:CODE` of the layer's SRID for PROJ.
     auth: String,
     tree: RTree<GeomWithData<[f64; 2], u32>>,
     rows: Vec<Row>,
@@ -164,7 +163,6 @@ impl WarehouseIndex {
         Ok(Some(WarehouseIndex {
             layer: l.name.clone(),
             version,
-            srid: l.srid,
             auth,
             tree: RTree::bulk_load(points),
             rows,
@@ -268,11 +266,6 @@ impl WarehouseIndex {
             x.len().cmp(&y.len()).then(x.cmp(y))
         });
         k
-    }
-
-    /// The SRID the index measures in.
-    pub fn srid(&self) -> i32 {
-        self.srid
     }
 }
 
