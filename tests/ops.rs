@@ -293,6 +293,13 @@ async fn statement_timeout_is_a_503_problem() {
             .contains("statement_timeout"),
         "{body}"
     );
+    // Land look-ups run on connections of their own, with the same timeout.
+    let at = format!("http://{addr}/land/parcels/at?lon=106.5&lat=10.45");
+    let r = tokio::time::timeout(Duration::from_secs(5), reqwest::get(&at))
+        .await
+        .expect("a look-up answered at the timeout")
+        .unwrap();
+    assert_eq!(r.status(), 503, "a cancelled look-up is 503");
     blocker.rollback().await.unwrap();
 
     let r = reqwest::get(&url).await.unwrap();

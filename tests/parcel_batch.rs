@@ -211,4 +211,19 @@ async fn concurrent_http_look_ups_share_statements() {
     let (n, statements) = (state.land.lookups(), state.land.statements());
     assert_eq!(n, 80);
     assert!(statements < n, "{statements} statements for {n} look-ups");
+    // They ran on the look-ups' own connection (one: one statement at a
+    // time), as generic plans: never planned again per point.
+    let plans: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%ST_Intersects%' AND statement NOT LIKE '%pg_prepared%'",
+    )
+    .fetch_all(&state.lookups)
+    .await
+    .unwrap();
+    let runs: i64 = plans.iter().map(|p| p.1 + p.2).sum();
+    assert_eq!(
+        runs as u64, statements,
+        "look-up statements on the look-ups' connection: {plans:?}"
+    );
+    assert!(plans.iter().all(|p| p.2 == 0), "custom plans: {plans:?}");
 }

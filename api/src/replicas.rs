@@ -53,6 +53,8 @@ pub struct Replica {
     /// host:port, for logs, /ready and metrics (never the password).
     pub label: String,
     pool: PgPool,
+    /// Land look-ups' pool on this standby (generic plans; made on first use).
+    lookups: std::sync::OnceLock<PgPool>,
     /// One connection of its own, so probes never queue behind request load.
     probe: PgPool,
     state: AtomicU8,
@@ -116,6 +118,7 @@ impl Replicas {
             members.push(Replica {
                 label: label(url),
                 pool: catalog::connect_lazy(url, opts, Duration::from_secs(3))?,
+                lookups: Default::default(),
                 probe: catalog::connect_lazy(url, &probe_opts, PROBE_TIMEOUT)?,
                 state: AtomicU8::new(ReplicaState::Down as u8),
             });
@@ -135,8 +138,23 @@ impl Replicas {
         &self.members
     }
 
-    /// The pool for a read: the next in-sync replica, else the primary.
+    /// The pool for a read: the next in-sync replica's, else the primary.
     pub fn pick<'a>(&'a self, primary: &'a PgPool) -> &'a PgPool {
+        self.pick_member().map_or(primary, |m| &m.pool)
+    }
+
+    /// The pool for land look-ups (see `catalog::generic_plan_pool`): the
+    /// next in-sync replica's (made with up to `size` connections on first
+    /// use), else `primary`, the primary's.
+    pub fn pick_lookups<'a>(&'a self, primary: &'a PgPool, size: u32) -> &'a PgPool {
+        self.pick_member().map_or(primary, |m| {
+            m.lookups
+                .get_or_init(|| catalog::generic_plan_pool(&m.pool, size))
+        })
+    }
+
+    /// The next in-sync replica, counted as the read's target (`None`: the primary).
+    fn pick_member(&self) -> Option<&Replica> {
         let n = self.members.len();
         if n > 0 {
             let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -145,19 +163,21 @@ impl Replicas {
                 if m.state() == ReplicaState::InSync {
                     metrics::counter!("geokho_db_reads_total", "target" => m.label.clone())
                         .increment(1);
-                    return &m.pool;
+                    return Some(m);
                 }
             }
         }
         metrics::counter!("geokho_db_reads_total", "target" => "primary").increment(1);
-        primary
+        None
     }
 
     /// After a read on `pool` failed with `e`: when `pool` is a replica's and
     /// the failure is its connection (the standby stopped or restarts), marks
     /// it down at once and returns true, so the caller retries on the primary.
     pub fn failed(&self, pool: &PgPool, e: &sqlx::Error) -> bool {
-        let Some(m) = self.members.iter().find(|m| std::ptr::eq(&m.pool, pool)) else {
+        let Some(m) = self.members.iter().find(|m| {
+            std::ptr::eq(&m.pool, pool) || m.lookups.get().is_some_and(|l| std::ptr::eq(l, pool))
+        }) else {
             return false;
         };
         if !connection_lost(e) {
@@ -250,7 +270,48 @@ impl DbFailure for features::FeaturesError {
 
 #[cfg(test)]
 mod tests {
-    use super::label;
+    use super::*;
+
+    /// Land look-ups go to an in-sync standby's look-up pool (made once,
+    /// with generic plans and its size), else to the primary's; a lost
+    /// connection on it marks the standby down like one on its main pool.
+    #[tokio::test]
+    async fn look_ups_read_from_an_in_sync_standby() {
+        let opts = catalog::DbOptions::default();
+        let r = Replicas::connect(
+            &["postgres://postgres@127.0.0.1:9/geokho".to_string()],
+            &opts,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let primary =
+            catalog::connect_lazy("postgres://127.0.0.1:9/p", &opts, Duration::from_secs(1))
+                .unwrap();
+        assert!(
+            std::ptr::eq(r.pick_lookups(&primary, 3), &primary),
+            "a standby down"
+        );
+        r.members[0].set(ReplicaState::InSync);
+        let got = r.pick_lookups(&primary, 3);
+        let made = r.members[0].lookups.get().expect("made on first use");
+        assert!(std::ptr::eq(got, made));
+        assert!(std::ptr::eq(r.pick_lookups(&primary, 3), made), "made once");
+        assert_eq!(made.options().get_max_connections(), 3);
+        assert!(made
+            .connect_options()
+            .get_options()
+            .unwrap_or_default()
+            .contains("plan_cache_mode=force_generic_plan"));
+        assert!(std::ptr::eq(r.pick(&primary), &r.members[0].pool));
+        assert!(!r.failed(made, &sqlx::Error::RowNotFound));
+        assert_eq!(r.members[0].state(), ReplicaState::InSync);
+        assert!(r.failed(
+            made,
+            &sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())
+        ));
+        assert_eq!(r.members[0].state(), ReplicaState::Down);
+        assert!(std::ptr::eq(r.pick_lookups(&primary, 3), &primary));
+    }
 
     #[test]
     fn labels_hide_credentials() {

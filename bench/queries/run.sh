@@ -25,7 +25,9 @@
 # cache, and sizes the timed run), then the API timed: tileload (bench/tiles)
 # with CONCURRENCY requests in flight over keep-alive connections,
 # `Accept-Encoding: gzip`, as many passes over the list as fill about DURATION
-# seconds; then `pgbench -n -M prepared -c CONCURRENCY -j 2 -T DURATION -r -l`.
+# seconds; then `pgbench -n -M prepared -c CONCURRENCY -j 2 -T DURATION -r -l`
+# (for parcel_at and planning with PGOPTIONS='-c plan_cache_mode=force_generic_plan',
+# the setting of the server's look-up connections).
 # p50/p99 from tileload's per-request times and pgbench's per-transaction
 # log; CPU seconds of PostgreSQL, geokho and the load tools during each side;
 # then EXPLAIN (ANALYZE, BUFFERS) of each query's statements (explain.txt).
@@ -186,6 +188,11 @@ if ! (cd bench/queries && SQL_CHECK_SKIP=${SQL_CHECK_SKIP-route near} python3 ch
 fi
 
 # --- measurements -----------------------------------------------------------------
+# The server runs land look-ups on sessions that always use generic plans
+# (catalog::generic_plan_pool); pgbench's sessions for them do the same.
+session_options() {
+  case $1 in parcel_at|planning) echo "-c plan_cache_mode=force_generic_plan" ;; *) echo "" ;; esac
+}
 cpu() { python3 bench/queries/cpu.py "$@"; }
 pm=$(head -1 "$pgdir/postmaster.pid")
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
@@ -209,7 +216,7 @@ for qq in $QUERIES; do
   log "$qq: pgbench -c $C -j 2 -T $SECS"
   rm -f "$out/pgbench-$qq.log"*
   p2=$(cpu "$pm")
-  /usr/bin/time -f "%U %S" -o "$out/time-pgb-$qq.txt" \
+  PGOPTIONS=$(session_options "$qq") /usr/bin/time -f "%U %S" -o "$out/time-pgb-$qq.txt" \
     pgbench "${pgb[@]}" -f "$out/$qq.pgbench" -c "$C" -j 2 -T "$SECS" -r -l --log-prefix="$out/pgbench-$qq.log" geokho \
     > "$out/pgbench-$qq.txt" 2>&1 || true
   p3=$(cpu "$pm"); l2=$(loadavg)

@@ -73,6 +73,29 @@ fn pool_options(
     Ok((pool, connect))
 }
 
+/// A pool of up to `max_connections` on `pool`'s database, with its session
+/// settings, whose sessions always run a prepared statement's generic plan
+/// (`plan_cache_mode=force_generic_plan`): for small look-ups whose best
+/// plan never depends on the values bound (a point, an id). By default
+/// PostgreSQL plans such statements again for every execution, because the
+/// generic plan's estimate (made without the values) looks dearer than the
+/// custom plans'; for a parcel at a point, planning (PostGIS reading the
+/// column's statistics for the selectivity of `&&`) cost more CPU than
+/// running the plan. Kept off the main pool: an items page over a bbox is
+/// a statement whose plan rightly depends on the box.
+pub fn generic_plan_pool(pool: &PgPool, max_connections: u32) -> PgPool {
+    let connect = pool
+        .connect_options()
+        .as_ref()
+        .clone()
+        .options([("plan_cache_mode", "force_generic_plan")]);
+    PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .test_before_acquire(false)
+        .acquire_timeout(pool.options().get_acquire_timeout())
+        .connect_lazy_with(connect)
+}
+
 /// The migrations, embedded in the binary so it runs from any folder.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (

@@ -13,7 +13,7 @@ mod layer;
 mod live;
 mod publish;
 
-pub use db::{connect, connect_lazy, migrate, pending_migrations, DbOptions};
+pub use db::{connect, connect_lazy, generic_plan_pool, migrate, pending_migrations, DbOptions};
 pub use error::CatalogError;
 pub use generalize::{
     band_for_zoom, generalizes, tolerance, GENERALIZED, MINZOOM_COLUMN, PIXEL_Z0,

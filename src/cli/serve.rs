@@ -44,7 +44,8 @@ pub struct ServeArgs {
     pub replica_max_wait: u64,
     /// Statements that parcel-at-point look-ups and planning reports may run
     /// at once; look-ups queued when one frees share a statement (default: a
-    /// quarter of --pool, at least 2).
+    /// quarter of --pool, at most the machine's cores, at least 2). They run
+    /// on connections of their own, as many, that use generic plans.
     #[arg(long, env = "GEOKHO_LOOKUP_STATEMENTS")]
     pub lookup_statements: Option<usize>,
     /// Do not keep layer overviews (tiles up to z12) in the tile store.

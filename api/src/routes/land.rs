@@ -116,7 +116,7 @@ pub async fn at_point(
     let param = if srid == 4326 { "lon/lat" } else { "x/y" };
     let found = s
         .land
-        .parcel_at(s.read(), &l, &visible, (x, y), srid)
+        .parcel_at(s.read_lookups(), &l, &visible, (x, y), srid)
         .await
         .map_err(|e| at(e, param))?;
     if found.is_some() {
@@ -150,7 +150,7 @@ pub async fn planning(
     let with_fields: Vec<(&Layer, Vec<&Field>)> =
         zones.iter().map(|z| (z.as_ref(), who.visible(z))).collect();
     s.land
-        .planning_report(s.read(), &l, fid, &with_fields)
+        .planning_report(s.read_lookups(), &l, fid, &with_fields)
         .await?
         .map(Json)
         .ok_or_else(|| Problem::not_found(format!("no parcel {fid}")))
