@@ -78,6 +78,8 @@ async fn health_ready_metrics_and_request_ids() {
     // Two look-ups one after the other: two statements, no batch.
     assert!(has("geokho_land_lookups_total 2"), "{text}");
     assert!(has("geokho_land_lookup_statements_total 2"), "{text}");
+    // The road graph was built at start: no request had to load it.
+    assert!(has("geokho_road_graph_loads_total 0"), "{text}");
     let n: i64 =
         sqlx::query_scalar("SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'")
             .fetch_one(&db.pool)

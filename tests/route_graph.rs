@@ -311,3 +311,23 @@ async fn after_a_new_roads_import_routes_use_the_new_network() {
     .unwrap();
     assert!(near, "the route runs along edge {e}");
 }
+
+/// Requests that find the same graph missing load it once: the others wait
+/// for that load and share its graph.
+#[tokio::test]
+async fn concurrent_requests_load_a_missing_graph_once() {
+    let db = TestDb::new("route_graph_once").await;
+    import_samples(&db).await;
+    let pool = &db.pool;
+    let net = network(pool).await;
+    let version = net.roads.version;
+    let graphs = Graphs::default();
+    let got = futures::future::join_all((0..8).map(|_| async {
+        let mut tx = pool.begin_with("BEGIN READ ONLY").await.unwrap();
+        graphs.for_version(&mut tx, &net, version).await.unwrap()
+    }))
+    .await;
+    assert_eq!(graphs.loads(), 1, "loads for 8 requests at once");
+    assert!(got.iter().all(|g| std::sync::Arc::ptr_eq(g, &got[0])));
+    assert_eq!(got[0].version, version);
+}

@@ -68,6 +68,9 @@ pub async fn render(State(s): State<AppState>) -> Result<Response, Problem> {
     // the mean batch (features::LandLookups).
     metrics::counter!("geokho_land_lookups_total").absolute(s.land.lookups());
     metrics::counter!("geokho_land_lookup_statements_total").absolute(s.land.statements());
+    // Road graphs a request found missing and loaded (once per version,
+    // however many requests found it missing).
+    metrics::counter!("geokho_road_graph_loads_total").absolute(s.graphs.loads());
     for r in s.replicas.members() {
         let in_sync = r.state() == crate::ReplicaState::InSync;
         metrics::gauge!("geokho_replica_in_sync", "replica" => r.label.clone()).set(if in_sync {

@@ -196,6 +196,9 @@ session_options() {
 cpu() { python3 bench/queries/cpu.py "$@"; }
 pm=$(head -1 "$pgdir/postmaster.pid")
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+# "steal total" ticks of all CPUs: the time the host ran others while this
+# machine had work (a run with much steal measured a slower machine).
+steal() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
 conditions=$out/conditions.txt
 { echo "start $(date -u +%FT%TZ), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
   echo "other benchmarks running: $(pgrep -fa 'bench/(tiles|import)/run.sh' | tr '\n' ';' || true)"
@@ -208,21 +211,21 @@ for qq in $QUERIES; do
   log "$warm"
   passes=$(python3 -c "import json, math; r = json.loads('''$warm'''); print(max(1, round($SECS * r['req_per_s'] / $n)))")
   log "$qq: API, $passes passes (about ${SECS} s)"
-  l0=$(loadavg); p0=$(cpu "$pm"); g0=$(cpu "$gpid")
+  l0=$(loadavg); p0=$(cpu "$pm"); g0=$(cpu "$gpid"); s0=$(steal)
   /usr/bin/time -f "%U %S" -o "$out/time-api-$qq.txt" \
     "$load" "$urls" --concurrency "$C" --passes "$passes" --label "$qq/api" --per-url "$out/per-url-$qq.tsv" > "$out/api-$qq.json"
-  p1=$(cpu "$pm"); g1=$(cpu "$gpid"); l1=$(loadavg)
+  p1=$(cpu "$pm"); g1=$(cpu "$gpid"); l1=$(loadavg); s1=$(steal)
   log "$(cat "$out/api-$qq.json")"
   log "$qq: pgbench -c $C -j 2 -T $SECS"
   rm -f "$out/pgbench-$qq.log"*
-  p2=$(cpu "$pm")
+  p2=$(cpu "$pm"); s2=$(steal)
   PGOPTIONS=$(session_options "$qq") /usr/bin/time -f "%U %S" -o "$out/time-pgb-$qq.txt" \
     pgbench "${pgb[@]}" -f "$out/$qq.pgbench" -c "$C" -j 2 -T "$SECS" -r -l --log-prefix="$out/pgbench-$qq.log" geokho \
     > "$out/pgbench-$qq.txt" 2>&1 || true
-  p3=$(cpu "$pm"); l2=$(loadavg)
+  p3=$(cpu "$pm"); l2=$(loadavg); s3=$(steal)
   grep -E "tps|latency average|failed|abort" "$out/pgbench-$qq.txt" >&2 || true
   python3 - "$out/cpu-$qq.txt" "$p0" "$p1" "$g0" "$g1" "$p2" "$p3" "$l0" "$l1" "$l2" \
-    "$out/time-api-$qq.txt" "$out/time-pgb-$qq.txt" <<'PY'
+    "$out/time-api-$qq.txt" "$out/time-pgb-$qq.txt" "$s0" "$s1" "$s2" "$s3" <<'PY'
 import sys
 f, p0, p1, g0, g1, p2, p3, l0, l1, l2 = sys.argv[1:11]
 ta = sum(map(float, open(sys.argv[11]).read().splitlines()[-1].split()))  # "user system" (last line)
@@ -231,6 +234,8 @@ with open(f, "w") as o:
     o.write(f"api_pg {float(p1) - float(p0):.2f}\napi_geokho {float(g1) - float(g0):.2f}\napi_load {ta:.2f}\n")
     o.write(f"pgb_pg {float(p3) - float(p2):.2f}\npgb_load {tp:.2f}\n")
     o.write(f"load_api {max(float(l0), float(l1)):.2f}\nload_pgb {float(l2):.2f}\n")
+    (a0, b0), (a1, b1), (a2, b2), (a3, b3) = (map(int, x.split()) for x in sys.argv[13:17])
+    o.write(f"steal_api {100 * (a1 - a0) / max(b1 - b0, 1):.1f}\nsteal_pgb {100 * (a3 - a2) / max(b3 - b2, 1):.1f}\n")
 PY
 done
 echo "end $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)" >> "$conditions"

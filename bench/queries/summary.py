@@ -102,7 +102,9 @@ def main():
                 f"tileload {1000 * c.get('api_load', 0) / n_api:.2f} ms; pgbench run: PostgreSQL "
                 f"{1000 * c.get('pgb_pg', 0) / max(n_pgb, 1):.2f} ms, pgbench {1000 * c.get('pgb_load', 0) / max(n_pgb, 1):.2f} ms "
                 f"({n_api} requests in {api['wall_s']:.1f} s, {n_pgb} transactions; 1-min load average, the benchmark included, "
-                f"{c.get('load_api', float('nan')):.1f} / {c.get('load_pgb', float('nan')):.1f})"
+                f"{c.get('load_api', float('nan')):.1f} / {c.get('load_pgb', float('nan')):.1f}; "
+                f"CPU time the host took from this machine (steal), {c.get('steal_api', float('nan')):.0f} % / "
+                f"{c.get('steal_pgb', float('nan')):.0f} %)"
             )
         if failed or aborted:
             notes.append(f"- {NAMES.get(q, q)}: pgbench failed transactions {failed}{', clients ABORTED' if aborted else ''}")

@@ -303,6 +303,10 @@ impl PartialOrd for Item {
 #[derive(Default)]
 pub struct Graphs {
     by: ByVersion<RoadGraph>,
+    /// One lock per (layer, version) being loaded by a request, so that
+    /// requests finding the same graph missing load it once.
+    loading: std::sync::Mutex<HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>>,
+    loads: std::sync::atomic::AtomicU64,
 }
 
 impl Graphs {
@@ -324,12 +328,39 @@ impl Graphs {
         net: &RoadNetwork,
         version: i64,
     ) -> Result<Arc<RoadGraph>, FeaturesError> {
-        if let Some(g) = self.get(&net.roads.name, version) {
+        let layer = &net.roads.name;
+        if let Some(g) = self.get(layer, version) {
             return Ok(g);
         }
-        let g = Arc::new(RoadGraph::load(tx, net, version).await?);
-        self.install(g.clone());
-        Ok(g)
+        let key = (layer.clone(), version);
+        let lock = self
+            .loading
+            .lock()
+            .expect("graph loading lock")
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _loading = lock.lock().await;
+        // Loaded by the request this one waited for?
+        if let Some(g) = self.get(layer, version) {
+            return Ok(g);
+        }
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let loaded = RoadGraph::load(tx, net, version).await.map(Arc::new);
+        if let Ok(g) = &loaded {
+            self.install(g.clone());
+        }
+        self.loading
+            .lock()
+            .expect("graph loading lock")
+            .remove(&key);
+        loaded
+    }
+
+    /// Graphs loaded by requests so far (`for_version` finding one missing).
+    pub fn loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Builds (in a transaction of its own) the graph of the version of
