@@ -298,6 +298,9 @@ impl PartialOrd for Item {
     }
 }
 
+/// Held while a request loads one graph version.
+type Loading = Arc<tokio::sync::Mutex<()>>;
+
 /// The graphs of the roads layers this server routes on, by layer and
 /// version (the newest two of each layer are kept).
 #[derive(Default)]
@@ -305,7 +308,7 @@ pub struct Graphs {
     by: ByVersion<RoadGraph>,
     /// One lock per (layer, version) being loaded by a request, so that
     /// requests finding the same graph missing load it once.
-    loading: std::sync::Mutex<HashMap<(String, i64), Arc<tokio::sync::Mutex<()>>>>,
+    loading: std::sync::Mutex<HashMap<(String, i64), Loading>>,
     loads: std::sync::atomic::AtomicU64,
 }
 
