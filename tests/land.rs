@@ -83,3 +83,62 @@ async fn parcel_lookups_and_planning_report() {
         );
     }
 }
+
+/// Coordinates of a GeoJSON geometry, in order.
+fn coords(v: &serde_json::Value, out: &mut Vec<f64>) {
+    match v {
+        serde_json::Value::Array(a) => a.iter().for_each(|x| coords(x, out)),
+        serde_json::Value::Number(n) => out.push(n.as_f64().unwrap()),
+        serde_json::Value::Object(o) => coords(&o["coordinates"], out),
+        _ => panic!("not a geometry: {v}"),
+    }
+}
+
+/// A parcel's WGS 84 geometry is taken from the Web Mercator column (a
+/// cheaper transform for the database): for every sample parcel it equals
+/// PostGIS's transform of the native VN-2000 geometry at the 8 decimals
+/// sent (within one unit of the last decimal, for rounding ties).
+#[tokio::test]
+async fn parcel_geometry_equals_the_native_transform() {
+    let db = TestDb::new("land_geometry").await;
+    import_samples(&db).await;
+    let pool = &db.pool;
+    let l = catalog::list_layers(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "thua_dat")
+        .unwrap();
+    let visible: Vec<&catalog::Field> = l.fields.iter().filter(|f| !f.restricted).collect();
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT fid, ma_xa, so_to::text, so_thua::text, ST_AsGeoJSON(ST_Transform(geom, 4326), 8, 0) \
+         FROM geokho_data.thua_dat ORDER BY fid",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(rows.len() > 1000, "{} parcels", rows.len());
+    let (mut worst, mut differ) = (0f64, 0);
+    for (fid, ma_xa, so_to, so_thua, native) in &rows {
+        let p = features::parcel_by_key(pool, &l, &visible, [ma_xa, so_to, so_thua])
+            .await
+            .unwrap()
+            .expect("the parcel by its key");
+        let p = serde_json::to_value(&p).unwrap();
+        assert_eq!(p["id"].as_i64(), Some(*fid));
+        let (mut got, mut want) = (Vec::new(), Vec::new());
+        coords(&p["geometry"], &mut got);
+        coords(&serde_json::from_str(native).unwrap(), &mut want);
+        assert_eq!(got.len(), want.len(), "parcel {fid}: vertices");
+        for (a, b) in got.iter().zip(&want) {
+            let d = (a - b).abs();
+            worst = worst.max(d);
+            differ += usize::from(d > 0.0);
+            assert!(d <= 1.01e-8, "parcel {fid}: {a} vs {b}");
+        }
+    }
+    eprintln!(
+        "{} parcels: {differ} coordinates differ in the last decimal, largest difference {worst:e} degrees",
+        rows.len()
+    );
+}

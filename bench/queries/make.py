@@ -125,7 +125,7 @@ PARCEL_AT = (
     """SELECT p."fid", (jsonb_build_object('ma_xa', p."ma_xa", 'so_to', p."so_to", 'so_thua', p."so_thua", """
     """'dien_tich', p."dien_tich", 'loai_dat', p."loai_dat", 'dia_chi', p."dia_chi", """
     """'tinh_trang_gcn', p."tinh_trang_gcn", 'ngay_cap', p."ngay_cap"))::text, """
-    """ST_AsGeoJSON(ST_Transform(p."geom", 4326), 8, 0), ST_Area(p."geom") FROM "geokho_data"."thua_dat" p """
+    """ST_AsGeoJSON(ST_Transform(p."geom_3857", 4326), 8, 0), ST_Area(p."geom") FROM "geokho_data"."thua_dat" p """
     """WHERE ST_Intersects(p."geom", ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), :srid), 9210)) """
     """ORDER BY p."fid" LIMIT 1;"""
 )
