@@ -24,8 +24,9 @@
 # Per query: an untimed API pass over its list (warms PostgreSQL and the OS
 # cache, and sizes the timed run), then the API timed: tileload (bench/tiles)
 # with CONCURRENCY requests in flight over keep-alive connections,
-# `Accept-Encoding: gzip`, as many passes over the list as fill about DURATION
-# seconds; then `pgbench -n -M prepared -c CONCURRENCY -j 2 -T DURATION -r -l`
+# `Accept-Encoding: gzip`, as many passes over the list as fill about
+# DURATION/ROUNDS seconds; then `pgbench -n -M prepared -c CONCURRENCY -j 2
+# -T DURATION/ROUNDS -r -l`; ROUNDS times, alternating
 # (for parcel_at and planning with PGOPTIONS='-c plan_cache_mode=force_generic_plan',
 # the setting of the server's look-up connections).
 # p50/p99 from tileload's per-request times and pgbench's per-transaction
@@ -35,7 +36,7 @@
 # pgbench-*.txt / .log*, cpu-*.txt, sql-check.txt, explain.txt.
 #
 # Environment: PARCELS (1000000), WAREHOUSES (10000), CONCURRENCY (32),
-# DURATION (30), POINTS (5000), PAIRS (200), FIDS (5000), QUERIES (all four),
+# DURATION (30: seconds per side, in ROUNDS (3) alternating rounds), POINTS (5000), PAIRS (200), FIDS (5000), QUERIES (all four),
 # POOL_SIZE (geokho's pool, 16 = its default), GEOKHO_BIN (a geokho binary to
 # measure instead of building target/release), GEOKHO_BENCH_PG_PORT (55470),
 # GEOKHO_BENCH_PG_DIR (target/pg-queries), GEOKHO_BENCH_PORT (18470),
@@ -49,6 +50,7 @@ N=${PARCELS:-1000000}
 WH=${WAREHOUSES:-10000}
 C=${CONCURRENCY:-32}
 SECS=${DURATION:-30}
+ROUNDS=${ROUNDS:-3}
 POINTS=${POINTS:-5000}
 PAIRS=${PAIRS:-200}
 FIDS=${FIDS:-5000}
@@ -209,23 +211,27 @@ for qq in $QUERIES; do
   log "$qq: untimed API pass over $n requests"
   warm=$("$load" "$urls" --concurrency "$C" --label "$qq/warm")
   log "$warm"
-  passes=$(python3 -c "import json, math; r = json.loads('''$warm'''); print(max(1, round($SECS * r['req_per_s'] / $n)))")
-  log "$qq: API, $passes passes (about ${SECS} s)"
-  l0=$(loadavg); p0=$(cpu "$pm"); g0=$(cpu "$gpid"); s0=$(steal)
-  /usr/bin/time -f "%U %S" -o "$out/time-api-$qq.txt" \
-    "$load" "$urls" --concurrency "$C" --passes "$passes" --label "$qq/api" --per-url "$out/per-url-$qq.tsv" > "$out/api-$qq.json"
-  p1=$(cpu "$pm"); g1=$(cpu "$gpid"); l1=$(loadavg); s1=$(steal)
-  log "$(cat "$out/api-$qq.json")"
-  log "$qq: pgbench -c $C -j 2 -T $SECS"
-  rm -f "$out/pgbench-$qq.log"*
-  p2=$(cpu "$pm"); s2=$(steal)
-  PGOPTIONS=$(session_options "$qq") /usr/bin/time -f "%U %S" -o "$out/time-pgb-$qq.txt" \
-    pgbench "${pgb[@]}" -f "$out/$qq.pgbench" -c "$C" -j 2 -T "$SECS" -r -l --log-prefix="$out/pgbench-$qq.log" geokho \
-    > "$out/pgbench-$qq.txt" 2>&1 || true
-  p3=$(cpu "$pm"); l2=$(loadavg); s3=$(steal)
-  grep -E "tps|latency average|failed|abort" "$out/pgbench-$qq.txt" >&2 || true
-  python3 - "$out/cpu-$qq.txt" "$p0" "$p1" "$g0" "$g1" "$p2" "$p3" "$l0" "$l1" "$l2" \
-    "$out/time-api-$qq.txt" "$out/time-pgb-$qq.txt" "$s0" "$s1" "$s2" "$s3" <<'PY'
+  # ROUNDS rounds of API then pgbench, SECS/ROUNDS seconds each: a change in
+  # how much CPU the host gives this machine hits both sides alike.
+  per=$(( (SECS + ROUNDS - 1) / ROUNDS ))
+  passes=$(python3 -c "import json; r = json.loads('''$warm'''); print(max(1, round($per * r['req_per_s'] / $n)))")
+  rm -f "$out/pgbench-$qq".* "$out/api-$qq".* "$out/per-url-$qq".* "$out/cpu-$qq".*
+  for r in $(seq 1 "$ROUNDS"); do
+    log "$qq round $r/$ROUNDS: API, $passes passes (about $per s)"
+    l0=$(loadavg); p0=$(cpu "$pm"); g0=$(cpu "$gpid"); s0=$(steal)
+    /usr/bin/time -f "%U %S" -o "$out/time-api-$qq.txt" \
+      "$load" "$urls" --concurrency "$C" --passes "$passes" --label "$qq/api" --per-url "$out/per-url-$qq.r$r.tsv" > "$out/api-$qq.r$r.json"
+    p1=$(cpu "$pm"); g1=$(cpu "$gpid"); l1=$(loadavg); s1=$(steal)
+    log "$(cat "$out/api-$qq.r$r.json")"
+    log "$qq round $r/$ROUNDS: pgbench -c $C -j 2 -T $per"
+    p2=$(cpu "$pm"); s2=$(steal)
+    PGOPTIONS=$(session_options "$qq") /usr/bin/time -f "%U %S" -o "$out/time-pgb-$qq.txt" \
+      pgbench "${pgb[@]}" -f "$out/$qq.pgbench" -c "$C" -j 2 -T "$per" -r -l --log-prefix="$out/pgbench-$qq.r$r.log" geokho \
+      > "$out/pgbench-$qq.r$r.txt" 2>&1 || true
+    p3=$(cpu "$pm"); l2=$(loadavg); s3=$(steal)
+    grep -E "tps|latency average|failed|abort" "$out/pgbench-$qq.r$r.txt" >&2 || true
+    python3 - "$out/cpu-$qq.r$r.txt" "$p0" "$p1" "$g0" "$g1" "$p2" "$p3" "$l0" "$l1" "$l2" \
+      "$out/time-api-$qq.txt" "$out/time-pgb-$qq.txt" "$s0" "$s1" "$s2" "$s3" <<'PY'
 import sys
 f, p0, p1, g0, g1, p2, p3, l0, l1, l2 = sys.argv[1:11]
 ta = sum(map(float, open(sys.argv[11]).read().splitlines()[-1].split()))  # "user system" (last line)
@@ -237,6 +243,7 @@ with open(f, "w") as o:
     (a0, b0), (a1, b1), (a2, b2), (a3, b3) = (map(int, x.split()) for x in sys.argv[13:17])
     o.write(f"steal_api {100 * (a1 - a0) / max(b1 - b0, 1):.1f}\nsteal_pgb {100 * (a3 - a2) / max(b3 - b2, 1):.1f}\n")
 PY
+  done
 done
 echo "end $(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)" >> "$conditions"
 

@@ -3,18 +3,20 @@
 
     summary.py OUT_DIR QUERY...
 
-Per query, from OUT_DIR:
-  api-Q.json        tileload's result of the timed passes (req/s, wall time)
-  per-url-Q.tsv     status, bytes, ms, url per request (--per-url)
-  pgbench-Q.txt     pgbench's report (tps, failed transactions, -r latencies)
-  pgbench-Q.log*    pgbench's per-transaction logs (-l)
-  cpu-Q.txt         CPU seconds used during each side's run (run.sh)
+Per query and round N (run.sh alternates API and pgbench ROUNDS times),
+from OUT_DIR:
+  api-Q.rN.json        tileload's result of the timed passes (requests, wall time)
+  per-url-Q.rN.tsv     status, bytes, ms, url per request (--per-url)
+  pgbench-Q.rN.txt     pgbench's report (tps, failed transactions, -r latencies)
+  pgbench-Q.rN.log*    pgbench's per-transaction logs (-l)
+  cpu-Q.rN.txt         CPU seconds used during each side's run (run.sh)
 p50 / p99 are nearest-rank percentiles (as tileload computes them) over every
-request of the timed API passes, and over every transaction of pgbench's
-per-transaction log (`client_id transaction_no time_us script_no epoch us`),
-leaving out each connection's first transaction (see below). pgbench tps:
-transactions per second from the moment every connection is past its first.
-API overhead = API p99 / pgbench p99.
+request of all rounds' timed API passes, and over every transaction of
+pgbench's per-transaction logs (`client_id transaction_no time_us script_no
+epoch us`), leaving out each connection's first transaction (see below).
+API req/s: all rounds' requests over their summed wall time. pgbench tps:
+transactions per second from the moment every connection of a round is past
+its first, over the rounds. API overhead = API p99 / pgbench p99.
 """
 import glob
 import json
@@ -51,41 +53,69 @@ def cpu(path):
     return d
 
 
+def cpu_rounds(pattern):
+    """The rounds' CPU seconds summed; load averages the highest; steal the mean."""
+    rounds = [cpu(p) for p in sorted(glob.glob(pattern))]
+    total = {}
+    for c in rounds:
+        for k, v in c.items():
+            if k.startswith("load_"):
+                total[k] = max(total.get(k, v), v)
+            elif k.startswith("steal_"):
+                total[k] = total.get(k, 0.0) + v / len(rounds)
+            else:
+                total[k] = total.get(k, 0.0) + v
+    return total
+
+
 def main():
     out_dir, queries = sys.argv[1], sys.argv[2:]
     rows, notes, checks = [], [], []
     for q in queries:
-        api = json.load(open(f"{out_dir}/api-{q}.json"))
+        rounds = sorted(glob.glob(f"{out_dir}/api-{q}.r*.json"))
+        apis = [json.load(open(r)) for r in rounds]
+        api = {
+            "requests": sum(a["requests"] for a in apis),
+            "wall_s": sum(a["wall_s"] for a in apis),
+        }
+        api["req_per_s"] = api["requests"] / api["wall_s"] if api["wall_s"] else float("nan")
         lat, status = [], Counter()
-        for line in open(f"{out_dir}/per-url-{q}.tsv"):
-            f = line.rstrip("\n").split("\t")
-            status[f[0]] += 1
-            lat.append(float(f[2]))
+        for path in glob.glob(f"{out_dir}/per-url-{q}.r*.tsv"):
+            for line in open(path):
+                f = line.rstrip("\n").split("\t")
+                status[f[0]] += 1
+                lat.append(float(f[2]))
         lat.sort()
         # The first transaction of each pgbench connection runs on a new
         # backend (PostGIS, PROJ and pgRouting load, statements prepared): the
         # server's pool connections went through that in the untimed pass, so
         # it is left out, and tps counts from the moment every client is past it.
-        us, ends, firsts = [], [], []
-        for path in glob.glob(f"{out_dir}/pgbench-{q}.log*"):
-            for line in open(path):
-                f = line.split()
-                if len(f) < 6 or not f[2].isdigit():
-                    continue
-                end = int(f[4]) + int(f[5]) / 1e6
-                if f[1] == "1":
-                    firsts.append(end)
-                else:
-                    us.append(int(f[2]) / 1000.0)
-                    ends.append(end)
+        # Per round (pgbench-Q.rN.log*): each round's connections are new.
+        us, steady_n, steady_s, failed, aborted = [], 0, 0.0, 0, False
+        for r in range(1, len(rounds) + 1):
+            ends, firsts = [], []
+            for path in glob.glob(f"{out_dir}/pgbench-{q}.r{r}.log*"):
+                for line in open(path):
+                    f = line.split()
+                    if len(f) < 6 or not f[2].isdigit():
+                        continue
+                    end = int(f[4]) + int(f[5]) / 1e6
+                    if f[1] == "1":
+                        firsts.append(end)
+                    else:
+                        us.append(int(f[2]) / 1000.0)
+                        ends.append(end)
+            warm = max(firsts) if firsts else 0.0
+            steady = [e for e in ends if e > warm]
+            if len(steady) > 1:
+                steady_n += len(steady)
+                steady_s += max(steady) - warm
+            rep = open(f"{out_dir}/pgbench-{q}.r{r}.txt").read()
+            m = re.search(r"number of failed transactions: (\d+)", rep)
+            failed += int(m.group(1)) if m else 0
+            aborted = aborted or "aborted" in rep
         us.sort()
-        rep = open(f"{out_dir}/pgbench-{q}.txt").read()
-        warm = max(firsts) if firsts else 0.0
-        steady = [e for e in ends if e > warm]
-        tps = len(steady) / (max(steady) - warm) if len(steady) > 1 else float("nan")
-        failed = re.search(r"number of failed transactions: (\d+)", rep)
-        failed = int(failed.group(1)) if failed else 0
-        aborted = "aborted" in rep
+        tps = steady_n / steady_s if steady_s > 0 else float("nan")
         a50, a99, b50, b99 = pct(lat, 50), pct(lat, 99), pct(us, 50), pct(us, 99)
         ratio = a99 / b99 if b99 > 0 else float("nan")
         st = ", ".join(f"{n} x {s}" for s, n in sorted(status.items()))
@@ -93,7 +123,7 @@ def main():
             f"| {NAMES.get(q, q)} | {a50:.2f} | {a99:.2f} | {api['req_per_s']:.0f} "
             f"| {b50:.2f} | {b99:.2f} | {tps:.0f} | **{ratio:.2f}x** | {st} |"
         )
-        c = cpu(f"{out_dir}/cpu-{q}.txt")
+        c = cpu_rounds(f"{out_dir}/cpu-{q}.r*.txt")
         if c:
             n_api, n_pgb = len(lat), len(us)
             notes.append(
