@@ -63,6 +63,16 @@ async fn batched_look_ups_equal_single_ones() {
         points.push((w - 0.05 + (e - w + 0.1) * t, n + 0.02, 4326)); // north of the layer
         points.push((w + (e - w) * t, s + (n - s) * (1.0 - t), 4326)); // across it
     }
+    // Parcel corners (VN-2000): on the boundary of every parcel sharing
+    // them, so the answer is the smallest id among several.
+    let corners: Vec<(f64, f64)> = sqlx::query_as(
+        "SELECT ST_X(v), ST_Y(v) FROM (SELECT ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1) v \
+         FROM geokho_data.thua_dat ORDER BY fid LIMIT 20) s",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    points.extend(corners.iter().map(|&(x, y)| (x, y, l.srid)));
     // Outside another VN-2000 zone's projection domain: PROJ refuses it and
     // the statement fails.
     let other = if l.srid == 9205 { 9206 } else { 9205 };
@@ -80,14 +90,36 @@ async fn batched_look_ups_equal_single_ones() {
         "{want:?}"
     );
     assert!(want.iter().any(|t| t == "none"));
+    let shared = sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM (SELECT ST_PointN(ST_ExteriorRing(ST_GeometryN(geom, 1)), 1) v \
+         FROM geokho_data.thua_dat ORDER BY fid LIMIT 20) s, geokho_data.thua_dat p WHERE ST_Intersects(p.geom, s.v)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(
+        shared > 30,
+        "corners shared by several parcels: {shared} hits for 20"
+    );
     assert!(
         want.iter().any(|t| t == "error"),
         "the bad point fails alone"
     );
 
     // One statement slot: everything queued behind the first look-up shares
-    // statements. Twice: once with the bad point, once without it.
-    for with_bad in [true, false] {
+    // statements. With the bad point and without it; searching in SQL and
+    // narrowed by the layer's boxes held in memory.
+    let index = features::ParcelIndexes::default()
+        .build(pool, &l)
+        .await
+        .unwrap()
+        .expect("the sample's parcels are indexed");
+    for (with_bad, ix) in [
+        (true, None),
+        (false, None),
+        (true, Some(&*index)),
+        (false, Some(&*index)),
+    ] {
         let lookups = LandLookups::new(1);
         let n = if with_bad {
             points.len()
@@ -97,11 +129,22 @@ async fn batched_look_ups_equal_single_ones() {
         let got = futures::future::join_all(
             points[..n]
                 .iter()
-                .map(|&(x, y, srid)| lookups.parcel_at(pool, &l, &visible, (x, y), srid)),
+                .map(|&(x, y, srid)| lookups.parcel_at(pool, &l, &visible, (x, y), srid, ix)),
         )
         .await;
         let got: Vec<String> = got.iter().map(text).collect();
-        assert_eq!(got, want[..n], "with the bad point: {with_bad}");
+        assert_eq!(
+            got,
+            want[..n],
+            "with the bad point: {with_bad}, index: {}",
+            ix.is_some()
+        );
+        let narrowed = lookups.narrowed();
+        if ix.is_some() {
+            assert!(narrowed >= 100, "{narrowed} look-ups narrowed by the index");
+        } else {
+            assert_eq!(narrowed, 0);
+        }
         let statements = lookups.statements();
         assert!(
             statements < n as u64 / 4,

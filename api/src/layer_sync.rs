@@ -53,8 +53,12 @@ pub async fn sync(state: &AppState) -> anyhow::Result<Vec<String>> {
             tokio::spawn(async move { crate::state::build_graph(&pool, &graphs, &l).await });
         }
         if l.kind == "warehouses" {
-            let (pool, ix) = (state.pool.clone(), state.warehouses.clone());
+            let (pool, ix, l) = (state.pool.clone(), state.warehouses.clone(), l.clone());
             tokio::spawn(async move { crate::state::build_warehouse_index(&pool, &ix, &l).await });
+        }
+        if l.kind == "parcels" {
+            let (pool, ix) = (state.pool.clone(), state.parcels.clone());
+            tokio::spawn(async move { crate::state::build_parcel_index(&pool, &ix, &l).await });
         }
     }
     Ok(changed)

@@ -46,6 +46,8 @@ pub struct Shared {
     pub graphs: Arc<features::Graphs>,
     /// Warehouse layers held in memory, by layer and version (near searches).
     pub warehouses: Arc<features::WarehouseIndexes>,
+    /// Parcel boxes held in memory, by layer and version (parcel at a point).
+    pub parcels: Arc<features::ParcelIndexes>,
     /// Parcel-at-point look-ups and planning reports, run together when
     /// they would wait.
     pub land: Arc<features::LandLookups>,
@@ -68,9 +70,11 @@ impl AppState {
         let pool_size = pool.options().get_max_connections();
         let graphs = Arc::new(features::Graphs::default());
         let warehouses = Arc::new(features::WarehouseIndexes::default());
+        let parcels = Arc::new(features::ParcelIndexes::default());
         for l in layers.all() {
             build_graph(&pool, &graphs, &l).await;
             build_warehouse_index(&pool, &warehouses, &l).await;
+            build_parcel_index(&pool, &parcels, &l).await;
         }
         let lookups = lookup_statements(pool_size, None);
         Ok(AppState(Arc::new(Shared {
@@ -84,6 +88,7 @@ impl AppState {
             overviews: false,
             graphs,
             warehouses,
+            parcels,
             land: Arc::new(features::LandLookups::new(lookups)),
             lookups: catalog::generic_plan_pool(&pool, lookups as u32),
             pool,
@@ -224,5 +229,31 @@ pub async fn build_warehouse_index(
             tracing::info!(layer = %layer.name, "warehouses served by SQL (not points in a projected CRS PROJ reproduces)")
         }
         Err(e) => tracing::warn!(layer = %layer.name, error = %e, "warehouse index not built"),
+    }
+}
+
+/// Builds and keeps the in-memory boxes of `layer` (kind parcels) at the
+/// version the database holds; a failure is logged (the SQL search serves).
+pub async fn build_parcel_index(
+    pool: &PgPool,
+    indexes: &features::ParcelIndexes,
+    layer: &catalog::Layer,
+) {
+    if layer.kind != "parcels" {
+        return;
+    }
+    let t = std::time::Instant::now();
+    match indexes.build(pool, layer).await {
+        Ok(Some(ix)) => tracing::info!(
+            layer = %layer.name,
+            version = ix.version,
+            parcels = ix.len(),
+            ms = t.elapsed().as_millis() as u64,
+            "parcel index built"
+        ),
+        Ok(None) => {
+            tracing::info!(layer = %layer.name, "parcels at a point searched in SQL only (too many, or a CRS PROJ does not reproduce)")
+        }
+        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "parcel index not built"),
     }
 }

@@ -2,6 +2,7 @@
 //! planning reports that arrive together share statements (same answers as
 //! `land::parcel_at` and `land::planning_report`, one statement for many).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
@@ -10,14 +11,19 @@ use tokio::sync::Semaphore;
 
 use crate::batch::{Batch, Queues};
 use crate::land::{
-    parcel, parcel_at, parcel_select, planning_of, planning_sql, Parcel, PlanningReport, ReportRow,
+    parcel, parcel_at, parcel_select, planning_of, planning_sql, Parcel, ParcelRow, PlanningReport,
+    ReportRow,
 };
+use crate::parcel_index::ParcelIndex;
 use crate::FeaturesError;
 
 /// Parcel-at-point look-ups and planning reports of this server.
 pub struct LandLookups {
     at: Queues<ParcelAt>,
+    among: Queues<ParcelAmong>,
     planning: Queues<Planning>,
+    /// Narrowed look-ups that no candidate answered.
+    fallbacks: AtomicU64,
 }
 
 impl LandLookups {
@@ -26,22 +32,34 @@ impl LandLookups {
         let running = Arc::new(Semaphore::new(max_running.max(1)));
         LandLookups {
             at: Queues::new(running.clone()),
+            among: Queues::new(running.clone()),
             planning: Queues::new(running),
+            fallbacks: AtomicU64::new(0),
         }
     }
 
     /// Statements run so far (a batch counts once).
     pub fn statements(&self) -> u64 {
-        self.at.statements() + self.planning.statements()
+        self.at.statements() + self.among.statements() + self.planning.statements()
+    }
+
+    /// Parcel-at-point look-ups narrowed by a parcel index so far.
+    pub fn narrowed(&self) -> u64 {
+        self.among.lookups()
     }
 
     /// Look-ups asked for so far (parcels at points and planning reports).
     pub fn lookups(&self) -> u64 {
-        self.at.lookups() + self.planning.lookups()
+        // A narrowed look-up that no candidate answered is also in `at`.
+        self.at.lookups() + self.among.lookups() + self.planning.lookups()
+            - self.fallbacks.load(Ordering::Relaxed)
     }
 
     /// The parcel of `l` containing (`x`, `y`) of `srid`, as
-    /// `land::parcel_at` finds it, read through `pool`.
+    /// `land::parcel_at` finds it, read through `pool`. With `index` (the
+    /// layer version's boxes), only the parcels whose box holds the point
+    /// are read (by primary key); when none of them contains it, the plain
+    /// statement decides.
     pub async fn parcel_at(
         &self,
         pool: &PgPool,
@@ -49,12 +67,28 @@ impl LandLookups {
         visible: &[&Field],
         (x, y): (f64, f64),
         srid: i32,
+        index: Option<&ParcelIndex>,
     ) -> Result<Option<Parcel>, FeaturesError> {
         let key = format!("{}\0{}\0{}", l.name, l.version, names(visible));
         let make = || ParcelAt {
             layer: l.clone(),
             fields: visible.iter().map(|f| (*f).clone()).collect(),
         };
+        let candidates = index
+            .filter(|ix| ix.version == l.version)
+            .and_then(|ix| ix.candidates(x, y, srid))
+            .filter(|c| !c.is_empty());
+        if let Some(c) = candidates {
+            let among = || ParcelAmong(make());
+            if let Some(p) = self
+                .among
+                .run(pool, key.clone(), among, (x, y, srid, c))
+                .await?
+            {
+                return Ok(Some(p));
+            }
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
         self.at.run(pool, key, make, (x, y, srid)).await
     }
 
@@ -150,6 +184,84 @@ impl Batch for ParcelAt {
             out[i as usize - 1] = Some(parcel(l, (fid, props, geom, area))?);
         }
         Ok(out)
+    }
+}
+
+/// Parcel at a point among candidate parcels (ids, smallest first): as
+/// [`ParcelAt`], but reading only those parcels, by primary key.
+struct ParcelAmong(ParcelAt);
+
+impl ParcelAmong {
+    /// The plain statement limited to the candidates of each row of
+    /// `unnest(...) AS c(i, fid, x, y, s)`.
+    fn sql(&self) -> String {
+        let l = &self.0.layer;
+        let visible: Vec<&Field> = self.0.fields.iter().collect();
+        format!(
+            "SELECT c.i, p.* FROM unnest($1::int8[], $2::int8[], $3::float8[], $4::float8[], $5::int4[]) AS c(i, fid, x, y, s) \
+             CROSS JOIN LATERAL ({} WHERE p.{fid} = c.fid \
+             AND ST_Intersects(p.{g}, ST_Transform(ST_SetSRID(ST_MakePoint(c.x, c.y), c.s), {srid}))) p",
+            parcel_select(l, &visible),
+            g = quote_ident(GEOM_COLUMN),
+            srid = l.srid,
+            fid = quote_ident(FID_COLUMN),
+        )
+    }
+}
+
+impl Batch for ParcelAmong {
+    type Input = (f64, f64, i32, Vec<i64>);
+    type Output = Option<Parcel>;
+
+    fn layer(&self) -> &str {
+        self.0.layer()
+    }
+
+    fn versions(&self) -> Vec<i64> {
+        self.0.versions()
+    }
+
+    async fn one(&self, pool: &PgPool, input: &Self::Input) -> Result<Self::Output, FeaturesError> {
+        Ok(self.many(pool, &[input]).await?.pop().flatten())
+    }
+
+    /// One row per (look-up, candidate); each look-up's answer is its
+    /// containing candidate with the smallest id (the plain statement's
+    /// `ORDER BY fid LIMIT 1`).
+    async fn many(
+        &self,
+        pool: &PgPool,
+        inputs: &[&Self::Input],
+    ) -> Result<Vec<Self::Output>, FeaturesError> {
+        let (mut i, mut fid, mut x, mut y, mut s) = (vec![], vec![], vec![], vec![], vec![]);
+        for (k, input) in inputs.iter().enumerate() {
+            for f in &input.3 {
+                i.push(k as i64 + 1);
+                fid.push(*f);
+                x.push(input.0);
+                y.push(input.1);
+                s.push(input.2);
+            }
+        }
+        let rows: Vec<BatchParcelRow> = sqlx::query_as(&self.sql())
+            .bind(i)
+            .bind(fid)
+            .bind(x)
+            .bind(y)
+            .bind(s)
+            .fetch_all(pool)
+            .await?;
+        let l = &self.0.layer;
+        let mut best: Vec<Option<ParcelRow>> = inputs.iter().map(|_| None).collect();
+        for (k, fid, props, geom, area) in rows {
+            let b = &mut best[k as usize - 1];
+            if b.as_ref().is_none_or(|r| fid < r.0) {
+                *b = Some((fid, props, geom, area));
+            }
+        }
+        best.into_iter()
+            .map(|r| r.map(|r| parcel(l, r)).transpose())
+            .collect()
     }
 }
 

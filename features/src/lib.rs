@@ -15,7 +15,9 @@ mod items;
 mod land;
 mod land_batch;
 mod logistics;
+mod native;
 mod network;
+mod parcel_index;
 mod reach;
 mod routing;
 mod snap;
@@ -36,6 +38,7 @@ pub use land::{
 pub use land_batch::LandLookups;
 pub use logistics::{warehouses_near, Warehouse, WarehouseFilter, MAX_NEAR};
 pub use network::{closed_edges, Cost, RoadNetwork};
+pub use parcel_index::{ParcelIndex, ParcelIndexes, MAX_PARCELS_INDEXED};
 pub use reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
 pub use routing::{route, Leg, Route};
 /// JSON text passed into responses as it is (GeoJSON from PostGIS).

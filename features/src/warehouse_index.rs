@@ -10,13 +10,10 @@
 //! against PostGIS's own `ST_Transform` of the layer's points). Otherwise,
 //! or above [`MAX_INDEXED`] rows, the SQL path serves the layer.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
-use proj::Proj;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde_json::value::RawValue;
@@ -25,6 +22,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use crate::by_version::ByVersion;
 use crate::land::raw;
 use crate::logistics::{dm, Warehouse, WarehouseFilter, MAX_NEAR};
+use crate::native::{authority, from_lon_lat, proj_agrees};
 use crate::FeaturesError;
 
 /// Largest warehouses layer kept in memory (~1 KB per row).
@@ -65,30 +63,6 @@ type BuildRow = (
     Option<String>,
 );
 
-thread_local! {
-    /// lon/lat -> layer CRS transformations of this thread, by authority
-    /// code (`Proj` is neither `Send` nor `Sync`; creating one takes ms).
-    static PROJ: RefCell<HashMap<String, Option<Rc<Proj>>>> = RefCell::new(HashMap::new());
-}
-
-/// (`lon`, `lat`) in the CRS `auth`, as PROJ computes it; `None` when PROJ
-/// does not know the CRS or the point has no image.
-fn from_lon_lat(auth: &str, lon: f64, lat: f64) -> Option<(f64, f64)> {
-    let p = PROJ.with(|m| {
-        m.borrow_mut()
-            .entry(auth.to_string())
-            .or_insert_with(|| {
-                Proj::new_known_crs("EPSG:4326", auth, None)
-                    .ok()
-                    .map(Rc::new)
-            })
-            .clone()
-    })?;
-    p.convert((lon, lat))
-        .ok()
-        .filter(|(x, y): &(f64, f64)| x.is_finite() && y.is_finite())
-}
-
 /// The text value of optional field `name` as SQL, or NULL when the layer
 /// lacks it (the filter on it is then refused before the index is asked).
 fn column(l: &Layer, name: &str, cast: &str) -> String {
@@ -109,13 +83,9 @@ impl WarehouseIndex {
         if matches!(l.srid, 4326 | 4756) || l.srid <= 0 {
             return Ok(None); // geodesic distances: the SQL path
         }
-        let auth: Option<String> = sqlx::query_scalar(
-            "SELECT auth_name || ':' || auth_srid FROM spatial_ref_sys WHERE srid = $1",
-        )
-        .bind(l.srid)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some(auth) = auth else { return Ok(None) };
+        let Some(auth) = authority(tx, l.srid).await? else {
+            return Ok(None);
+        };
         let g = format!("w.{}", quote_ident(GEOM_COLUMN));
         let t = format!("{}.{} w", quote_ident(DATA_SCHEMA), quote_ident(&l.name));
         let (count, odd): (i64, i64) = sqlx::query_as(&format!(
@@ -282,30 +252,6 @@ fn properties(r: &Row, keys: &[(usize, String)]) -> String {
     }
     s.push('}');
     s
-}
-
-/// Whether PROJ maps lon/lat into the layer's CRS as PostGIS does, on a few
-/// of the layer's points (PostGIS's lon/lat of them, back into the CRS).
-async fn proj_agrees(
-    tx: &mut Transaction<'_, Postgres>,
-    l: &Layer,
-    auth: &str,
-) -> Result<bool, FeaturesError> {
-    let g = format!("ST_GeometryN(w.{}, 1)", quote_ident(GEOM_COLUMN));
-    let sql = format!(
-        "SELECT ST_X(ll), ST_Y(ll), ST_X(b), ST_Y(b) FROM (SELECT ST_Transform({g}, 4326) AS ll FROM {}.{} w \
-         WHERE w.{c} IS NOT NULL ORDER BY w.{fid} LIMIT 16) s, ST_Transform(ll, {srid}) AS b",
-        quote_ident(DATA_SCHEMA),
-        quote_ident(&l.name),
-        c = quote_ident(GEOM_COLUMN),
-        fid = quote_ident(FID_COLUMN),
-        srid = l.srid,
-    );
-    let pts: Vec<(f64, f64, f64, f64)> = sqlx::query_as(&sql).fetch_all(&mut **tx).await?;
-    Ok(pts.iter().all(|&(lon, lat, bx, by)| {
-        from_lon_lat(auth, lon, lat)
-            .is_some_and(|(x, y)| (x - bx).abs() < 1e-3 && (y - by).abs() < 1e-3)
-    }))
 }
 
 /// The warehouse indexes of this server, by layer and version (the newest

@@ -116,7 +116,14 @@ pub async fn at_point(
     let param = if srid == 4326 { "lon/lat" } else { "x/y" };
     let found = s
         .land
-        .parcel_at(s.read_lookups(), &l, &visible, (x, y), srid)
+        .parcel_at(
+            s.read_lookups(),
+            &l,
+            &visible,
+            (x, y),
+            srid,
+            s.parcels.get(&l.name, l.version).as_deref(),
+        )
         .await
         .map_err(|e| at(e, param))?;
     if found.is_some() {
