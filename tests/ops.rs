@@ -80,6 +80,7 @@ async fn health_ready_metrics_and_request_ids() {
     assert!(has("geokho_land_lookup_statements_total 2"), "{text}");
     // The road graph was built at start: no request had to load it.
     assert!(has("geokho_road_graph_loads_total 0"), "{text}");
+    assert!(has("geokho_land_lookups_narrowed_total "), "{text}");
     let n: i64 =
         sqlx::query_scalar("SELECT feature_count FROM geokho.layers WHERE name = 'thua_dat'")
             .fetch_one(&db.pool)

@@ -254,6 +254,8 @@ async fn concurrent_http_look_ups_share_statements() {
     let (n, statements) = (state.land.lookups(), state.land.statements());
     assert_eq!(n, 80);
     assert!(statements < n, "{statements} statements for {n} look-ups");
+    // The server holds the layer's boxes: every look-up was narrowed.
+    assert_eq!(state.land.narrowed(), 80);
     // They ran on the look-ups' own connection (one: one statement at a
     // time), as generic plans: never planned again per point.
     let plans: Vec<(String, i64, i64)> = sqlx::query_as(

@@ -68,6 +68,8 @@ pub async fn render(State(s): State<AppState>) -> Result<Response, Problem> {
     // the mean batch (features::LandLookups).
     metrics::counter!("geokho_land_lookups_total").absolute(s.land.lookups());
     metrics::counter!("geokho_land_lookup_statements_total").absolute(s.land.statements());
+    // Parcel-at-point look-ups narrowed by the parcel boxes held in memory.
+    metrics::counter!("geokho_land_lookups_narrowed_total").absolute(s.land.narrowed());
     // Road graphs a request found missing and loaded (once per version,
     // however many requests found it missing).
     metrics::counter!("geokho_road_graph_loads_total").absolute(s.graphs.loads());
