@@ -77,7 +77,7 @@ impl LandLookups {
         let candidates = index
             .filter(|ix| ix.version == l.version)
             .and_then(|ix| ix.candidates(x, y, srid))
-            .filter(|c| !c.is_empty());
+            .filter(|c| !c.is_empty() && c.len() <= MAX_CANDIDATES);
         if let Some(c) = candidates {
             let among = || ParcelAmong(make());
             if let Some(p) = self
@@ -186,6 +186,10 @@ impl Batch for ParcelAt {
         Ok(out)
     }
 }
+
+/// Most candidates a narrowed look-up reads by primary key; a point in more
+/// boxes than that (under a few huge parcels' boxes) is searched in GiST.
+const MAX_CANDIDATES: usize = 256;
 
 /// Parcel at a point among candidate parcels (ids, smallest first): as
 /// [`ParcelAt`], but reading only those parcels, by primary key.
