@@ -5,6 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use sqlx::{Postgres, Transaction};
+
+use crate::FeaturesError;
+
 /// Values by (layer, version), at most two versions per layer.
 pub struct ByVersion<T> {
     by: RwLock<HashMap<(String, i64), Arc<T>>>,
@@ -52,5 +56,31 @@ impl<T> ByVersion<T> {
             m.remove(&(layer.to_string(), v));
         }
         m.insert((layer.to_string(), version), value);
+    }
+
+    /// Ends `tx`, in which `value` was read from `layer`'s table, and keeps
+    /// `value` for the version of `layer` that `tx` sees, set into it by
+    /// `set_version`. Call after reading the rows: once the transaction holds
+    /// the table, it cannot be swapped before the version is read.
+    pub(crate) async fn keep_as_seen(
+        &self,
+        mut tx: Transaction<'static, Postgres>,
+        layer: &str,
+        value: Option<T>,
+        set_version: impl FnOnce(&mut T, i64),
+    ) -> Result<Option<Arc<T>>, FeaturesError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = $1")
+                .bind(layer)
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.rollback().await?;
+        let (Some(mut value), Some(version)) = (value, version) else {
+            return Ok(None);
+        };
+        set_version(&mut value, version);
+        let value = Arc::new(value);
+        self.install(layer, version, value.clone());
+        Ok(Some(value))
     }
 }

@@ -136,20 +136,9 @@ impl ParcelIndexes {
         l: &Layer,
     ) -> Result<Option<Arc<ParcelIndex>>, FeaturesError> {
         let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-        // The rows first: once this transaction holds the table, it cannot
-        // be swapped before the version is read.
         let ix = ParcelIndex::load(&mut tx, l).await?;
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = $1")
-                .bind(&l.name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        tx.rollback().await?;
-        let (Some(ix), Some(version)) = (ix, version) else {
-            return Ok(None);
-        };
-        let ix = Arc::new(ParcelIndex { version, ..ix });
-        self.by.install(&l.name, version, ix.clone());
-        Ok(Some(ix))
+        self.by
+            .keep_as_seen(tx, &l.name, ix, |ix, v| ix.version = v)
+            .await
     }
 }
