@@ -163,6 +163,23 @@ async fn low_zooms_are_generalised_and_tiles_keep_to_the_budget() {
     let (_, body, d) = fetch_tile(&url(&base, "duong_bo", c, ""), 8, c.x, c.y).await;
     let got = d.layers.first().map_or(0, |l| l.1);
     assert_eq!(got, visible, "{} bytes", body.len());
+    // Parcels keep every corner at z13, so their band is not stored (NULL):
+    // the z13 tile still holds every parcel there, read from geom_3857.
+    let c13 = parcel_tile(&db, "28264", 13).await;
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT count(geom_3857_z13) FROM geokho_data.thua_dat WHERE ma_xa = '28264'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let parcels = count_in_tile(&db, "thua_dat", c13, "zmin <= 13").await;
+    let (_, body, d) = fetch_tile(&url(&base, "thua_dat", c13, ""), 13, c13.x, c13.y).await;
+    let got = d.layers.first().map_or(0, |l| l.1);
+    assert!(
+        parcels > 50 && (stored as usize) < parcels,
+        "{stored} bands for {parcels} parcels"
+    );
+    assert_eq!(got, parcels, "z13 parcels tile, {} bytes", body.len());
 
     // A tiny budget drops features until the tile fits (or nothing is left).
     let layer = catalog::get_layer(&db.pool, "thua_dat")

@@ -3,7 +3,10 @@
 //! bands, and each feature's smallest zoom at which it spans a pixel.
 
 /// Simplified Web Mercator columns: (deepest zoom served from it, column).
-/// Zooms deeper than the last band use [`crate::GEOM_3857_COLUMN`].
+/// Zooms deeper than the last band use [`crate::GEOM_3857_COLUMN`]. A band
+/// is NULL where the feature is not served at its zooms (`zmin` above it)
+/// and where simplifying removed no vertex: readers take
+/// [`band_or_full`], which falls back to the full geometry.
 pub const GENERALIZED: &[(u8, &str)] = &[
     (9, "geom_3857_z9"),
     (11, "geom_3857_z11"),
@@ -24,6 +27,22 @@ pub const PIXEL_Z0: f64 = 156_543.033_928;
 /// ```
 pub fn tolerance(z: u8) -> f64 {
     PIXEL_Z0 / f64::from(1u32 << z) / 2.0
+}
+
+/// SQL reading band column `col` (a catalog constant, quoted by the
+/// caller): the band where it is stored, else the full geometry.
+///
+/// ```
+/// assert_eq!(
+///     catalog::band_or_full("\"geom_3857_z13\""),
+///     "coalesce(\"geom_3857_z13\", \"geom_3857\")"
+/// );
+/// ```
+pub fn band_or_full(col: &str) -> String {
+    format!(
+        "coalesce({col}, {})",
+        crate::quote_ident(crate::GEOM_3857_COLUMN)
+    )
 }
 
 /// The band serving zoom `z`: its deepest zoom and column, or `None` for full detail.

@@ -16,7 +16,7 @@ mod publish;
 pub use db::{connect, connect_lazy, generic_plan_pool, migrate, pending_migrations, DbOptions};
 pub use error::CatalogError;
 pub use generalize::{
-    band_for_zoom, generalizes, tolerance, GENERALIZED, MINZOOM_COLUMN, PIXEL_Z0,
+    band_for_zoom, band_or_full, generalizes, tolerance, GENERALIZED, MINZOOM_COLUMN, PIXEL_Z0,
 };
 pub use ident::{quote_ident, valid_layer_name};
 pub use layer::{get_layer, list_layers, Field, FieldType, Layer};

@@ -73,11 +73,13 @@ fn check_sql(plan: &Plan, n: &StageNames, rows: Rows) -> String {
     };
     if generalize {
         // A band column is read only for features with zmin <= the band's
-        // last zoom (tiles::mvt): others get NULL.
+        // last zoom (tiles::mvt): others get NULL, as do bands that kept
+        // every vertex (read as `geom_3857`, see `catalog::GENERALIZED`).
         for (z, col) in catalog::GENERALIZED {
             cols.push(q(col));
             sel.push(format!(
-                "CASE WHEN z.zmin <= {z} THEN ST_SimplifyPreserveTopology(m.m, {}) END",
+                "CASE WHEN z.zmin <= {z} THEN (SELECT CASE WHEN ST_NPoints(s.s) <> ST_NPoints(m.m) THEN s.s END \
+                 FROM (SELECT ST_SimplifyPreserveTopology(m.m, {}) AS s) s) END",
                 catalog::tolerance(*z)
             ));
         }

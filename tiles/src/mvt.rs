@@ -102,7 +102,10 @@ fn parts(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> Parts {
     let (geom, band_cond) = match catalog::band_for_zoom(z) {
         Some((max, col)) if catalog::generalizes(&t.layer.geometry_type) => {
             // The literal bound lets the planner use the band's partial index.
-            (quote_ident(col), format!(" AND {zmin} <= {max}"))
+            (
+                catalog::band_or_full(&quote_ident(col)),
+                format!(" AND {zmin} <= {max}"),
+            )
         }
         _ => (full.clone(), String::new()),
     };

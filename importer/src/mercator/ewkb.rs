@@ -156,6 +156,16 @@ impl Shape {
         }
     }
 
+    /// How many coordinates.
+    pub fn points(&self) -> usize {
+        match self {
+            Shape::Point(_) => 1,
+            Shape::MultiPoint(ps) => ps.len(),
+            Shape::Lines { lines, .. } => lines.iter().map(Vec::len).sum(),
+            Shape::Polygons { polygons, .. } => polygons.iter().flatten().map(Vec::len).sum(),
+        }
+    }
+
     /// West, south, east, north; `None` when there is no coordinate.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         let mut b: Option<[f64; 4]> = None;

@@ -196,6 +196,13 @@ impl Derive {
                     continue;
                 }
                 let simple = simplify::simplify(&s, catalog::tolerance(*z))?;
+                // Simplifying only drops vertices: as many left means the
+                // band equals `geom_3857`, which the tiles then read
+                // (`catalog::GENERALIZED`): no second copy to store.
+                if simple.points() == s.points() {
+                    bands.push(None);
+                    continue;
+                }
                 let mut b = Vec::with_capacity(geom.len());
                 ewkb::write(&simple, 3857, true, &mut b);
                 bands.push(Some(b));
