@@ -23,6 +23,19 @@ use crate::produce::{self, Reject, Stats};
 use crate::progress::{NoProgress, Progress};
 use crate::stage::{self, StageNames};
 
+/// Statements run at once when finishing the stage table, whatever the
+/// COPY connections: index builds take a SHARE lock and run side by side.
+pub const FINISH_CONNECTIONS: usize = 4;
+
+/// COPY connections by default: half the cores, at least one (so a 2-core
+/// machine loads through one frozen COPY, which measured faster there and
+/// leaves nothing for autovacuum to rewrite: docs/benchmarks/import.md).
+pub fn default_connections() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get() / 2)
+        .max(1)
+}
+
 /// Options of one layer import.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -35,7 +48,11 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Skip when sources and options equal those of the live version.
     pub if_changed: bool,
-    /// Parallel COPY connections.
+    /// COPY connections. 1: one transaction creates the stage table and
+    /// fills it with `COPY ... FREEZE`; more: parallel streams into a table
+    /// created beforehand (rows then get hint bits and are frozen later, by
+    /// the index builds and autovacuum). The finishing statements (rows
+    /// left to PostGIS, index builds) use at least [`FINISH_CONNECTIONS`].
     pub connections: usize,
     /// Add to the live layer (a new version holding old and new features)
     /// instead of replacing it.
@@ -260,7 +277,12 @@ async fn load_and_publish(
         None
     };
     let t_copy = Instant::now();
-    stage::create_table(pool, &plan, names).await?;
+    // One connection: create the stage table and COPY FREEZE into it in one
+    // transaction (`stage::spawn_freezing_writer`).
+    let freeze = opts.connections <= 1;
+    if !freeze {
+        stage::create_table(pool, &plan, names).await?;
+    }
     let target = mercator_target(pool, &plan).await?;
     let files: Vec<_> = plan
         .sources
@@ -269,7 +291,11 @@ async fn load_and_publish(
         .collect();
     progress.start(&files);
     let prog = progress.clone();
-    let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
+    let (tx, writers) = if freeze {
+        stage::spawn_freezing_writer(pool, &plan, names)
+    } else {
+        stage::spawn_writers(pool, &plan, names, opts.connections)
+    };
     let p = plan.clone();
     let fid_base = appending.as_ref().map_or(0, |a| a.max_fid);
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
@@ -311,7 +337,7 @@ async fn load_and_publish(
         &plan,
         names,
         version,
-        opts.connections,
+        opts.connections.max(FINISH_CONNECTIONS),
         &stats,
         appending.as_ref(),
     )

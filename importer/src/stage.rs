@@ -98,17 +98,58 @@ fn column_list(plan: &Plan) -> String {
         .join(", ")
 }
 
-/// Creates the stage table COPY writes into (a logged table: it is
-/// published as it is).
-pub async fn create_table(pool: &PgPool, plan: &Plan, n: &StageNames) -> Result<(), ImportError> {
+/// `CREATE TABLE` of the stage table COPY writes into (a logged table: it
+/// is published as it is).
+fn create_sql(plan: &Plan, n: &StageNames) -> String {
     let cols: Vec<String> = columns(plan)
         .iter()
         .map(|(c, t)| format!("{} {t}", quote_ident(c)))
         .collect();
-    sqlx::query(&format!("CREATE TABLE {} ({})", n.table, cols.join(", ")))
-        .execute(pool)
-        .await?;
+    format!("CREATE TABLE {} ({})", n.table, cols.join(", "))
+}
+
+/// Creates the stage table (for writers that do not create it themselves).
+pub async fn create_table(pool: &PgPool, plan: &Plan, n: &StageNames) -> Result<(), ImportError> {
+    sqlx::query(&create_sql(plan, n)).execute(pool).await?;
     Ok(())
+}
+
+/// One COPY writer that creates the stage table in its own transaction and
+/// loads it with `FREEZE`: rows are written frozen and all-visible, so
+/// nothing (ANALYZE, the index builds, autovacuum after publishing) rewrites
+/// the pages to set hint bits or freeze them, and a writer killed midway
+/// leaves no table behind. The join handle yields the number of rows.
+pub fn spawn_freezing_writer(
+    pool: &PgPool,
+    plan: &Plan,
+    n: &StageNames,
+) -> (
+    mpsc::Sender<Vec<u8>>,
+    tokio::task::JoinHandle<Result<u64, ImportError>>,
+) {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let create = create_sql(plan, n);
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)",
+        n.table,
+        column_list(plan)
+    );
+    let pool = pool.clone();
+    let handle = tokio::spawn(async move {
+        let mut conn = pool.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        sqlx::query(&create).execute(&mut *tx).await?;
+        let mut copy = tx.copy_in_raw(&sql).await?;
+        copy.send(COPY_HEADER).await?;
+        while let Some(c) = rx.recv().await {
+            copy.send(c).await?;
+        }
+        copy.send(COPY_TRAILER).await?;
+        let rows = copy.finish().await?;
+        tx.commit().await?;
+        Ok(rows)
+    });
+    (tx, handle)
 }
 
 /// Starts `connections` COPY writers fed by the returned sender; the join

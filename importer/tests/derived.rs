@@ -4,7 +4,8 @@
 //! `ST_SimplifyPreserveTopology` of `geom_3857` (identical where stored,
 //! NULL exactly where it would equal `geom_3857`), `zmin` against
 //! its SQL formula (identical), and the fast path really taken (few rows
-//! left to PostGIS), while the five spiked parcels are still repaired.
+//! left to PostGIS), while the five spiked parcels are still repaired; the
+//! one-connection load (COPY FREEZE) leaves every page it wrote frozen.
 
 mod common;
 
@@ -14,11 +15,16 @@ use testkit::{repo_root, TestDb};
 #[tokio::test]
 async fn derived_columns_equal_what_postgis_computes() {
     let db = TestDb::new("derived").await;
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_visibility")
+        .execute(&db.pool)
+        .await
+        .expect("pg_visibility (PostgreSQL's contrib) installs");
     let layers = manifest::load(&repo_root().join("data-samples/layers.toml"))
         .expect("sample manifest loads");
     for l in layers {
         let name = l.plan.layer.clone();
-        let (files, opts) = l.into_import(2);
+        // One connection: the stage table is filled with COPY FREEZE.
+        let (files, opts) = l.into_import(1);
         let r = import_layer(&db.pool, &files, &opts)
             .await
             .unwrap_or_else(|e| panic!("{name} imports: {e}"));
@@ -42,6 +48,26 @@ async fn derived_columns_equal_what_postgis_computes() {
             "{name}: {} of {} rows left to PostGIS: the workers' path is not taken",
             r.postgis_rows,
             r.records
+        );
+        // COPY FREEZE wrote every page frozen and all-visible; only the pages
+        // of rows PostGIS finished afterwards (old and new version of an
+        // UPDATE) lost the bits.
+        let (pages, frozen) = (
+            common::scalar_i64(
+                &db.pool,
+                &format!("SELECT (pg_relation_size('{t}') / 8192)::int8"),
+            )
+            .await,
+            common::scalar_i64(
+                &db.pool,
+                &format!("SELECT all_frozen FROM pg_visibility_map_summary('{t}')"),
+            )
+            .await,
+        );
+        assert!(
+            pages > 0 && frozen + 2 * r.postgis_rows as i64 >= pages,
+            "{name}: {frozen} of {pages} pages frozen ({} rows finished by PostGIS)",
+            r.postgis_rows
         );
         if !catalog::generalizes(&r.geometry_type) {
             continue;

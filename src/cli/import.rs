@@ -46,8 +46,11 @@ pub struct ImportArgs {
     /// Skip layers whose files and options equal the live version's.
     #[arg(long)]
     pub if_changed: bool,
-    /// Parallel COPY connections.
-    #[arg(long, default_value_t = 4)]
+    /// COPY connections (default: half the cores). With 1, the stage table is
+    /// created and filled in one transaction with COPY FREEZE (rows written
+    /// frozen: nothing rewrites them afterwards); with more, rows stream over
+    /// parallel connections.
+    #[arg(long, default_value_t = importer::import::default_connections())]
     pub connections: usize,
     /// Replace the live layer with the files (the default).
     #[arg(long, conflicts_with = "append")]
@@ -170,7 +173,7 @@ pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         None
     } else {
         let opts = catalog::DbOptions {
-            max_connections: (a.connections as u32 + 2).max(4),
+            max_connections: (a.connections.max(importer::import::FINISH_CONNECTIONS) as u32) + 2,
             ..Default::default()
         };
         Some(super::open_db(url, &opts).await?)
