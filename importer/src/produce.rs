@@ -151,10 +151,9 @@ fn produce_shapefile(
     let enc = src.encoding.value;
     let ncols = 2 + plan.schema.fields.len() + d.columns();
     // Attributes of the whole range, read sequentially.
-    let mut dbf_rows: Vec<u8> = Vec::new();
     let rl = shp.dbf.as_ref().map_or(0, |d| d.header.record_len);
+    let mut dbf_rows = crate::copy::take_buffer(rl * (w.end - w.start) as usize);
     if let Some(dbf) = &shp.dbf {
-        dbf_rows.reserve(rl * (w.end - w.start) as usize);
         dbf.for_each_in(w.start, w.end, |_, rec| {
             dbf_rows.extend_from_slice(rec);
             Ok(())
@@ -162,7 +161,7 @@ fn produce_shapefile(
     }
     let fields = shp.dbf.as_ref().map(|d| &d.header.fields);
     let file_type = shp.shp.header.shape_type;
-    let mut out = RowBuf::with_capacity(((w.end - w.start) as usize) * (rl + 200));
+    let mut out = RowBuf::reused(((w.end - w.start) as usize) * (rl + 200));
     let mut st = Stats::default();
     shp.shp.for_each_in(w.start, w.end, |i, content| {
         let rec = &dbf_rows[((i - w.start) as usize) * rl..((i - w.start) as usize + 1) * rl];
@@ -217,5 +216,6 @@ fn produce_shapefile(
         st.rows += 1;
         Ok(())
     })?;
+    crate::copy::give_buffer(dbf_rows);
     Ok((out.buf, st))
 }

@@ -142,7 +142,8 @@ pub fn spawn_freezing_writer(
         let mut copy = tx.copy_in_raw(&sql).await?;
         copy.send(COPY_HEADER).await?;
         while let Some(c) = rx.recv().await {
-            copy.send(c).await?;
+            copy.send(c.as_slice()).await?;
+            crate::copy::give_buffer(c);
         }
         copy.send(COPY_TRAILER).await?;
         let rows = copy.finish().await?;
@@ -180,7 +181,10 @@ pub fn spawn_writers(
                 loop {
                     let chunk = rx.lock().await.recv().await;
                     match chunk {
-                        Some(c) => copy.send(c).await?,
+                        Some(c) => {
+                            copy.send(c.as_slice()).await?;
+                            crate::copy::give_buffer(c);
+                        }
                         None => break,
                     };
                 }
