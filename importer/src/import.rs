@@ -277,12 +277,6 @@ async fn load_and_publish(
         None
     };
     let t_copy = Instant::now();
-    // One connection: create the stage table and COPY FREEZE into it in one
-    // transaction (`stage::spawn_freezing_writer`).
-    let freeze = opts.connections <= 1;
-    if !freeze {
-        stage::create_table(pool, &plan, names).await?;
-    }
     let target = mercator_target(pool, &plan).await?;
     let files: Vec<_> = plan
         .sources
@@ -291,11 +285,7 @@ async fn load_and_publish(
         .collect();
     progress.start(&files);
     let prog = progress.clone();
-    let (tx, writers) = if freeze {
-        stage::spawn_freezing_writer(pool, &plan, names)
-    } else {
-        stage::spawn_writers(pool, &plan, names, opts.connections)
-    };
+    let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
     let p = plan.clone();
     let fid_base = appending.as_ref().map_or(0, |a| a.max_fid);
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {

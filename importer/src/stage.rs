@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use catalog::{quote_ident, versioned_table, GEOM_3857_COLUMN, GEOM_COLUMN, STAGE_SCHEMA};
 use futures::future::try_join_all;
-use sqlx::postgres::PgPoolCopyExt;
+use sqlx::postgres::{PgCopyIn, PgPoolCopyExt};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, Mutex};
 
@@ -108,53 +108,16 @@ fn create_sql(plan: &Plan, n: &StageNames) -> String {
     format!("CREATE TABLE {} ({})", n.table, cols.join(", "))
 }
 
-/// Creates the stage table (for writers that do not create it themselves).
-pub async fn create_table(pool: &PgPool, plan: &Plan, n: &StageNames) -> Result<(), ImportError> {
-    sqlx::query(&create_sql(plan, n)).execute(pool).await?;
-    Ok(())
-}
-
-/// One COPY writer that creates the stage table in its own transaction and
-/// loads it with `FREEZE`: rows are written frozen and all-visible, so
-/// nothing (ANALYZE, the index builds, autovacuum after publishing) rewrites
-/// the pages to set hint bits or freeze them, and a writer killed midway
-/// leaves no table behind. The join handle yields the number of rows.
-pub fn spawn_freezing_writer(
-    pool: &PgPool,
-    plan: &Plan,
-    n: &StageNames,
-) -> (
-    mpsc::Sender<Vec<u8>>,
-    tokio::task::JoinHandle<Result<u64, ImportError>>,
-) {
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(4);
-    let create = create_sql(plan, n);
-    let sql = format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)",
-        n.table,
-        column_list(plan)
-    );
-    let pool = pool.clone();
-    let handle = tokio::spawn(async move {
-        let mut conn = pool.acquire().await?;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        sqlx::query(&create).execute(&mut *tx).await?;
-        let mut copy = tx.copy_in_raw(&sql).await?;
-        copy.send(COPY_HEADER).await?;
-        while let Some(c) = rx.recv().await {
-            copy.send(c.as_slice()).await?;
-            crate::copy::give_buffer(c);
-        }
-        copy.send(COPY_TRAILER).await?;
-        let rows = copy.finish().await?;
-        tx.commit().await?;
-        Ok(rows)
-    });
-    (tx, handle)
-}
-
-/// Starts `connections` COPY writers fed by the returned sender; the join
-/// handle yields the number of rows written.
+/// Creates the stage table and starts the COPY writers fed by the returned
+/// sender; the join handle yields the number of rows written.
+///
+/// One connection: it creates the table in its own transaction and loads it
+/// with `FREEZE`: rows are written frozen and all-visible, so nothing
+/// (ANALYZE, the index builds, autovacuum after publishing) rewrites the
+/// pages to set hint bits or freeze them, and a writer killed midway leaves
+/// no table behind. More: the table is created first, then `connections`
+/// plain COPY streams share the rows (they cannot freeze: the table must be
+/// created in the writing transaction).
 pub fn spawn_writers(
     pool: &PgPool,
     plan: &Plan,
@@ -164,35 +127,52 @@ pub fn spawn_writers(
     mpsc::Sender<Vec<u8>>,
     tokio::task::JoinHandle<Result<u64, ImportError>>,
 ) {
-    let (tx, rx) = mpsc::channel::<Vec<u8>>(connections * 2);
+    let freeze = connections <= 1;
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(connections.max(2) * 2);
     let rx = Arc::new(Mutex::new(rx));
+    let create = create_sql(plan, n);
     let sql = format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        "COPY {} ({}) FROM STDIN (FORMAT binary{})",
         n.table,
-        column_list(plan)
+        column_list(plan),
+        if freeze { ", FREEZE" } else { "" }
     );
     let pool = pool.clone();
     let handle = tokio::spawn(async move {
-        let writers = (0..connections.max(1)).map(|_| {
+        if freeze {
+            let mut conn = pool.acquire().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query(&create).execute(&mut *tx).await?;
+            let rows = stream_rows(tx.copy_in_raw(&sql).await?, &rx).await?;
+            tx.commit().await?;
+            return Ok(rows);
+        }
+        sqlx::query(&create).execute(&pool).await?;
+        let writers = (0..connections).map(|_| {
             let (pool, rx, sql) = (pool.clone(), rx.clone(), sql.clone());
-            async move {
-                let mut copy = pool.copy_in_raw(&sql).await?;
-                copy.send(COPY_HEADER).await?;
-                loop {
-                    let chunk = rx.lock().await.recv().await;
-                    match chunk {
-                        Some(c) => {
-                            copy.send(c.as_slice()).await?;
-                            crate::copy::give_buffer(c);
-                        }
-                        None => break,
-                    };
-                }
-                copy.send(COPY_TRAILER).await?;
-                Ok::<u64, ImportError>(copy.finish().await?)
-            }
+            async move { stream_rows(pool.copy_in_raw(&sql).await?, &rx).await }
         });
         Ok(try_join_all(writers).await?.into_iter().sum())
     });
     (tx, handle)
+}
+
+/// Sends the header, every chunk `rx` yields (its buffer then goes back to
+/// the producers) and the trailer; the number of rows written.
+async fn stream_rows<C>(
+    mut copy: PgCopyIn<C>,
+    rx: &Mutex<mpsc::Receiver<Vec<u8>>>,
+) -> Result<u64, ImportError>
+where
+    C: std::ops::DerefMut<Target = sqlx::PgConnection>,
+{
+    copy.send(COPY_HEADER).await?;
+    loop {
+        let chunk = rx.lock().await.recv().await;
+        let Some(c) = chunk else { break };
+        copy.send(c.as_slice()).await?;
+        crate::copy::give_buffer(c);
+    }
+    copy.send(COPY_TRAILER).await?;
+    Ok(copy.finish().await?)
 }
