@@ -61,7 +61,7 @@ pub fn produce(
     let ncols = 2 + plan.schema.fields.len() + d.columns();
     let ds = open_dataset(&l.dataset)?;
     let layer = super::pick_layer(&ds, &l.dataset, Some(&l.layer))?;
-    let mut out = RowBuf::with_capacity(1 << 20);
+    let mut out = RowBuf::reused(1 << 20);
     let mut st = Stats::default();
     let mut wkb = Vec::new();
     let mut pending = 0u64;
@@ -146,8 +146,8 @@ pub fn produce(
             i += 1;
             pending += 1;
             if pending == RANGE {
-                sink(std::mem::take(&mut out.buf), pending)?;
-                out.buf.reserve(1 << 20);
+                let full = std::mem::replace(&mut out.buf, crate::copy::take_buffer(1 << 20));
+                sink(full, pending)?;
                 pending = 0;
             }
         }
