@@ -3,8 +3,9 @@
 //! see `crate::mercator`) are completed in PostGIS on several connections
 //! at once, over `ctid` ranges (validity check, `ST_MakeValid` repair, Web
 //! Mercator copy, generalised columns, `zmin`), returning their counts and
-//! extent; then the key and the GiST indexes are built concurrently on
-//! separate connections, and the table is analysed. The result is the table
+//! extent; the table is analysed, and the key and the GiST indexes are
+//! built concurrently on separate connections. A handful of such rows are
+//! completed after the indexes, through the key (see [`finish`]). The result is the table
 //! the tile server expects (see `catalog::GENERALIZED`).
 
 use catalog::{quote_ident, versioned_table, GEOM_3857_COLUMN, GEOM_COLUMN};
@@ -28,6 +29,16 @@ pub struct Finished {
     pub null_geometries: i64,
     /// West, south, east, north in WGS 84.
     pub bounds: Option<[f64; 4]>,
+}
+
+impl Finished {
+    /// Adds what completing the `_check` rows found (their extent is in
+    /// Web Mercator, as the workers' until the end of [`finish`]).
+    fn add_checked(&mut self, c: Finished) {
+        self.repaired += c.repaired;
+        self.null_geometries += c.null_geometries;
+        self.bounds = union_bounds(self.bounds, c.bounds);
+    }
 }
 
 /// Expression repairing an invalid `geom_raw` for the layer's geometry type
@@ -211,7 +222,7 @@ async fn complete_checks(
 }
 
 /// Finishes the stage table the workers' COPY filled (`stats` are theirs)
-/// with `workers` connections, then indexes and analyses it.
+/// with `workers` connections, analyses and indexes it.
 pub async fn finish(
     pool: &PgPool,
     plan: &Plan,
@@ -230,46 +241,22 @@ pub async fn finish(
     let t0 = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!(seconds = t0.elapsed().as_secs_f64(), "finish: {what}");
     let checks = stats.check_fids.len() as u64;
-    // A few rows: build the key first and reach them through it (a scan of
-    // the freshly loaded table would cost as much as an index build); many:
-    // scan block ranges in parallel.
+    // A few rows: reach them through the key once it is built with the
+    // other indexes (a scan of the freshly loaded table would cost as much
+    // as an index build; the GiST builds take the raw geometry of these
+    // rows, and their UPDATE adds the finished one). Many: scan block
+    // ranges in parallel before anything is indexed.
     let by_fid = checks > 0 && checks * 10 <= stats.rows;
-    if by_fid {
-        build_key(pool, plan, n, version).await?;
+    if checks > 0 && !by_fid {
+        let c = complete_checks(pool, plan, n, workers, None).await?;
+        fin.add_checked(c);
+        lap("rows left to PostGIS completed");
     }
-    if checks > 0 {
-        let fids = by_fid.then_some(stats.check_fids.as_slice());
-        let c = complete_checks(pool, plan, n, workers, fids).await?;
-        fin.repaired = c.repaired;
-        fin.null_geometries += c.null_geometries;
-        fin.bounds = union_bounds(fin.bounds, c.bounds);
-    }
-    lap("rows left to PostGIS completed");
-    sqlx::query(&format!(
-        "ALTER TABLE {} DROP COLUMN {}",
-        n.table,
-        quote_ident(CHECK_COLUMN)
-    ))
-    .execute(pool)
-    .await?;
     // Rows PostGIS rewrote leave dead versions: reclaim them when many.
     if checks * 4 > stats.rows {
         sqlx::query(&format!("VACUUM {}", n.table))
             .execute(pool)
             .await?;
-    }
-    if let Some([w, s, e, nn]) = fin.bounds {
-        let r = sqlx::query(
-            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) \
-             FROM (SELECT ST_Transform(ST_MakeEnvelope($1, $2, $3, $4, 3857), 4326) AS b) x",
-        )
-        .bind(w)
-        .bind(s)
-        .bind(e)
-        .bind(nn)
-        .fetch_one(pool)
-        .await?;
-        fin.bounds = Some([r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?]);
     }
     let mut band_rows: Vec<u64> = catalog::GENERALIZED
         .iter()
@@ -286,7 +273,6 @@ pub async fn finish(
         .await?
         .rows_affected();
         fin.features += added as i64;
-        fin.bounds = union_bounds(fin.bounds, a.live.bounds);
         // Unknown band sizes of the live rows: count them in every band.
         band_rows.iter_mut().for_each(|b| *b += added);
         total += added;
@@ -307,8 +293,35 @@ pub async fn finish(
         .await?;
     lap("analysed");
     let bands = band_indexes(&band_rows, total);
-    build_indexes(pool, plan, n, version, workers, &bands, !by_fid).await?;
+    build_indexes(pool, plan, n, version, workers, &bands).await?;
     lap("indexed");
+    if by_fid {
+        let c = complete_checks(pool, plan, n, workers, Some(&stats.check_fids)).await?;
+        fin.add_checked(c);
+        lap("rows left to PostGIS completed");
+    }
+    sqlx::query(&format!(
+        "ALTER TABLE {} DROP COLUMN {}",
+        n.table,
+        quote_ident(CHECK_COLUMN)
+    ))
+    .execute(pool)
+    .await?;
+    if let Some([w, s, e, nn]) = fin.bounds {
+        let r = sqlx::query(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) \
+             FROM (SELECT ST_Transform(ST_MakeEnvelope($1, $2, $3, $4, 3857), 4326) AS b) x",
+        )
+        .bind(w)
+        .bind(s)
+        .bind(e)
+        .bind(nn)
+        .fetch_one(pool)
+        .await?;
+        fin.bounds = Some([r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?]);
+    }
+    // The live rows an append kept: their extent is in WGS 84 already.
+    fin.bounds = union_bounds(fin.bounds, appending.and_then(|a| a.live.bounds));
     Ok(fin)
 }
 
@@ -333,7 +346,6 @@ async fn build_indexes(
     version: i64,
     workers: usize,
     bands: &[u8],
-    with_key: bool,
 ) -> Result<(), ImportError> {
     let q = quote_ident;
     let base = versioned_table(&plan.layer, version);
@@ -363,9 +375,7 @@ async fn build_indexes(
             ));
         }
     }
-    if with_key {
-        builds.insert(0, key_sql(plan, n, version));
-    }
+    builds.insert(0, key_sql(plan, n, version));
     stream::iter(builds)
         .map(|sql| async move {
             let mut tx = pool.begin().await?;
@@ -381,10 +391,7 @@ async fn build_indexes(
         .buffer_unordered(workers.max(1))
         .try_collect::<Vec<()>>()
         .await?;
-    if with_key {
-        promote_key(pool, plan, n, version).await?;
-    }
-    Ok(())
+    promote_key(pool, plan, n, version).await
 }
 
 fn key_name(plan: &Plan, version: i64) -> String {
@@ -414,26 +421,6 @@ async fn promote_key(
     .execute(pool)
     .await?;
     Ok(())
-}
-
-/// Builds the primary key alone (before the `_check` rows are completed).
-async fn build_key(
-    pool: &PgPool,
-    plan: &Plan,
-    n: &StageNames,
-    version: i64,
-) -> Result<(), ImportError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(&format!(
-        "SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(&key_sql(plan, n, version))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    promote_key(pool, plan, n, version).await
 }
 
 /// Turns PROJ/SRID failures into one line naming the layer and the CRS;

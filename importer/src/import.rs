@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use sqlx::PgPool;
 
 use crate::append;
+use crate::checksum::{self, Checksums};
 use crate::error::ImportError;
 use crate::finish;
 use crate::kind::LayerKind;
@@ -150,6 +151,13 @@ async fn plan_off_thread(inputs: &[PathBuf], opts: &ImportOptions) -> Result<Pla
         .map_err(|e| ImportError::Input(format!("planning panicked: {e}")))?
 }
 
+/// Hashes the sources on a blocking thread.
+async fn checksums_off_thread(plan: Arc<Plan>) -> Result<Checksums, ImportError> {
+    tokio::task::spawn_blocking(move || checksum::compute(&plan))
+        .await
+        .map_err(|e| ImportError::Input(format!("hashing panicked: {e}")))?
+}
+
 /// Plans an import and reports what it would do, without a database.
 pub async fn dry_run(
     inputs: &[PathBuf],
@@ -191,17 +199,23 @@ pub async fn import_layer_with_progress(
             )));
         }
     }
-    let plan = plan_off_thread(inputs, opts).await?;
+    let plan = Arc::new(plan_off_thread(inputs, opts).await?);
     let mut report = ImportReport::from_plan(&plan, false);
-    if opts.if_changed
-        && catalog::live_fingerprint(pool, &plan.layer)
+    // Without --if-changed the sources are hashed later, beside PostgreSQL's
+    // single-connection work (crate::checksum).
+    let mut sums = None;
+    if opts.if_changed {
+        let c = checksums_off_thread(plan.clone()).await?;
+        if catalog::live_fingerprint(pool, &plan.layer)
             .await?
             .as_deref()
-            == Some(plan.fingerprint.as_str())
-    {
-        report.skipped_unchanged = true;
-        report.elapsed = t0.elapsed();
-        return Ok(report);
+            == Some(c.fingerprint.as_str())
+        {
+            report.skipped_unchanged = true;
+            report.elapsed = t0.elapsed();
+            return Ok(report);
+        }
+        sums = Some(c);
     }
     // The session lock lives as long as this connection: a killed import releases it.
     let mut lock_conn = pool.acquire().await?;
@@ -215,7 +229,7 @@ pub async fn import_layer_with_progress(
             layer: plan.layer.clone(),
         });
     }
-    let result = staged_import(pool, Arc::new(plan), opts, &mut report, &progress).await;
+    let result = staged_import(pool, plan, sums, opts, &mut report, &progress).await;
     progress.finish();
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
@@ -229,6 +243,7 @@ pub async fn import_layer_with_progress(
 async fn staged_import(
     pool: &PgPool,
     plan: Arc<Plan>,
+    sums: Option<Checksums>,
     opts: &ImportOptions,
     report: &mut ImportReport,
     progress: &Arc<dyn Progress>,
@@ -236,7 +251,17 @@ async fn staged_import(
     stage::drop_leftovers(pool, &plan.layer).await?;
     let version = catalog::next_version(pool).await?;
     let names = StageNames::new(&plan.layer, version);
-    let r = load_and_publish(pool, plan.clone(), opts, version, &names, report, progress).await;
+    let r = load_and_publish(
+        pool,
+        plan.clone(),
+        sums,
+        opts,
+        version,
+        &names,
+        report,
+        progress,
+    )
+    .await;
     if r.is_err() {
         // Best effort; the next import drops whatever remains.
         let _ = stage::drop_leftovers(pool, &plan.layer).await;
@@ -262,9 +287,11 @@ async fn mercator_target(pool: &PgPool, plan: &Plan) -> Result<Target, ImportErr
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn load_and_publish(
     pool: &PgPool,
     plan: Arc<Plan>,
+    sums: Option<Checksums>,
     opts: &ImportOptions,
     version: i64,
     names: &StageNames,
@@ -321,6 +348,12 @@ async fn load_and_publish(
     debug_assert_eq!(copied, stats.rows);
     tracing::debug!(layer = %plan.layer, rows = stats.rows, left_to_postgis = stats.check_fids.len(),
         seconds = t_copy.elapsed().as_secs_f64(), "read, derived and copied");
+    // The rows are in: hash the sources while PostgreSQL finishes the table
+    // (its first steps run on one connection, leaving a core free).
+    let hashing = match sums {
+        Some(c) => tokio::spawn(async move { Ok(c) }),
+        None => tokio::spawn(checksums_off_thread(plan.clone())),
+    };
     progress.phase("rows left to PostGIS, indexes, ANALYZE");
     let fin = finish::finish(
         pool,
@@ -336,6 +369,9 @@ async fn load_and_publish(
         progress.phase("routing network");
         report.network = network::build(pool, &plan, names).await?;
     }
+    let sums = hashing
+        .await
+        .map_err(|e| ImportError::Input(format!("hashing panicked: {e}")))??;
     let (minzoom, maxzoom) = opts.zoom.unwrap_or_else(|| plan.kind.zoom_range());
     let nv = NewVersion {
         layer: plan.layer.clone(),
@@ -356,8 +392,9 @@ async fn load_and_publish(
         sources: plan
             .sources
             .iter()
-            .flat_map(|s| {
-                s.checksums.iter().map(|(p, sum)| SourceFile {
+            .zip(&sums.per_source)
+            .flat_map(|(s, files)| {
+                files.iter().map(|(p, sum)| SourceFile {
                     path: p.display().to_string(),
                     sha256: sum.clone(),
                     encoding: s.encoding.value.name().into(),
@@ -365,7 +402,7 @@ async fn load_and_publish(
                 })
             })
             .collect(),
-        fingerprint: plan.fingerprint.clone(),
+        fingerprint: sums.fingerprint.clone(),
         repaired: fin.repaired,
         null_geometries: fin.null_geometries,
         rejected: stats.rejects.iter().filter(|r| !r.kept).count() as i64,

@@ -11,6 +11,7 @@
 
 pub mod append;
 pub mod archive;
+pub mod checksum;
 pub mod copy;
 pub mod encoding;
 pub mod error;

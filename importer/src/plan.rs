@@ -1,7 +1,7 @@
 //! Planning an import of one layer: expand the inputs into shapefiles and
 //! datasets GDAL reads (`FILE:LAYER` picks one layer of a dataset), open
 //! each, check they agree (CRS, geometry type), build the layer schema and
-//! the fingerprint that tells whether anything changed since the live version.
+//! what the options add to the fingerprint (`crate::checksum`).
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,10 @@ pub struct Plan {
     pub srid: i32,
     /// PostGIS type, e.g. `MultiPolygon`; `None` when every file is empty/null-typed.
     pub geometry_type: String,
-    pub fingerprint: String,
+    /// What the fingerprint takes from the options (kind, renames,
+    /// restrictions, program version, table layout); `crate::checksum`
+    /// adds the sources' checksums.
+    pub options_digest: String,
     pub records: u64,
     /// Folders of extracted ZIP inputs, deleted when the plan is dropped.
     pub extracted: Vec<Extracted>,
@@ -217,7 +220,6 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
     }
     let fields: Vec<_> = sources.iter().map(|s| s.fields.clone()).collect();
     let schema = schema::build(&fields, opts.kind.default_restricted(), &opts.schema);
-    let fingerprint = fingerprint(&sources, opts);
     let records: u64 = sources.iter().map(|s| s.records).sum();
     if records == 0 {
         // Publishing nothing would replace a live layer by an empty one.
@@ -242,7 +244,7 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
         schema,
         srid,
         geometry_type: geometry_type.map_or_else(|| "Geometry".into(), |(t, _)| t),
-        fingerprint,
+        options_digest: options_digest(opts),
         records,
         extracted,
     })
@@ -278,19 +280,8 @@ fn gather(inputs: &[PathBuf]) -> Result<(Vec<Input>, Vec<Extracted>), ImportErro
     Ok((found, extracted))
 }
 
-fn fingerprint(sources: &[Source], opts: &PlanOptions) -> String {
+fn options_digest(opts: &PlanOptions) -> String {
     let mut h = Sha256::new();
-    for s in sources {
-        for (_, sum) in &s.checksums {
-            h.update(sum.as_bytes());
-        }
-        h.update(s.encoding.value.name().as_bytes());
-        h.update(s.srid.value.to_le_bytes());
-        // Another layer of the same dataset is another source.
-        if let crate::source::Reader::Ogr(l) = &s.reader {
-            h.update(l.layer.as_bytes());
-        }
-    }
     h.update(opts.kind.name().as_bytes());
     let mut renames: Vec<_> = opts.schema.renames.iter().collect();
     renames.sort();

@@ -1,13 +1,10 @@
 //! One source of an import, opened and understood before anything is
 //! written: readers, record count, fields, geometry type, text encoding
 //! (with the reason it was chosen), CRS, plausibility of coordinates, and
-//! checksums. A source is a shapefile (our own reader, [`open`]) or one
+//! the files it reads. A source is a shapefile (our own reader, [`open`]) or one
 //! layer of a dataset GDAL reads ([`crate::ogr::open`]).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 use catalog::FieldType;
 
@@ -64,8 +61,9 @@ pub struct Source {
     pub fields: Vec<SourceField>,
     pub encoding: Decided<TextEncoding>,
     pub srid: Decided<i32>,
-    /// sha256 of every file the source reads.
-    pub checksums: Vec<(PathBuf, String)>,
+    /// Every file the source reads (their sha256 are taken by
+    /// `crate::checksum`, off the load's critical path).
+    pub files: Vec<PathBuf>,
     /// Warnings for the report (e.g. the `.shx` was rebuilt).
     pub notes: Vec<String>,
     pub index_rebuilt: bool,
@@ -114,11 +112,7 @@ pub fn open(
         srs::check_plausible(srid.value, shp_reader.header.bbox)
             .map_err(|e| ImportError::file(&files.shp, e))?;
     }
-    let checksums = files
-        .parts()
-        .into_iter()
-        .map(|p| Ok((p.to_path_buf(), sha256_file(p)?)))
-        .collect::<Result<_, ImportError>>()?;
+    let read = files.parts().into_iter().map(Path::to_path_buf).collect();
     if shp_reader.header.shape_type == ShapeType::MultiPatch {
         return Err(ImportError::file(
             &files.shp,
@@ -152,26 +146,9 @@ pub fn open(
         }),
         encoding,
         srid,
-        checksums,
+        files: read,
         notes,
     })
-}
-
-/// sha256 of a file, as lower-case hex.
-pub(crate) fn sha256_file(p: &Path) -> Result<String, ImportError> {
-    let mut f = std::fs::File::open(p).map_err(|e| ImportError::file(p, e.to_string()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f
-            .read(&mut buf)
-            .map_err(|e| ImportError::file(p, e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
 }
 
 fn decide_srid(files: &FileSet, srs: Option<i32>) -> Result<Decided<i32>, ImportError> {

@@ -111,7 +111,34 @@ async fn versions_skip_rollback_and_failed_imports_leave_live_data_alone() {
         .version
         .unwrap();
     let n1 = count(&db.pool, "duong_bo").await;
+    // The catalog records each file's sha256 (taken while PostgreSQL
+    // finished the table): as sha256sum computes it, for every part.
+    let sources: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s->>'path', s->>'sha256' FROM geokho.layer_versions, jsonb_array_elements(sources) s \
+         WHERE layer = 'duong_bo' AND version = $1",
+    )
+    .bind(v1)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let exts: Vec<&str> = sources
+        .iter()
+        .filter_map(|(p, _)| p.rsplit('.').next())
+        .collect();
+    for ext in ["shp", "shx", "dbf", "prj", "cpg"] {
+        assert!(exts.contains(&ext), "{ext} recorded in {sources:?}");
+    }
+    for (path, sum) in &sources {
+        let out = std::process::Command::new("sha256sum")
+            .arg(path)
+            .output()
+            .unwrap();
+        let want = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(Some(sum.as_str()), want.split_whitespace().next(), "{path}");
+    }
 
+    // --if-changed hashes before loading; the fingerprint it finds is the
+    // one the first import recorded after loading.
     opts.if_changed = true;
     let again = import_layer(&db.pool, &files, &opts).await.unwrap();
     assert!(again.skipped_unchanged && again.version.is_none());

@@ -26,7 +26,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::encoding::TextEncoding;
 use crate::error::ImportError;
 use crate::schema;
-use crate::source::{sha256_file, Reader, Source, SourceField};
+use crate::source::{Reader, Source, SourceField};
 use crate::srs;
 
 use decide::{decide_srid, decide_target, decide_text, family, scan};
@@ -196,8 +196,8 @@ pub fn column_name(name: &str) -> String {
     schema::sanitize_name(plain.as_bytes())
 }
 
-/// sha256 of every file the dataset reads (every file of a folder dataset).
-fn checksums(ds: &Dataset, path: &Path) -> Result<Vec<(PathBuf, String)>, ImportError> {
+/// Every file the dataset reads (every file of a folder dataset).
+fn files_read(ds: &Dataset, path: &Path) -> Result<Vec<PathBuf>, ImportError> {
     let mut files: Vec<PathBuf> = Vec::new();
     if path.is_dir() {
         let mut stack = vec![path.to_path_buf()];
@@ -233,10 +233,7 @@ fn checksums(ds: &Dataset, path: &Path) -> Result<Vec<(PathBuf, String)>, Import
     }
     files.sort();
     files.dedup();
-    files
-        .into_iter()
-        .map(|p| Ok((p.clone(), sha256_file(&p)?)))
-        .collect()
+    Ok(files)
 }
 
 /// Opens layer `selector` of the dataset at `path` (or its only layer) and
@@ -324,7 +321,7 @@ pub fn open(
     if target.is_none() && records > 0 {
         notes.push("no feature has a geometry: every row gets a NULL geometry".into());
     }
-    let checksums = checksums(&ds, path)?;
+    let files = files_read(&ds, path)?;
     Ok(Source {
         path: shown,
         records,
@@ -340,7 +337,7 @@ pub fn open(
         }),
         encoding: enc,
         srid,
-        checksums,
+        files,
         notes,
         index_rebuilt: false,
     })
