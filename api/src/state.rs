@@ -217,19 +217,14 @@ pub async fn build_warehouse_index(
         return;
     }
     let t = std::time::Instant::now();
-    match indexes.build(pool, layer).await {
-        Ok(Some(ix)) => tracing::info!(
-            layer = %layer.name,
-            version = ix.version,
-            warehouses = ix.len(),
-            ms = t.elapsed().as_millis() as u64,
-            "warehouse index built"
-        ),
-        Ok(None) => {
-            tracing::info!(layer = %layer.name, "warehouses served by SQL (not points in a projected CRS PROJ reproduces)")
-        }
-        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "warehouse index not built"),
-    }
+    let built = indexes.build(pool, layer).await;
+    log_index_build(
+        layer,
+        "warehouse index",
+        built.map(|ix| ix.map(|ix| (ix.version, ix.len()))),
+        t,
+        "warehouses served by SQL (not points in a projected CRS PROJ reproduces)",
+    );
 }
 
 /// Builds and keeps the in-memory boxes of `layer` (kind parcels) at the
@@ -243,17 +238,35 @@ pub async fn build_parcel_index(
         return;
     }
     let t = std::time::Instant::now();
-    match indexes.build(pool, layer).await {
-        Ok(Some(ix)) => tracing::info!(
+    let built = indexes.build(pool, layer).await;
+    log_index_build(
+        layer,
+        "parcel index",
+        built.map(|ix| ix.map(|ix| (ix.version, ix.len()))),
+        t,
+        "parcels at a point searched in SQL only (too many, or a CRS PROJ does not reproduce)",
+    );
+}
+
+/// Logs how building one in-memory index of `layer` ended: built (its
+/// version and size), declined (`declined` says what serves instead), or
+/// failed.
+fn log_index_build<E: std::fmt::Display>(
+    layer: &catalog::Layer,
+    what: &str,
+    built: Result<Option<(i64, usize)>, E>,
+    started: std::time::Instant,
+    declined: &str,
+) {
+    match built {
+        Ok(Some((version, items))) => tracing::info!(
             layer = %layer.name,
-            version = ix.version,
-            parcels = ix.len(),
-            ms = t.elapsed().as_millis() as u64,
-            "parcel index built"
+            version,
+            items,
+            ms = started.elapsed().as_millis() as u64,
+            "{what} built"
         ),
-        Ok(None) => {
-            tracing::info!(layer = %layer.name, "parcels at a point searched in SQL only (too many, or a CRS PROJ does not reproduce)")
-        }
-        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "parcel index not built"),
+        Ok(None) => tracing::info!(layer = %layer.name, "{declined}"),
+        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "{what} not built"),
     }
 }
