@@ -13,6 +13,7 @@
 //! stays the reference for repairs and the repair count stays exact.
 
 pub mod ewkb;
+pub mod point_cache;
 pub mod simplify;
 pub mod valid;
 
@@ -24,6 +25,7 @@ use proj::Proj;
 use crate::copy::RowBuf;
 use crate::produce::Stats;
 use ewkb::Shape;
+use point_cache::PointCache;
 
 /// What the workers need to know about the layer.
 #[derive(Debug, Clone)]
@@ -64,6 +66,20 @@ pub struct Derive {
     proj: Option<Rc<Proj>>,
     identity: bool,
     generalize: bool,
+    scratch: RefCell<Scratch>,
+}
+
+/// What [`Derive::to_3857`] reuses from one geometry to the next.
+#[derive(Default)]
+struct Scratch {
+    /// Points PROJ transformed lately in this worker.
+    cache: PointCache,
+    /// The geometry's points, then their Web Mercator coordinates.
+    pts: Vec<(f64, f64)>,
+    /// Per point: the cached answer, or `None` (PROJ transforms it).
+    known: Vec<Option<[f64; 2]>>,
+    /// The points the cache did not hold, transformed in one PROJ call.
+    misses: Vec<(f64, f64)>,
 }
 
 impl Derive {
@@ -77,6 +93,7 @@ impl Derive {
             proj,
             identity,
             generalize: t.generalize,
+            scratch: RefCell::default(),
         }
     }
 
@@ -87,7 +104,14 @@ impl Derive {
         let proj = self.proj.as_ref()?;
         // A closed ring's last point is its first: transformed once.
         let closed = |r: &Vec<ewkb::Pt>| r.len() > 1 && r[0] == r[r.len() - 1];
-        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(64);
+        let mut scratch = self.scratch.borrow_mut();
+        let Scratch {
+            cache,
+            pts,
+            known,
+            misses,
+        } = &mut *scratch;
+        pts.clear();
         match s {
             Shape::Polygons { polygons, .. } => {
                 for r in polygons.iter().flatten() {
@@ -97,11 +121,36 @@ impl Derive {
             }
             _ => s.for_each(|p| pts.push((p[0], p[1]))),
         }
-        proj.convert_array(&mut pts).ok()?;
-        if !pts.iter().all(|p| p.0.is_finite() && p.1.is_finite()) {
-            return None;
+        // Shared corners were transformed a few records earlier: PROJ
+        // transforms only the points the cache does not hold.
+        known.clear();
+        known.extend(pts.iter().map(|p| cache.get([p.0, p.1])));
+        misses.clear();
+        misses.extend(
+            pts.iter()
+                .zip(known.iter())
+                .filter(|(_, k)| k.is_none())
+                .map(|(p, _)| *p),
+        );
+        if !misses.is_empty() {
+            proj.convert_array(misses).ok()?;
+            if !misses.iter().all(|p| p.0.is_finite() && p.1.is_finite()) {
+                return None;
+            }
         }
-        let mut it = pts.into_iter();
+        let mut fresh = misses.iter();
+        for (p, k) in pts.iter_mut().zip(known.iter()) {
+            let q = match k {
+                Some(q) => (q[0], q[1]),
+                None => {
+                    let q = *fresh.next().expect("one answer per miss");
+                    cache.put([p.0, p.1], [q.0, q.1]);
+                    q
+                }
+            };
+            *p = q;
+        }
+        let mut it = pts.iter().copied();
         match s {
             Shape::Polygons { polygons, .. } => {
                 for r in polygons.iter_mut().flatten() {
@@ -241,6 +290,38 @@ mod tests {
         assert_eq!(zmin([0.0, 0.0, 0.0, 0.0]), 24);
         assert_eq!(zmin([0.0, 0.0, 30.0, 0.0]), 13);
         assert_eq!(zmin([0.0, 0.0, 1e9, 0.0]), 0);
+    }
+
+    #[test]
+    fn shared_corners_from_the_cache_equal_a_fresh_transform() {
+        let t = Target {
+            authority: Some("EPSG:9210".into()),
+            generalize: false,
+        };
+        let square = |x: f64| {
+            let r = vec![
+                [x, 1_147_000.0],
+                [x + 10.0, 1_147_000.0],
+                [x + 10.0, 1_147_010.0],
+                [x, 1_147_010.0],
+                [x, 1_147_000.0],
+            ];
+            Shape::Polygons {
+                single: false,
+                polygons: vec![vec![r]],
+            }
+        };
+        // One worker transforms a row of squares sharing their sides ...
+        let warm = Derive::new(&t);
+        for i in 0..50 {
+            let mut a = square(588_000.0 + 10.0 * f64::from(i));
+            warm.to_3857(&mut a).unwrap();
+            // ... and every answer equals that of a worker that never saw
+            // the shared corners.
+            let mut b = square(588_000.0 + 10.0 * f64::from(i));
+            Derive::new(&t).to_3857(&mut b).unwrap();
+            assert_eq!(a, b);
+        }
     }
 
     #[test]
