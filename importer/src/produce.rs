@@ -154,10 +154,7 @@ fn produce_shapefile(
     let rl = shp.dbf.as_ref().map_or(0, |d| d.header.record_len);
     let mut dbf_rows = crate::copy::take_buffer(rl * (w.end - w.start) as usize);
     if let Some(dbf) = &shp.dbf {
-        dbf.for_each_in(w.start, w.end, |_, rec| {
-            dbf_rows.extend_from_slice(rec);
-            Ok(())
-        })?;
+        dbf.read_range(w.start, w.end, &mut dbf_rows)?;
     }
     let fields = shp.dbf.as_ref().map(|d| &d.header.fields);
     let file_type = shp.shp.header.shape_type;

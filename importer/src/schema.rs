@@ -152,15 +152,23 @@ pub fn build(
 }
 
 /// Trims DBF padding (spaces and NULs) on both ends.
+/// `b` without leading and trailing spaces and NULs (`c & 0xDF == 0`
+/// holds for those two bytes only). Text fields are padded to their width
+/// (an address of 87 bytes in a 254-byte field): the padding is skipped
+/// eight bytes at a time.
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|&c| c != b' ' && c != 0)
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|&c| c != b' ' && c != 0)
-        .map_or(start, |e| e + 1);
+    const PAD: u64 = 0xDFDF_DFDF_DFDF_DFDF;
+    let mut end = b.len();
+    while let Some(w) = end.checked_sub(8).map(|s| &b[s..end]) {
+        if u64::from_le_bytes(w.try_into().expect("8 bytes")) & PAD != 0 {
+            break;
+        }
+        end -= 8;
+    }
+    while end > 0 && b[end - 1] & 0xDF == 0 {
+        end -= 1;
+    }
+    let start = b[..end].iter().position(|&c| c & 0xDF != 0).unwrap_or(end);
     &b[start..end]
 }
 
@@ -306,6 +314,40 @@ mod tests {
             length,
             decimals,
             offset: 1,
+        }
+    }
+
+    #[test]
+    fn trim_drops_spaces_and_nuls_at_both_ends_only() {
+        // Against the byte-by-byte definition, on every mix of padding,
+        // text bytes that share bits with a space (0x00, 0x20, 0x40, 0x60,
+        // 0xA0, 0xE0 ...) and lengths around the 8-byte steps.
+        let naive = |b: &[u8]| -> Vec<u8> {
+            let pad = |c: &u8| *c == b' ' || *c == 0;
+            let s = b.iter().position(|c| !pad(c)).unwrap_or(b.len());
+            let e = b.iter().rposition(|c| !pad(c)).map_or(s, |e| e + 1);
+            b[s..e].to_vec()
+        };
+        let alphabet = [b' ', 0, b'@', b'`', 0xA0, 0xE0, b'a', 0xC3];
+        let mut x: u64 = 7;
+        for len in 0..40 {
+            for _ in 0..300 {
+                let b: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        // Mostly padding, so long runs of it occur.
+                        let r = (x >> 33) as usize;
+                        if !r.is_multiple_of(3) {
+                            [b' ', 0][r % 2]
+                        } else {
+                            alphabet[r % alphabet.len()]
+                        }
+                    })
+                    .collect();
+                assert_eq!(trim(&b), naive(&b).as_slice(), "{b:02X?}");
+            }
         }
     }
 

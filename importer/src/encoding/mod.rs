@@ -83,7 +83,11 @@ impl TextEncoding {
     /// the text: printable ASCII (the same in every encoding here; TCVN3
     /// gives some control bytes to capitals), or UTF-8 already in NFC.
     pub fn decode_cow(self, bytes: &[u8]) -> Cow<'_, str> {
-        if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        // No early exit: the loop runs over whole vectors of bytes.
+        if bytes
+            .iter()
+            .fold(true, |ok, b| ok & (0x20..0x7f).contains(b))
+        {
             return Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or_default());
         }
         if self == TextEncoding::Utf8 {
@@ -133,9 +137,21 @@ impl TextEncoding {
 /// is below U+0300 or a precomposed Latin letter of U+1E00-U+1EFF (where
 /// Vietnamese toned letters live). Those characters have NFC_QC=Yes and
 /// combining class 0, and none of them composes with what precedes it.
+///
+/// Read on the UTF-8 bytes (`s` is valid UTF-8): ASCII and continuation
+/// bytes, two-byte sequences led by C2-CB (U+0080-U+02FF), three-byte ones
+/// led by E1 B8-E1 BB (U+1E00-U+1EFF); any other lead byte is not sure.
 fn surely_nfc(s: &str) -> bool {
-    s.chars()
-        .all(|c| (c as u32) < 0x300 || (0x1E00..=0x1EFF).contains(&(c as u32)))
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            0x00..=0xBF | 0xC2..=0xCB => i += 1,
+            0xE1 if matches!(b.get(i + 1), Some(0xB8..=0xBB)) => i += 2,
+            _ => return false,
+        }
+    }
+    true
 }
 
 impl fmt::Display for TextEncoding {
@@ -323,6 +339,22 @@ mod tests {
             TextEncoding::Utf8.decode_cow(vietnamese.as_bytes()),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn surely_nfc_reads_bytes_as_the_character_ranges_say() {
+        let sure = |c: char| (c as u32) < 0x300 || (0x1E00..=0x1EFF).contains(&(c as u32));
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            assert_eq!(surely_nfc(&alone), sure(c), "U+{:04X}", c as u32);
+            let mixed = format!("a{c}ễ");
+            assert_eq!(
+                surely_nfc(&mixed),
+                sure(c),
+                "U+{:04X} in a string",
+                c as u32
+            );
+        }
     }
 
     #[test]
