@@ -250,18 +250,7 @@ async fn staged_import(
 ) -> Result<(), ImportError> {
     stage::drop_leftovers(pool, &plan.layer).await?;
     let version = catalog::next_version(pool).await?;
-    let names = StageNames::new(&plan.layer, version);
-    let r = load_and_publish(
-        pool,
-        plan.clone(),
-        sums,
-        opts,
-        version,
-        &names,
-        report,
-        progress,
-    )
-    .await;
+    let r = load_and_publish(pool, plan.clone(), sums, opts, version, report, progress).await;
     if r.is_err() {
         // Best effort; the next import drops whatever remains.
         let _ = stage::drop_leftovers(pool, &plan.layer).await;
@@ -287,17 +276,18 @@ async fn mercator_target(pool: &PgPool, plan: &Plan) -> Result<Target, ImportErr
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Loads, finishes and publishes version `version` of the plan's layer;
+/// `sums` are the sources' checksums when taken already (`--if-changed`).
 async fn load_and_publish(
     pool: &PgPool,
     plan: Arc<Plan>,
     sums: Option<Checksums>,
     opts: &ImportOptions,
     version: i64,
-    names: &StageNames,
     report: &mut ImportReport,
     progress: &Arc<dyn Progress>,
 ) -> Result<(), ImportError> {
+    let names = &StageNames::new(&plan.layer, version);
     let appending = if opts.append {
         Some(append::check(pool, &plan).await?)
     } else {
