@@ -5,8 +5,8 @@
 //! Mercator copy, generalised columns, `zmin`), returning their counts and
 //! extent; the table is analysed, and the key and the GiST indexes are
 //! built concurrently on separate connections. A handful of such rows are
-//! completed after the indexes, through the key (see [`finish`]). The result is the table
-//! the tile server expects (see `catalog::GENERALIZED`).
+//! completed after the indexes, through the key (see [`finish`]). The
+//! result is the table the tile server expects (see `catalog::GENERALIZED`).
 
 use catalog::{quote_ident, versioned_table, GEOM_3857_COLUMN, GEOM_COLUMN};
 use futures::stream::{self, StreamExt, TryStreamExt};
