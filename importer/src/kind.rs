@@ -72,22 +72,60 @@ impl LayerKind {
         }
     }
 
-    /// Fields restricted by default: personal data of parcel owners.
-    pub fn default_restricted(self) -> &'static [&'static str] {
+    /// Whether a column of this kind holds personal data, restricted unless
+    /// a manifest publishes it explicitly. Agencies spell these fields many
+    /// ways (`TEN_CHU`, `TENCHU`, `CHUSUDUNG1`, `HO_TEN`, `SOGCN` ...): the
+    /// column name is compared without `_` and trailing digits.
+    ///
+    /// ```
+    /// use importer::kind::LayerKind::{Parcels, Roads};
+    /// assert!(Parcels.is_personal("ten_chu") && Parcels.is_personal("tenchu2"));
+    /// assert!(Parcels.is_personal("so_giay_cn") && Parcels.is_personal("cccd"));
+    /// assert!(!Parcels.is_personal("so_thua") && !Roads.is_personal("ten_chu"));
+    /// ```
+    pub fn is_personal(self, column: &str) -> bool {
+        let compact: String = column.chars().filter(|c| *c != '_').collect();
+        let stem = compact.trim_end_matches(|c: char| c.is_ascii_digit());
+        self.personal_fields().contains(&stem)
+    }
+
+    /// Personal-data field names of this kind, without `_` (see [`Self::is_personal`]).
+    pub fn personal_fields(self) -> &'static [&'static str] {
         match self {
             LayerKind::Parcels => &[
-                "ten_chu",
-                "chu_su_dung",
-                "so_gcn",
-                "ma_gcn",
-                "so_vao_so",
+                // The holder: name, birth, identity papers, contact.
+                "tenchu",
+                "chusudung",
+                "tenchusudung",
+                "tenchusd",
+                "chusd",
+                "nguoisudung",
+                "tennguoisudung",
+                "hoten",
+                "hotenchu",
+                "diachichu",
+                "diachithuongtru",
+                "ngaysinh",
+                "namsinh",
                 "cmnd",
+                "socmnd",
+                "cmt",
                 "cccd",
-                "the_chap",
-                "tranh_chap",
-                "ngay_sinh",
+                "socccd",
+                "sodienthoai",
+                "dienthoai",
+                "sdt",
+                // The certificate and what burdens the land.
+                "sogcn",
+                "magcn",
+                "sogiaycn",
+                "sogiaychungnhan",
+                "soseri",
+                "sovaoso",
+                "thechap",
+                "tranhchap",
             ],
-            LayerKind::Warehouses => &["ma_so_thue_ca_nhan"],
+            LayerKind::Warehouses => &["masothuecanhan", "mstcanhan"],
             _ => &[],
         }
     }

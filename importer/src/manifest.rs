@@ -8,8 +8,10 @@
 //! srs = "vn2000:tien-giang"       # optional: otherwise each .prj
 //! encoding = "auto"               # optional
 //! title = "Thửa đất"              # optional
-//! restricted = ["ten_chu", "so_gcn"]  # optional: replaces the kind's defaults
-//! renames = { SOTHUA = "so_thua" }    # optional
+//! renames = { SOTHUA = "so_thua" }   # optional: DBF field -> column
+//! restricted = ["ghi_chu"]           # optional: restricted besides the kind's
+//!                                    # personal data (owner, certificate ...)
+//! public_fields = ["so_gcn"]         # optional: personal data published anyway
 //! minzoom = 12                    # optional
 //! ```
 
@@ -39,7 +41,10 @@ struct RawLayer {
     srs: Option<String>,
     encoding: Option<String>,
     title: Option<String>,
-    restricted: Option<Vec<String>>,
+    #[serde(default)]
+    restricted: Vec<String>,
+    #[serde(default)]
+    public_fields: Vec<String>,
     #[serde(default)]
     renames: HashMap<String, String>,
     minzoom: Option<i32>,
@@ -148,6 +153,7 @@ pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
                     schema: SchemaOptions {
                         renames: l.renames,
                         restricted: l.restricted,
+                        public: l.public_fields,
                     },
                 },
                 title: l.title,

@@ -219,7 +219,8 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
         }
     }
     let fields: Vec<_> = sources.iter().map(|s| s.fields.clone()).collect();
-    let schema = schema::build(&fields, opts.kind.default_restricted(), &opts.schema);
+    let schema = schema::build(&fields, opts.kind, &opts.schema)
+        .map_err(|reason| ImportError::layer(&opts.layer, reason))?;
     let records: u64 = sources.iter().map(|s| s.records).sum();
     if records == 0 {
         // Publishing nothing would replace a live layer by an empty one.
@@ -285,7 +286,13 @@ fn options_digest(opts: &PlanOptions) -> String {
     h.update(opts.kind.name().as_bytes());
     let mut renames: Vec<_> = opts.schema.renames.iter().collect();
     renames.sort();
-    h.update(format!("{renames:?}{:?}", opts.schema.restricted).as_bytes());
+    h.update(
+        format!(
+            "{renames:?}{:?}{:?}",
+            opts.schema.restricted, opts.schema.public
+        )
+        .as_bytes(),
+    );
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     // Layout of the stored layer table: bump when stage.rs changes what it builds,
     // so `--if-changed` re-imports data stored in an older layout.

@@ -8,6 +8,7 @@ use catalog::{Field, FieldType};
 
 use crate::copy::RowBuf;
 use crate::encoding::TextEncoding;
+use crate::kind::LayerKind;
 use crate::shapefile::DbfField;
 use crate::source::SourceField;
 
@@ -86,30 +87,48 @@ pub struct LayerSchema {
     pub mapping: Vec<Vec<Option<usize>>>,
 }
 
-/// Options shaping the schema.
+/// Options shaping the schema (a manifest's `renames`, `restricted`,
+/// `public_fields`). Names may be spelled as in the DBF (`SOTHUA`) or as
+/// columns (`sothua`); a name that matches no field is an error, so that a
+/// typo cannot leave personal data public.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaOptions {
-    /// Source column (sanitised) -> new name.
+    /// Source field -> new column name.
     pub renames: HashMap<String, String>,
-    /// Columns to mark restricted (replaces the kind's defaults when `Some`).
-    pub restricted: Option<Vec<String>>,
+    /// Columns restricted in addition to the kind's personal data.
+    pub restricted: Vec<String>,
+    /// Columns published although the kind counts them as personal data.
+    pub public: Vec<String>,
 }
 
 /// Builds the schema of a layer from the fields of each of its sources.
+/// A column is restricted when `kind` counts its name or its source field's
+/// name as personal data (renaming does not publish it) or `opts.restricted`
+/// names it, unless `opts.public` names it. The error names the option and
+/// the field.
 pub fn build(
     files: &[Vec<SourceField>],
-    default_restricted: &[&str],
+    kind: LayerKind,
     opts: &SchemaOptions,
-) -> LayerSchema {
+) -> Result<LayerSchema, String> {
+    let renames: HashMap<String, (&String, &String)> = opts
+        .renames
+        .iter()
+        .map(|(from, to)| (sanitize_name(from.as_bytes()), (from, to)))
+        .collect();
+    let mut renamed = std::collections::HashSet::new();
     let mut fields: Vec<Field> = Vec::new();
+    // Per column: the source columns feeding it (for the personal-data check).
+    let mut origins: Vec<Vec<String>> = Vec::new();
     let mut mapping = Vec::with_capacity(files.len());
     for dbf in files {
         let mut used = HashMap::new();
         let mut map: Vec<Option<usize>> = vec![None; fields.len()];
         for (i, f) in dbf.iter().enumerate() {
             let mut name = f.column.clone();
-            if let Some(r) = opts.renames.get(&name) {
-                name = sanitize_name(r.as_bytes());
+            if let Some((from, to)) = renames.get(&name) {
+                renamed.insert(*from);
+                name = sanitize_name(to.as_bytes());
             }
             // Same name twice in one file: suffix it.
             let n = used.entry(name.clone()).or_insert(0u32);
@@ -131,10 +150,12 @@ pub fn build(
                         field_type: t,
                         restricted: false,
                     });
+                    origins.push(Vec::new());
                     map.push(None);
                     fields.len() - 1
                 }
             };
+            origins[col].push(f.column.clone());
             map[col] = Some(i);
         }
         mapping.push(map);
@@ -142,13 +163,55 @@ pub fn build(
     for m in &mut mapping {
         m.resize(fields.len(), None);
     }
-    for f in &mut fields {
-        f.restricted = match &opts.restricted {
-            Some(list) => list.iter().any(|r| r == &f.name),
-            None => default_restricted.contains(&f.name.as_str()),
-        };
+    let listing = || {
+        let mut names: Vec<&str> = files.iter().flatten().map(|f| f.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.join(", ")
+    };
+    let mut unused: Vec<&String> = opts
+        .renames
+        .keys()
+        .filter(|k| !renamed.contains(k))
+        .collect();
+    unused.sort();
+    if let Some(k) = unused.first() {
+        return Err(format!(
+            "renames: no field '{k}' in the source files (fields: {})",
+            listing()
+        ));
     }
-    LayerSchema { fields, mapping }
+    let column_of = |option: &str, name: &String| -> Result<usize, String> {
+        let wanted = sanitize_name(name.as_bytes());
+        fields.iter().position(|f| f.name == wanted).ok_or_else(|| {
+            let cols: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            format!(
+                "{option}: no column '{name}' in this layer (columns: {})",
+                cols.join(", ")
+            )
+        })
+    };
+    let restricted = opts
+        .restricted
+        .iter()
+        .map(|n| column_of("restricted", n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let public = opts
+        .public
+        .iter()
+        .map(|n| column_of("public_fields", n))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(c) = restricted.iter().find(|c| public.contains(c)) {
+        return Err(format!(
+            "column '{}' is both in restricted and in public_fields",
+            fields[*c].name
+        ));
+    }
+    for (c, f) in fields.iter_mut().enumerate() {
+        let personal = kind.is_personal(&f.name) || origins[c].iter().any(|o| kind.is_personal(o));
+        f.restricted = restricted.contains(&c) || (personal && !public.contains(&c));
+    }
+    Ok(LayerSchema { fields, mapping })
 }
 
 /// Trims DBF padding (spaces and NULs) on both ends.
@@ -367,7 +430,12 @@ mod tests {
                 })
                 .collect()
         };
-        let s = build(&[src(a), src(b)], &["ten_chu"], &SchemaOptions::default());
+        let s = build(
+            &[src(a), src(b)],
+            LayerKind::Parcels,
+            &SchemaOptions::default(),
+        )
+        .unwrap();
         let names: Vec<_> = s.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["so_thua", "ten_chu", "dien_tich"]);
         assert_eq!(s.fields[0].field_type, FieldType::Int8);
