@@ -2,8 +2,10 @@
 //! (loopback only, bounded in time):
 //! - the database stops while serving: 503 with Retry-After, no crash, and
 //!   service again within 5 s of the database coming back, no restart;
-//! - `kill -9` of an import at several moments: the live layer is unchanged
-//!   and served; the next import succeeds and leaves no staging tables;
+//! - `kill -9` of an import while reading, copying and indexing: the live
+//!   layer (version, features) is unchanged and served; the next import
+//!   succeeds and removes what killed imports of any layer left (stage
+//!   tables, ZIP extraction folders), sparing those of running imports;
 //! - an import landing under tile load: no errors, and the new version is
 //!   served at once.
 
@@ -73,6 +75,39 @@ async fn database_outage_gives_503_then_service_resumes() {
     assert!(srv.is_running(), "same process");
 }
 
+/// Waits until `query` (an SQL pattern of `pg_stat_activity.query`) runs
+/// for the import `child`, then kills it with SIGKILL. Panics when the
+/// import ends before that moment is seen.
+async fn kill_during(pool: &sqlx::PgPool, child: &mut std::process::Child, query: &str) {
+    loop {
+        let seen: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query ILIKE $1)",
+        )
+        .bind(query)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if seen {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before '{query}' was seen"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    kill_9(child);
+}
+
+fn kill_9(child: &mut std::process::Child) {
+    use std::os::unix::process::ExitStatusExt;
+    let _ = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
+    let st = child.wait().unwrap();
+    assert_eq!(st.signal(), Some(9), "killed, not ended: {st:?}");
+}
+
 #[tokio::test]
 async fn kill_9_of_an_import_leaves_the_live_layer_alone() {
     let c = Cluster::start("kill9");
@@ -85,48 +120,117 @@ async fn kill_9_of_an_import_leaves_the_live_layer_alone() {
     ];
     import(&c, &parcels);
     let srv = Server::start(BIN, &c.url(), &[]).await;
+    let pool = sqlx::PgPool::connect(&c.url()).await.unwrap();
     let before = layer_state(&srv.base, "thua_dat").await;
     let tile = format!("{}/tiles/thua_dat/14/13031/7718.mvt", srv.base);
     let tile_status = status(&tile).await;
     assert!(tile_status == 200 || tile_status == 204);
+    let stage = |pattern: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'geokho_stage' AND tablename LIKE $1",
+            )
+            .bind(pattern)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
 
-    // Kill at several moments: reading, COPY, finishing, indexing.
-    for ms in [150u64, 600, 1500, 3000] {
+    // Kill while reading, during the COPY, while indexing.
+    let moments = [
+        ("reading", None),
+        ("COPY", Some("COPY %thua_dat%")),
+        ("indexing", Some("CREATE %INDEX %thua_dat%")),
+    ];
+    for (moment, query) in moments {
         let rejects = testkit::temp_dir("kill9-rejects");
         let mut a = vec!["import", "--rejects-dir", rejects.to_str().unwrap()];
         a.extend_from_slice(&parcels);
         let mut child = geokho(&c, &a).stderr(Stdio::null()).spawn().unwrap();
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        let _ = Command::new("kill")
-            .args(["-9", &child.id().to_string()])
-            .status();
-        let _ = child.wait();
+        match query {
+            Some(q) => kill_during(&pool, &mut child, q).await,
+            None => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                kill_9(&mut child);
+            }
+        }
         assert_eq!(
-            layer_state(&srv.base, "thua_dat").await.1,
-            before.1,
-            "after {ms} ms"
+            layer_state(&srv.base, "thua_dat").await,
+            before,
+            "version and features after a kill while {moment}"
         );
         assert_eq!(
             status(&tile).await,
             tile_status,
-            "still served after {ms} ms"
+            "still served after a kill while {moment}"
         );
         let items = format!("{}/ogc/collections/thua_dat/items?limit=1", srv.base);
         assert_eq!(status(&items).await, 200);
     }
+    // The COPY had committed when the last kill came: its table is left over.
+    assert!(
+        stage("thua\\_dat\\_v%").await >= 1,
+        "the indexing kill left its stage table"
+    );
+
+    // Leftovers of other layers: an abandoned one, and one whose import is
+    // running (its lock held here), which must stay.
+    sqlx::query("CREATE TABLE geokho_stage.cho_v3 (fid bigint)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE geokho_stage.ben_v4 (fid bigint)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut running = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(catalog::import_lock_key("ben"))
+        .execute(&mut *running)
+        .await
+        .unwrap();
+    // ZIP extraction folders of a killed import and of a running one.
+    let tmp = testkit::temp_dir("kill9-tmp");
+    let folder = |n: &str| tmp.join(format!("{}{n}", importer::archive::FOLDER_PREFIX));
+    for n in ["4000001-0", "4000002-0"] {
+        std::fs::create_dir_all(folder(n).join("x.zip")).unwrap();
+        std::fs::write(folder(n).join(importer::archive::LOCK_FILE), b"").unwrap();
+    }
+    let held = std::fs::File::open(folder("4000002-0").join(importer::archive::LOCK_FILE)).unwrap();
+    held.try_lock().unwrap();
+
     // The next import succeeds and cleans what the killed ones left.
-    import(&c, &parcels);
+    let out = geokho(&c, &[&["import"][..], &parcels].concat())
+        .env("TMPDIR", &tmp)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = layer_state(&srv.base, "thua_dat").await;
     assert_eq!(after.1, before.1);
     assert!(after.0 > before.0, "a new version: {after:?} vs {before:?}");
-    let pool = sqlx::PgPool::connect(&c.url()).await.unwrap();
-    let leftovers: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_tables WHERE schemaname = 'geokho_stage' AND tablename LIKE 'thua_dat%'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(leftovers, 0);
+    assert_eq!(stage("thua\\_dat%").await, 0, "the layer's own leftovers");
+    assert_eq!(stage("cho\\_v3").await, 0, "an abandoned layer's leftovers");
+    assert_eq!(
+        stage("ben\\_v4").await,
+        1,
+        "a running import's table is kept"
+    );
+    assert!(
+        !folder("4000001-0").exists(),
+        "a killed import's ZIP folder"
+    );
+    assert!(
+        folder("4000002-0").exists(),
+        "a running import's ZIP folder"
+    );
+    drop(held);
 }
 
 #[tokio::test]

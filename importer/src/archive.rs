@@ -3,6 +3,10 @@
 //! archive, so messages still say which archive a file came from) and removed
 //! when the import ends. Entry names that would escape the folder are
 //! refused; macOS resource forks (`__MACOSX/`, `._x.shp`) are skipped.
+//!
+//! A killed import cannot remove its folder: each folder holds a lock file
+//! its import keeps locked, and every import sweeps the folders whose lock
+//! is free ([`sweep_abandoned`]).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -12,12 +16,57 @@ use crate::error::ImportError;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Extraction folders under the system temp dir: `geokho-zip-<pid>-<n>`.
+pub const FOLDER_PREFIX: &str = "geokho-zip-";
+/// Folders being set up (renamed to their final name once locked).
+const SETUP_PREFIX: &str = ".geokho-zip-setup-";
+/// The file inside a folder that its import keeps locked.
+pub const LOCK_FILE: &str = ".geokho-lock";
+/// A folder still being set up is left alone this long.
+const SETUP_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A folder of extracted entries, deleted on drop.
 #[derive(Debug)]
 pub struct Extracted {
     /// The folder that holds the archive's entries.
     pub dir: PathBuf,
     root: PathBuf,
+    /// Locked while this import runs (released by the OS if it is killed).
+    _lock: File,
+}
+
+/// Removes the extraction folders of imports that are gone (their lock
+/// file is not locked) from the system temp dir; returns how many. Errors
+/// are ignored: a folder that cannot be removed now is tried next time.
+pub fn sweep_abandoned() -> usize {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let path = e.path();
+        let abandoned = if name.starts_with(FOLDER_PREFIX) {
+            match File::open(path.join(LOCK_FILE)) {
+                Ok(f) => f.try_lock().is_ok(),
+                // No lock file: made by an older geokho, or not ours.
+                Err(_) => false,
+            }
+        } else if name.starts_with(SETUP_PREFIX) {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > SETUP_GRACE)
+        } else {
+            false
+        };
+        if abandoned && path.is_dir() && std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 impl Drop for Extracted {
@@ -50,17 +99,25 @@ pub fn extract(zip: &Path) -> Result<Extracted, ImportError> {
     let f = File::open(zip).map_err(|e| err(e.to_string()))?;
     let mut archive =
         zip::ZipArchive::new(f).map_err(|e| err(format!("not a readable ZIP archive: {e}")))?;
-    let root = std::env::temp_dir().join(format!(
-        "geokho-zip-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
+    // Set up under a temporary name, locked, then renamed: a sweep never
+    // sees a final-named folder whose lock is not held yet.
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let tmp = std::env::temp_dir();
+    let setup = tmp.join(format!("{SETUP_PREFIX}{}-{n}", std::process::id()));
+    let root = tmp.join(format!("{FOLDER_PREFIX}{}-{n}", std::process::id()));
+    let folder = |e: std::io::Error| err(format!("temp folder {}: {e}", tmp.display()));
+    std::fs::create_dir_all(&setup).map_err(folder)?;
+    let lock = File::create(setup.join(LOCK_FILE)).map_err(folder)?;
+    lock.try_lock()
+        .map_err(|e| err(format!("temp folder lock: {e}")))?;
+    std::fs::rename(&setup, &root).map_err(folder)?;
     let name = zip
         .file_name()
         .map_or("archive.zip".into(), |n| n.to_owned());
     let out = Extracted {
         dir: root.join(name),
         root,
+        _lock: lock,
     };
     std::fs::create_dir_all(&out.dir).map_err(|e| err(format!("temp folder: {e}")))?;
     for i in 0..archive.len() {

@@ -248,7 +248,14 @@ async fn staged_import(
     report: &mut ImportReport,
     progress: &Arc<dyn Progress>,
 ) -> Result<(), ImportError> {
-    stage::drop_leftovers(pool, &plan.layer).await?;
+    let dropped = stage::drop_leftovers(pool, &plan.layer).await?
+        + stage::drop_abandoned(pool, &plan.layer).await?;
+    if dropped > 0 {
+        tracing::info!(
+            tables = dropped,
+            "dropped what interrupted imports left in the stage schema"
+        );
+    }
     let version = catalog::next_version(pool).await?;
     let r = load_and_publish(pool, plan.clone(), sums, opts, version, report, progress).await;
     if r.is_err() {

@@ -253,6 +253,13 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
 
 /// Extracts ZIP archives and expands the other inputs.
 fn gather(inputs: &[PathBuf]) -> Result<(Vec<Input>, Vec<Extracted>), ImportError> {
+    let swept = archive::sweep_abandoned();
+    if swept > 0 {
+        tracing::info!(
+            folders = swept,
+            "removed what killed imports extracted from ZIP archives"
+        );
+    }
     let mut extracted = Vec::new();
     let mut found = Vec::new();
     let mut plain = Vec::new();

@@ -41,6 +41,39 @@ impl StageNames {
     }
 }
 
+/// Drops what interrupted imports of *other* layers left in the stage
+/// schema (a `kill -9`, a lost connection): a layer's leftovers go only
+/// while this session holds that layer's import lock, so a running import
+/// of it keeps its tables. Returns how many tables were dropped.
+pub async fn drop_abandoned(pool: &PgPool, own_layer: &str) -> Result<usize, ImportError> {
+    let layers: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT substring(tablename FROM '^(.*)_v[0-9]+(?:_raw|__edges)?$') AS layer \
+         FROM pg_tables WHERE schemaname = $1 AND tablename ~ '_v[0-9]+(_raw|__edges)?$' ORDER BY 1",
+    )
+    .bind(STAGE_SCHEMA)
+    .fetch_all(pool)
+    .await?;
+    let mut conn = pool.acquire().await?;
+    let mut dropped = 0;
+    for layer in layers.iter().filter(|l| l.as_str() != own_layer) {
+        let key = catalog::import_lock_key(layer);
+        let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !free {
+            continue; // an import of that layer is running
+        }
+        let r = drop_leftovers(pool, layer).await;
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        dropped += r?;
+    }
+    Ok(dropped)
+}
+
 /// Drops what earlier, interrupted imports of `layer` left in the stage schema.
 /// The caller holds the layer's advisory lock, so nothing else uses them.
 pub async fn drop_leftovers(pool: &PgPool, layer: &str) -> Result<usize, ImportError> {
