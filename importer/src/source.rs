@@ -84,7 +84,15 @@ pub fn open(
             files.shp.display()
         ));
     }
-    let mut dbf = files.dbf.as_deref().map(DbfReader::open).transpose()?;
+    // Without its .dbf a shapefile has lost its attributes: publishing it
+    // would replace a layer's data by bare shapes.
+    let Some(dbf_path) = files.dbf.as_deref() else {
+        return Err(ImportError::file(
+            &files.shp,
+            "no .dbf beside it: the attributes are missing; send the .dbf with the .shp",
+        ));
+    };
+    let mut dbf = Some(DbfReader::open(dbf_path)?);
     // A .dbf with no field at all (some writers emit one for geometry-only
     // data, with 0 records) carries nothing: import the geometry alone.
     if dbf

@@ -131,6 +131,11 @@ async fn damaged_files_fail_with_one_line_errors_naming_the_file() {
     assert_eq!(ok.files[0].path, shp);
     std::fs::remove_file(&shp).unwrap();
     assert_one_line(&plan_error(&[dbf]).await, "cau.dbf", "no .shp beside");
+
+    // A .shp without its .dbf: the attributes are missing, refused.
+    let shp = sample_copy("cau");
+    std::fs::remove_file(shp.with_extension("dbf")).unwrap();
+    assert_one_line(&plan_error(&[shp]).await, "cau.shp", "no .dbf beside it");
 }
 
 #[tokio::test]
