@@ -33,8 +33,10 @@ async fn main() {
         Ok("text") => false,
         _ => matches!(args.command, cli::Command::Serve(_)),
     };
+    // Colours only on a terminal: logs sent to a file or a pipe stay plain.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         logs.json().with_current_span(true).init();

@@ -312,9 +312,10 @@ async fn load_and_publish(
     let (tx, writers) = stage::spawn_writers(pool, &plan, names, opts.connections);
     let p = plan.clone();
     let fid_base = appending.as_ref().map_or(0, |a| a.max_fid);
+    let work = produce::split_after(&p, fid_base);
+    tracing::debug!(layer = %plan.layer, work_items = work.len(), "split into record ranges");
     let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
-        produce::split_after(&p, fid_base)
-            .into_par_iter()
+        work.into_par_iter()
             .map_init(
                 || Derive::new(&target),
                 |d, w| {

@@ -12,8 +12,23 @@ use crate::schema;
 use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
 use crate::source::{Reader, Shapefile};
 
-/// Records per work item: big enough to amortise, small enough to spread.
+/// Records per work item at most: big enough to amortise, small enough to
+/// spread over the workers.
 pub const RANGE: u64 = 25_000;
+
+/// Source bytes (`.shp` records and `.dbf` rows) per work item at most, so
+/// that a work item's memory stays bounded whatever the records' width (a
+/// DBF row can be 4 kB, a polygon's record megabytes). `GEOKHO_RANGE_BYTES`
+/// overrides it (tuning; the tests split small files with it).
+pub const RANGE_BYTES: u64 = 16 << 20;
+
+fn range_bytes() -> u64 {
+    std::env::var("GEOKHO_RANGE_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&b| b > 0)
+        .unwrap_or(RANGE_BYTES)
+}
 
 /// A range of records of one source.
 #[derive(Debug, Clone, Copy)]
@@ -84,8 +99,9 @@ impl Stats {
 /// of records they cover (for progress).
 pub type Sink<'a> = dyn FnMut(Vec<u8>, u64) -> Result<(), ImportError> + 'a;
 
-/// Splits every source into ranges of at most [`RANGE`] records (a GDAL
-/// layer is read in one pass: one work item, emitted in chunks).
+/// Splits every source into ranges of at most [`RANGE`] records and
+/// [`RANGE_BYTES`] bytes, at least one record each (a GDAL layer is read in
+/// one pass: one work item, emitted in chunks).
 pub fn split(plan: &Plan) -> Vec<Work> {
     split_after(plan, 0)
 }
@@ -107,8 +123,24 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
             });
             start = n;
         }
+        let budget = range_bytes();
         while start < n {
-            let end = (start + RANGE).min(n);
+            let end = match &s.reader {
+                Reader::Shapefile(f) => {
+                    let row = f.dbf.as_ref().map_or(0, |d| d.header.record_len as u64);
+                    let mut end = start;
+                    let mut bytes = 0;
+                    while end < n && end - start < RANGE {
+                        bytes += f.shp.record_bytes(end) + row;
+                        if bytes > budget && end > start {
+                            break;
+                        }
+                        end += 1;
+                    }
+                    end
+                }
+                Reader::Ogr(_) => (start + RANGE).min(n),
+            };
             out.push(Work {
                 source: i,
                 start,

@@ -251,11 +251,11 @@ fn write_rejects(dir: &std::path::Path, r: &ImportReport) -> anyhow::Result<()> 
     for x in &r.rejects {
         writeln!(
             f,
-            "\"{}\",{},{},\"{}\"",
-            x.file.display(),
+            "{},{},{},{}",
+            csv_text(&x.file.display().to_string()),
             x.record,
             x.kept,
-            x.reason.replace('"', "\"\"")
+            csv_text(&x.reason)
         )?;
     }
     f.flush()?;
@@ -265,6 +265,11 @@ fn write_rejects(dir: &std::path::Path, r: &ImportReport) -> anyhow::Result<()> 
         path.display()
     );
     Ok(())
+}
+
+/// A CSV text field (RFC 4180): quoted, inner quotes doubled.
+fn csv_text(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn print_summary(reports: &[ImportReport]) {

@@ -182,6 +182,14 @@ impl ShpReader {
         self.index.len() as u64
     }
 
+    /// Bytes of record `i` in the `.shp` (content and its 8-byte header);
+    /// 0 past the end.
+    pub fn record_bytes(&self, i: u64) -> u64 {
+        self.index
+            .get(i as usize)
+            .map_or(0, |e| u64::from(e.len) + 8)
+    }
+
     /// Whether the file holds no records.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()

@@ -1,0 +1,189 @@
+//! `geokho import` through the real binary, on what the library tests do
+//! not reach: files split into many record ranges (workers reading from the
+//! middle of a `.shp` and a `.dbf`, numbering features across ranges) load
+//! exactly what one range loads; the rejects report is a CSV that a
+//! standard parser (Python's `csv`) reads back as file, record, imported
+//! and reason, whatever the folder's name.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use testkit::{repo_root, temp_dir, TestDb};
+
+fn geokho(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_geokho"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("GEOKHO_LOG", "importer=debug")
+        .envs(env.iter().copied())
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "geokho {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The `work_items=N` geokho logged when it split the layer.
+fn work_items(out: &Output) -> usize {
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("split into record ranges"))
+        .unwrap_or_else(|| panic!("no split line in: {log}"));
+    let n = line.split("work_items=").nth(1).expect("work_items field");
+    n.chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn small_ranges_load_exactly_what_one_range_loads() {
+    let db = TestDb::new("import_ranges").await;
+    let import = |layer: &'static str| {
+        [
+            "import",
+            "data-samples/thua_dat",
+            "--layer",
+            layer,
+            "--kind",
+            "parcels",
+        ]
+    };
+    let one = geokho(&db, &import("one_range"), &[]);
+    // About 28 records per range: some 190 ranges over the four files.
+    let many = geokho(
+        &db,
+        &import("many_ranges"),
+        &[("GEOKHO_RANGE_BYTES", "20000")],
+    );
+    assert_eq!(work_items(&one), 4, "one range per file by default");
+    assert!(work_items(&many) > 150, "{}", work_items(&many));
+
+    // Including the five spiked parcels PostGIS repairs (reached by fid).
+    let (rows, invalid): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE NOT ST_IsValid(geom)) FROM geokho_data.many_ranges",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (rows, invalid),
+        (5358, 0),
+        "every record of the four files, valid"
+    );
+    // Every column of every row, geometry included (hex EWKB in the row text).
+    let differ: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM geokho_data.one_range a FULL JOIN geokho_data.many_ranges b USING (fid) \
+         WHERE a::text IS DISTINCT FROM b::text",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(differ, 0);
+    let fids: (i64, i64, i64) = sqlx::query_as(
+        "SELECT min(fid), max(fid), count(DISTINCT fid) FROM geokho_data.many_ranges",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(fids, (1, 5358, 5358), "fids 1..n across ranges");
+}
+
+/// Copies the sample bridges into `dir`, then spoils record 3's shape type
+/// and record 5's first numeric value.
+fn spoiled_bridges(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(repo_root().join("data-samples/cau")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    let shp = dir.join("cau.shp");
+    let mut b = std::fs::read(&shp).unwrap();
+    let mut at = 100usize;
+    for _ in 0..2 {
+        at += 8 + 2 * i32::from_be_bytes(b[at + 4..at + 8].try_into().unwrap()) as usize;
+    }
+    b[at + 8..at + 12].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+    std::fs::write(&shp, b).unwrap();
+
+    let dbf = dir.join("cau.dbf");
+    let mut d = std::fs::read(&dbf).unwrap();
+    let header = u16::from_le_bytes([d[8], d[9]]) as usize;
+    let row = u16::from_le_bytes([d[10], d[11]]) as usize;
+    let (mut f, mut offset) = (32, 1);
+    while d[f + 11] != b'N' {
+        offset += d[f + 16] as usize;
+        f += 32;
+    }
+    let width = d[f + 16] as usize;
+    let at = header + 4 * row + offset;
+    d[at..at + width].copy_from_slice(&format!("{:>width$}", "4x2").into_bytes());
+    std::fs::write(&dbf, d).unwrap();
+    shp
+}
+
+#[tokio::test]
+async fn the_rejects_report_is_a_csv_of_file_record_imported_and_reason() {
+    let db = TestDb::new("import_rejects").await;
+    let base = temp_dir("import-rejects");
+    let shp = spoiled_bridges(&base.join("cầu \"mới\", 2026"));
+    let reports = base.join("rejects");
+    geokho(
+        &db,
+        &[
+            "import",
+            shp.to_str().unwrap(),
+            "--layer",
+            "cau",
+            "--kind",
+            "bridges",
+            "--rejects-dir",
+            reports.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let version: i64 = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'cau'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let csv = reports.join(format!("cau-v{version}.csv"));
+    let parsed = Command::new("python3")
+        .args([
+            "-c",
+            "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))))",
+            csv.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&parsed.stdout).unwrap();
+    assert_eq!(rows[0], ["file", "record", "imported", "reason"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let mut body = rows[1..].to_vec();
+    body.sort_by(|a, b| a[1].cmp(&b[1]));
+    // The broken shape is the .shp's; the value that became NULL, the .dbf's.
+    assert_eq!(body[0][..3], [shp.to_str().unwrap(), "3", "false"]);
+    assert!(body[0][3].contains("shape type"), "{:?}", body[0]);
+    let dbf = shp.with_extension("dbf");
+    assert_eq!(body[1][..3], [dbf.to_str().unwrap(), "5", "true"]);
+    assert!(
+        body[1][3].contains("'4x2' is not a number; stored NULL"),
+        "{:?}",
+        body[1]
+    );
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM geokho_data.cau")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 4, "the record with the broken shape is not imported");
+}
