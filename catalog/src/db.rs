@@ -133,6 +133,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api keys and audit log",
         include_str!("../../seeds/migrations/0007_api_keys.sql"),
     ),
+    (
+        8,
+        "title, zoom range and visibility per layer version",
+        include_str!("../../seeds/migrations/0008_version_presentation.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several

@@ -241,8 +241,9 @@ pub async fn publish(pool: &PgPool, v: &NewVersion) -> Result<(), CatalogError> 
     upsert_layer(&mut tx, v).await?;
     sqlx::query(
         "INSERT INTO geokho.layer_versions (layer, version, state, table_name, kind, geometry_type, \
-         srid, feature_count, bounds, fields, sources, fingerprint, repaired, null_geometries, rejected) \
-         VALUES ($1,$2,'live',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+         srid, feature_count, bounds, fields, sources, fingerprint, repaired, null_geometries, rejected, \
+         title, minzoom, maxzoom, public) \
+         VALUES ($1,$2,'live',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
     )
     .bind(&v.layer)
     .bind(v.version)
@@ -258,6 +259,10 @@ pub async fn publish(pool: &PgPool, v: &NewVersion) -> Result<(), CatalogError> 
     .bind(v.repaired)
     .bind(v.null_geometries)
     .bind(v.rejected)
+    .bind(&v.title)
+    .bind(v.minzoom)
+    .bind(v.maxzoom)
+    .bind(v.public)
     .execute(&mut *tx)
     .await?;
     notify(&mut tx, &v.layer, v.version).await?;
@@ -315,6 +320,11 @@ type VersionRow = (
     i64,
     Option<Vec<f64>>,
     serde_json::Value,
+    // title, minzoom, maxzoom, public: NULL for versions older than migration 0008.
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<bool>,
 );
 
 /// Restores the most recent previous version of `layer` as live, under a new
@@ -325,14 +335,29 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, layer).await?;
     let prev: Option<VersionRow> = sqlx::query_as(
-        "SELECT version, table_name, kind, geometry_type, srid, feature_count, bounds, fields \
+        "SELECT version, table_name, kind, geometry_type, srid, feature_count, bounds, fields, \
+         title, minzoom, maxzoom, public \
          FROM geokho.layer_versions WHERE layer = $1 AND state = 'previous' \
          ORDER BY version DESC LIMIT 1",
     )
     .bind(layer)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((old_version, table, kind, geometry_type, srid, count, bounds, fields)) = prev else {
+    let Some((
+        old_version,
+        table,
+        kind,
+        geometry_type,
+        srid,
+        count,
+        bounds,
+        fields,
+        title,
+        minzoom,
+        maxzoom,
+        public,
+    )) = prev
+    else {
         return Err(CatalogError::NoPreviousVersion(layer.to_string()));
     };
     if retire_live(&mut tx, layer).await?.is_none() {
@@ -351,7 +376,9 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
     .await?;
     sqlx::query(
         "UPDATE geokho.layers SET version = $2, kind = $3, geometry_type = $4, srid = $5, \
-         feature_count = $6, bounds = $7, fields = $8, updated_at = now() WHERE name = $1",
+         feature_count = $6, bounds = $7, fields = $8, title = coalesce($9, title), \
+         minzoom = coalesce($10, minzoom), maxzoom = coalesce($11, maxzoom), \
+         public = coalesce($12, public), updated_at = now() WHERE name = $1",
     )
     .bind(layer)
     .bind(new_version)
@@ -361,6 +388,10 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
     .bind(count)
     .bind(bounds)
     .bind(fields)
+    .bind(title)
+    .bind(minzoom)
+    .bind(maxzoom)
+    .bind(public)
     .execute(&mut *tx)
     .await?;
     notify(&mut tx, layer, new_version).await?;

@@ -189,17 +189,74 @@ async fn versions_skip_rollback_and_failed_imports_leave_live_data_alone() {
     );
     assert_eq!(stage_tables(&db.pool).await, 0);
 
-    // A second version of the same files, then rollback to the first.
-    opts.if_changed = false;
-    let v2 = import_layer(&db.pool, &files, &opts)
+    // A second version (7 roads, another title, zoom range and hidden),
+    // then rollback to the first: data and presentation come back, and
+    // each change is announced as `layer:version`.
+    let before = catalog::get_layer(&db.pool, "duong_bo")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db.pool)
+        .await
+        .unwrap();
+    listener.listen(catalog::NOTIFY_CHANNEL).await.unwrap();
+    let mut second = opts.clone();
+    second.if_changed = false;
+    second.title = Some("Đường bộ (bản thử)".into());
+    second.zoom = Some((9, 15));
+    second.public = false;
+    let seven = first_records(&files[0], "duong_bo", 7);
+    let v2 = import_layer(&db.pool, &[seven], &second)
         .await
         .unwrap()
         .version
         .unwrap();
     assert!(v2 > v1);
+    let heard = |n: sqlx::postgres::PgNotification| n.payload().to_string();
+    assert_eq!(
+        heard(listener.recv().await.unwrap()),
+        format!("duong_bo:{v2}")
+    );
+    let l2 = catalog::get_layer(&db.pool, "duong_bo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            count(&db.pool, "duong_bo").await,
+            l2.minzoom,
+            l2.maxzoom,
+            l2.public
+        ),
+        (7, 9, 15, false)
+    );
     let restored = catalog::rollback(&db.pool, "duong_bo").await.unwrap();
     assert!(restored > v2, "rollback publishes a newer version number");
+    assert_eq!(
+        heard(listener.recv().await.unwrap()),
+        format!("duong_bo:{restored}")
+    );
     assert_eq!(count(&db.pool, "duong_bo").await, n1);
+    let back = catalog::get_layer(&db.pool, "duong_bo")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            &back.title,
+            back.minzoom,
+            back.maxzoom,
+            back.public,
+            back.feature_count
+        ),
+        (
+            &before.title,
+            before.minzoom,
+            before.maxzoom,
+            before.public,
+            n1
+        )
+    );
     let states: Vec<(i64, String)> = sqlx::query_as("SELECT version, state FROM geokho.layer_versions WHERE layer = 'duong_bo' ORDER BY version")
         .fetch_all(&db.pool).await.unwrap();
     assert_eq!(
