@@ -99,6 +99,30 @@ async fn parcels_land_with_text_geometry_and_areas_intact() {
         b[0] > 106.3 && b[2] < 106.4 && b[1] > 10.3 && b[3] < 10.4,
         "Mỹ Tho bounds: {b:?}"
     );
+    // GiST on both geometry columns, the key on fid, all valid; the planner
+    // takes the source-SRID index for a bounding-box query.
+    let defs: Vec<String> = sqlx::query_scalar(
+        "SELECT regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') \
+         FROM pg_index i WHERE i.indrelid = 'geokho_data.thua_dat'::regclass AND i.indisvalid \
+         AND (i.indpred IS NULL) ORDER BY 1",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(defs, ["btree (fid)", "gist (geom)", "gist (geom_3857)"]);
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT count(*) FROM geokho_data.thua_dat \
+         WHERE geom && ST_MakeEnvelope(590000, 1140000, 591000, 1141000, 9210)",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(plan.iter().any(|l| l.contains("thua_dat_v") && l.contains("_geom ")), "{plan:?}");
 }
 
 #[tokio::test]
