@@ -325,3 +325,66 @@ async fn z_and_m_shapefiles_round_trip() {
     .await;
     assert_eq!(wkt, "MULTIPOLYGON M (((0 0 1,1 1 3,1 0 2,0 0 1)))");
 }
+
+/// Rewrites every point of the Point shapefile `shp` (and its header's
+/// bounding box) with `f`.
+fn move_points(shp: &Path, f: impl Fn(f64, f64) -> (f64, f64)) {
+    edit(shp, |b| {
+        let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        let mut at = 100usize;
+        while at + 8 <= b.len() {
+            let len = 2 * i32::from_be_bytes(b[at + 4..at + 8].try_into().unwrap()) as usize;
+            let c = at + 8;
+            assert_eq!(
+                i32::from_le_bytes(b[c..c + 4].try_into().unwrap()),
+                1,
+                "Point records"
+            );
+            let x = f64::from_le_bytes(b[c + 4..c + 12].try_into().unwrap());
+            let y = f64::from_le_bytes(b[c + 12..c + 20].try_into().unwrap());
+            let (x, y) = f(x, y);
+            b[c + 4..c + 12].copy_from_slice(&x.to_le_bytes());
+            b[c + 12..c + 20].copy_from_slice(&y.to_le_bytes());
+            bbox = [
+                bbox[0].min(x),
+                bbox[1].min(y),
+                bbox[2].max(x),
+                bbox[3].max(y),
+            ];
+            at = c + len;
+        }
+        for (i, v) in bbox.iter().enumerate() {
+            b[36 + 8 * i..44 + 8 * i].copy_from_slice(&v.to_le_bytes());
+        }
+    });
+}
+
+#[tokio::test]
+async fn implausible_coordinates_are_refused_naming_the_likely_cause() {
+    // The bridges are in VN-2000 / Tiền Giang's TM-3 zone (EPSG:9210).
+    let cases: [(&str, fn(f64, f64) -> (f64, f64)); 3] = [
+        ("X/Y are swapped", |x, y| (y, x)),
+        // Lon/lat written into a file whose .prj says VN-2000.
+        ("look like degrees", |x, y| {
+            (
+                106.0 + (x - 566_000.0) / 1e5,
+                10.3 + (y - 1_143_000.0) / 1e5,
+            )
+        }),
+        // Eastings 3 000 km east: another zone's or another CRS's numbers.
+        ("outside Vietnam for EPSG:9210", |x, y| (x + 3.0e6, y)),
+    ];
+    for (words, f) in cases {
+        let shp = sample_copy("cau");
+        move_points(&shp, f);
+        assert_one_line(
+            &plan_error(std::slice::from_ref(&shp)).await,
+            "cau.shp",
+            words,
+        );
+        // The same points through GDAL (a GeoPackage keeps the VN-2000 CRS).
+        let gpkg = shp.with_extension("gpkg");
+        common::ogr2ogr(&["-f", "GPKG", common::s(&gpkg), common::s(&shp)]);
+        assert_one_line(&plan_error(&[gpkg]).await, "cau.gpkg", words);
+    }
+}

@@ -122,7 +122,11 @@ async fn parcels_land_with_text_geometry_and_areas_intact() {
     .fetch_all(&mut *tx)
     .await
     .unwrap();
-    assert!(plan.iter().any(|l| l.contains("thua_dat_v") && l.contains("_geom ")), "{plan:?}");
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("thua_dat_v") && l.contains("_geom ")),
+        "{plan:?}"
+    );
 }
 
 #[tokio::test]
