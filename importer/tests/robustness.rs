@@ -362,7 +362,8 @@ fn move_points(shp: &Path, f: impl Fn(f64, f64) -> (f64, f64)) {
 #[tokio::test]
 async fn implausible_coordinates_are_refused_naming_the_likely_cause() {
     // The bridges are in VN-2000 / Tiền Giang's TM-3 zone (EPSG:9210).
-    let cases: [(&str, fn(f64, f64) -> (f64, f64)); 3] = [
+    type Move = fn(f64, f64) -> (f64, f64);
+    let cases: [(&str, Move); 3] = [
         ("X/Y are swapped", |x, y| (y, x)),
         // Lon/lat written into a file whose .prj says VN-2000.
         ("look like degrees", |x, y| {
