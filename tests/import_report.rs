@@ -187,3 +187,50 @@ async fn the_rejects_report_is_a_csv_of_file_record_imported_and_reason() {
         .unwrap();
     assert_eq!(kept, 4, "the record with the broken shape is not imported");
 }
+
+#[tokio::test]
+async fn a_dry_run_reports_crs_encoding_schema_and_problems_and_writes_nothing() {
+    let db = TestDb::new("import_dry_run").await;
+    let base = temp_dir("import-dry-run");
+    let shp = spoiled_bridges(&base.join("cau"));
+    let reports = base.join("rejects");
+    let tables = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT count(*) FROM pg_tables WHERE schemaname LIKE 'geokho%') \
+             + (SELECT count(*) FROM geokho.layers) + (SELECT count(*) FROM geokho.layer_versions)",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    let before = tables().await;
+    let out = geokho(
+        &db,
+        &[
+            "import",
+            shp.to_str().unwrap(),
+            "--layer",
+            "cau",
+            "--kind",
+            "bridges",
+            "--dry-run",
+            "--rejects-dir",
+            reports.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "5 rec  utf8    (.cpg)  EPSG:9210 (.prj)",
+        "cau: Point EPSG:9210; columns: ten_cau text, tuyen text, tai_trong double precision",
+        "would import 4 features: 1 records rejected, 1 values stored NULL, 0 null shapes",
+        "cau.shp record 3: ",
+        "cau.dbf record 5: field TAI_TRONG: '4x2' is not a number; stored NULL (imported)",
+        "dry-run",
+    ] {
+        assert!(text.contains(want), "missing '{want}' in:\n{text}");
+    }
+    let csv = std::fs::read_to_string(reports.join("cau-dry-run.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert_eq!(tables().await, before, "a dry run writes nothing");
+}

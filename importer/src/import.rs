@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catalog::{Field, NewVersion, SourceFile};
-use rayon::prelude::*;
 use sqlx::PgPool;
 
 use crate::append;
@@ -17,10 +16,10 @@ use crate::checksum::{self, Checksums};
 use crate::error::ImportError;
 use crate::finish;
 use crate::kind::LayerKind;
-use crate::mercator::{Derive, Target};
+use crate::mercator::Target;
 use crate::network;
 use crate::plan::{plan, Plan, PlanOptions};
-use crate::produce::{self, Reject, Stats};
+use crate::produce::{self, Reject};
 use crate::progress::{NoProgress, Progress};
 use crate::stage::{self, StageNames};
 
@@ -164,8 +163,27 @@ pub async fn dry_run(
     opts: &ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let t0 = Instant::now();
-    let plan = plan_off_thread(inputs, opts).await?;
+    let plan = Arc::new(plan_off_thread(inputs, opts).await?);
     let mut report = ImportReport::from_plan(&plan, true);
+    // Every record read, checked and converted as the import would, the
+    // rows dropped: the problems show without a database. Web Mercator
+    // through PROJ by the EPSG code (the import asks PostGIS which code).
+    let target = Target {
+        authority: Some(format!("EPSG:{}", plan.srid)),
+        generalize: catalog::generalizes(&plan.geometry_type),
+    };
+    let p = plan.clone();
+    let stats = tokio::task::spawn_blocking(move || {
+        produce::read_all(&p, &target, produce::split(&p), |_, _, _| Ok(()))
+    })
+    .await
+    .map_err(|e| ImportError::Input(format!("reading panicked: {e}")))??;
+    report.features = stats.rows;
+    report.null_geometries = stats.null_geometries;
+    report.ring_fixes = stats.fixes;
+    report.deleted = stats.deleted;
+    report.postgis_rows = stats.check_fids.len() as u64;
+    report.rejects = stats.rejects;
     report.elapsed = t0.elapsed();
     Ok(report)
 }
@@ -314,25 +332,15 @@ async fn load_and_publish(
     let fid_base = appending.as_ref().map_or(0, |a| a.max_fid);
     let work = produce::split_after(&p, fid_base);
     tracing::debug!(layer = %plan.layer, work_items = work.len(), "split into record ranges");
-    let produced = tokio::task::spawn_blocking(move || -> Result<Stats, ImportError> {
-        work.into_par_iter()
-            .map_init(
-                || Derive::new(&target),
-                |d, w| {
-                    produce::produce(&p, d, w, &mut |buf, records| {
-                        prog.advance(w.source, records);
-                        if !buf.is_empty() {
-                            tx.blocking_send(buf)
-                                .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
-                        }
-                        Ok(())
-                    })
-                },
-            )
-            .try_reduce(Stats::default, |mut a, b| {
-                a.add(b);
-                Ok(a)
-            })
+    let produced = tokio::task::spawn_blocking(move || {
+        produce::read_all(&p, &target, work, |w, buf, records| {
+            prog.advance(w.source, records);
+            if !buf.is_empty() {
+                tx.blocking_send(buf)
+                    .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
+            }
+            Ok(())
+        })
     });
     let stats = produced
         .await

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::copy::RowBuf;
 use crate::error::ImportError;
-use crate::mercator::Derive;
+use crate::mercator::{Derive, Target};
 use crate::plan::Plan;
 use crate::schema;
 use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
@@ -152,6 +152,31 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
         base += n as i64;
     }
     out
+}
+
+/// Reads every work item on the rayon pool, each worker with its own
+/// [`Derive`] for `target`, handing each chunk of COPY rows and its record
+/// count to `sink(work, rows, records)`; returns the summed counts. The
+/// import sends the rows to COPY; a dry run drops them.
+pub fn read_all<F>(
+    plan: &Plan,
+    target: &Target,
+    work: Vec<Work>,
+    sink: F,
+) -> Result<Stats, ImportError>
+where
+    F: Fn(&Work, Vec<u8>, u64) -> Result<(), ImportError> + Sync,
+{
+    use rayon::prelude::*;
+    work.into_par_iter()
+        .map_init(
+            || Derive::new(target),
+            |d, w| produce(plan, d, w, &mut |buf, records| sink(&w, buf, records)),
+        )
+        .try_reduce(Stats::default, |mut a, b| {
+            a.add(b);
+            Ok(a)
+        })
 }
 
 /// Encodes the records of `w` as COPY rows (no COPY header), handing them

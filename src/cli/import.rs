@@ -235,6 +235,35 @@ fn print_files(r: &ImportReport) {
             r.srid,
             fields.join(", ")
         );
+        let rejected = r.rejects.iter().filter(|x| !x.kept).count();
+        println!(
+            "  would import {} features: {} records rejected, {} values stored NULL, {} null shapes, \
+             {} rings closed or dropped, {} deleted DBF records skipped, {} geometries for PostGIS \
+             to validate (and repair if invalid)",
+            r.features,
+            rejected,
+            r.rejects.len() - rejected,
+            r.null_geometries,
+            r.ring_fixes,
+            r.deleted,
+            r.postgis_rows
+        );
+        const SHOWN: usize = 10;
+        for x in r.rejects.iter().take(SHOWN) {
+            println!(
+                "      {} record {}: {}{}",
+                x.file.display(),
+                x.record,
+                x.reason,
+                if x.kept { " (imported)" } else { " (rejected)" }
+            );
+        }
+        if r.rejects.len() > SHOWN {
+            println!(
+                "      ... {} more in the rejects report",
+                r.rejects.len() - SHOWN
+            );
+        }
     }
 }
 
@@ -243,7 +272,10 @@ fn write_rejects(dir: &std::path::Path, r: &ImportReport) -> anyhow::Result<()> 
         return Ok(());
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("{}-v{}.csv", r.layer, r.version.unwrap_or(0)));
+    let path = match r.version {
+        Some(v) => dir.join(format!("{}-v{v}.csv", r.layer)),
+        None => dir.join(format!("{}-dry-run.csv", r.layer)),
+    };
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(&path).with_context(|| path.display().to_string())?,
     );
@@ -274,7 +306,7 @@ fn csv_text(s: &str) -> String {
 
 fn print_summary(reports: &[ImportReport]) {
     println!(
-        "\n{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "\n{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8}",
         "layer",
         "kind",
         "records",
@@ -282,6 +314,7 @@ fn print_summary(reports: &[ImportReport]) {
         "nulls",
         "repaired",
         "rejected",
+        "deleted",
         "version",
         "seconds",
         "status"
@@ -295,7 +328,7 @@ fn print_summary(reports: &[ImportReport]) {
             "published"
         };
         println!(
-            "{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>8} {:>8.2} {:>8}",
+            "{:<16} {:<11} {:>9} {:>9} {:>6} {:>8} {:>8} {:>7} {:>8} {:>8.2} {:>8}",
             r.layer,
             r.kind,
             r.records,
@@ -303,6 +336,7 @@ fn print_summary(reports: &[ImportReport]) {
             r.null_geometries,
             r.repaired + r.ring_fixes,
             r.rejects.iter().filter(|x| !x.kept).count(),
+            r.deleted,
             r.version.map_or("-".into(), |v| v.to_string()),
             r.elapsed.as_secs_f64(),
             status
