@@ -31,8 +31,21 @@ pub struct Extracted {
     /// The folder that holds the archive's entries.
     pub dir: PathBuf,
     root: PathBuf,
+    /// The archive the entries came from, as given.
+    archive: PathBuf,
     /// Locked while this import runs (released by the OS if it is killed).
     _lock: File,
+}
+
+impl Extracted {
+    /// `p` as the user knows it: an extracted file becomes
+    /// `<archive>/<entry>` (GDAL's `/vsizip/` naming without the prefix);
+    /// other paths are `None`.
+    pub fn origin(&self, p: &Path) -> Option<PathBuf> {
+        p.strip_prefix(&self.dir)
+            .ok()
+            .map(|rel| self.archive.join(rel))
+    }
 }
 
 /// Removes the extraction folders of imports that are gone (their lock
@@ -117,6 +130,7 @@ pub fn extract(zip: &Path) -> Result<Extracted, ImportError> {
     let out = Extracted {
         dir: root.join(name),
         root,
+        archive: zip.to_path_buf(),
         _lock: lock,
     };
     std::fs::create_dir_all(&out.dir).map_err(|e| err(format!("temp folder: {e}")))?;

@@ -401,7 +401,14 @@ async fn load_and_publish(
             .zip(&sums.per_source)
             .flat_map(|(s, files)| {
                 files.iter().map(|(p, sum)| SourceFile {
-                    path: p.display().to_string(),
+                    // A ZIP's entries by the archive's name, not the temp folder's.
+                    path: plan
+                        .extracted
+                        .iter()
+                        .find_map(|x| x.origin(p))
+                        .unwrap_or_else(|| p.clone())
+                        .display()
+                        .to_string(),
                     sha256: sum.clone(),
                     encoding: s.encoding.value.name().into(),
                     records: s.records,

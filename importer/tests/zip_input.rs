@@ -90,6 +90,19 @@ async fn zipped_shapefiles_import_and_bad_archives_fail_in_one_line() {
     .unwrap();
     assert_eq!(differ, 0);
     assert_eq!(leftovers(), 0, "extraction folder removed after the import");
+    // The catalog names the entries by the archive, not the temp folder.
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT s->>'path' FROM geokho.layer_versions, jsonb_array_elements(sources) s \
+         WHERE layer = 'cau_zip' ORDER BY 1",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let want: Vec<String> = ["cpg", "dbf", "prj", "shp", "shx"]
+        .iter()
+        .map(|e| format!("{}/giao_thong/cau/cau.{e}", zip.display()))
+        .collect();
+    assert_eq!(recorded, want);
 
     let cases: Vec<(PathBuf, &str)> = vec![
         (
