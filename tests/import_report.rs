@@ -234,3 +234,73 @@ async fn a_dry_run_reports_crs_encoding_schema_and_problems_and_writes_nothing()
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert_eq!(tables().await, before, "a dry run writes nothing");
 }
+
+#[tokio::test]
+async fn a_bad_value_in_every_row_is_listed_in_full_on_disk() {
+    use importer::shapefile::{Dims, Shape, ShapeType, ShapefileWriter, WriteField, WriteValue};
+    let db = TestDb::new("import_many_rejects").await;
+    let base = temp_dir("import-many-rejects");
+    // A date column written as dd/mm/yyyy in every row (a common slip).
+    let mut w = ShapefileWriter::create(
+        &base.join("kho"),
+        ShapeType::Point(Dims::Xy),
+        vec![WriteField {
+            name: "ngay_lap".into(),
+            kind: b'D',
+            length: 8,
+            decimals: 0,
+        }],
+    )
+    .unwrap();
+    let n = 3000u64;
+    for i in 0..n {
+        w.write(
+            &Shape::Point(106.3 + i as f64 * 1e-5, 10.35),
+            &[WriteValue::Text(b"1/2/2024".to_vec())],
+        )
+        .unwrap();
+    }
+    let shp = w.finish().unwrap();
+    let reports = base.join("rejects");
+    let out = geokho(
+        &db,
+        &[
+            "import",
+            shp.to_str().unwrap(),
+            "--layer",
+            "kho",
+            "--kind",
+            "warehouses",
+            "--srs",
+            "EPSG:4326",
+            "--rejects-dir",
+            reports.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let version: i64 = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'kho'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let csv = reports.join(format!("kho-v{version}.csv"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count() as u64, n + 1, "every row listed");
+    assert!(text
+        .lines()
+        .all(|l| l.starts_with("file,") || l.contains("is not a YYYYMMDD date")));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{n} rejected or altered records listed in {}",
+            csv.display()
+        )),
+        "{stdout}"
+    );
+    let (rows, nulls): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE ngay_lap IS NULL) FROM geokho_data.kho",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((rows, nulls), (n as i64, n as i64), "kept, the value NULL");
+}

@@ -5,7 +5,7 @@
 //! by the next import of the layer.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use catalog::{Field, NewVersion, SourceFile};
@@ -19,8 +19,9 @@ use crate::kind::LayerKind;
 use crate::mercator::Target;
 use crate::network;
 use crate::plan::{plan, Plan, PlanOptions};
-use crate::produce::{self, Reject};
+use crate::produce;
 use crate::progress::{NoProgress, Progress};
+use crate::rejects::{RejectLog, Rejects};
 use crate::stage::{self, StageNames};
 
 /// Statements run at once when finishing the stage table, whatever the
@@ -57,6 +58,18 @@ pub struct ImportOptions {
     /// Add to the live layer (a new version holding old and new features)
     /// instead of replacing it.
     pub append: bool,
+    /// Folder of the rejects report (`<layer>-v<version>.csv`, or
+    /// `<layer>-dry-run.csv`), written while reading; `None`: counts and
+    /// the first [`crate::rejects::SAMPLE`] only.
+    pub rejects_dir: Option<PathBuf>,
+}
+
+/// The rejects report of `layer`'s version `version` (`None`: a dry run).
+fn rejects_csv(opts: &ImportOptions, layer: &str, version: Option<i64>) -> Option<PathBuf> {
+    opts.rejects_dir.as_ref().map(|d| match version {
+        Some(v) => d.join(format!("{layer}-v{v}.csv")),
+        None => d.join(format!("{layer}-dry-run.csv")),
+    })
 }
 
 /// Per-file facts for the summary.
@@ -97,7 +110,8 @@ pub struct ImportReport {
     /// CRS unknown to PROJ by code, simplification not certified).
     pub postgis_rows: u64,
     pub deleted: u64,
-    pub rejects: Vec<Reject>,
+    /// Records refused or imported with a value set to NULL.
+    pub rejects: Rejects,
     /// The routing network built for a roads layer.
     pub network: Option<network::Network>,
     pub elapsed: Duration,
@@ -135,7 +149,7 @@ impl ImportReport {
             repaired: 0,
             postgis_rows: 0,
             deleted: 0,
-            rejects: Vec::new(),
+            rejects: Rejects::default(),
             network: None,
             elapsed: Duration::ZERO,
         }
@@ -173,17 +187,28 @@ pub async fn dry_run(
         generalize: catalog::generalizes(&plan.geometry_type),
     };
     let p = plan.clone();
-    let stats = tokio::task::spawn_blocking(move || {
-        produce::read_all(&p, &target, produce::split(&p), |_, _, _| Ok(()))
+    let log = RejectLog::new(rejects_csv(opts, &plan.layer, None));
+    let (stats, log) = tokio::task::spawn_blocking(move || {
+        let log = Mutex::new(log);
+        let stats = produce::read_all(&p, &target, produce::split(&p), &log, |_, _, _| Ok(()));
+        (stats, log.into_inner())
     })
     .await
-    .map_err(|e| ImportError::Input(format!("reading panicked: {e}")))??;
+    .map_err(|e| ImportError::Input(format!("reading panicked: {e}")))?;
+    let log = log.map_err(|_| ImportError::Input("a reader panicked".into()))?;
+    let stats = match stats {
+        Ok(s) => s,
+        Err(e) => {
+            log.discard();
+            return Err(e);
+        }
+    };
     report.features = stats.rows;
     report.null_geometries = stats.null_geometries;
     report.ring_fixes = stats.fixes;
     report.deleted = stats.deleted;
     report.postgis_rows = stats.check_fids.len() as u64;
-    report.rejects = stats.rejects;
+    report.rejects = log.finish()?;
     report.elapsed = t0.elapsed();
     Ok(report)
 }
@@ -279,6 +304,10 @@ async fn staged_import(
     if r.is_err() {
         // Best effort; the next import drops whatever remains.
         let _ = stage::drop_leftovers(pool, &plan.layer).await;
+        // The rejects report names a version that was never published.
+        if let Some(csv) = rejects_csv(opts, &plan.layer, Some(version)) {
+            let _ = std::fs::remove_file(csv);
+        }
     }
     r
 }
@@ -332,15 +361,24 @@ async fn load_and_publish(
     let fid_base = appending.as_ref().map_or(0, |a| a.max_fid);
     let work = produce::split_after(&p, fid_base);
     tracing::debug!(layer = %plan.layer, work_items = work.len(), "split into record ranges");
+    let log = RejectLog::new(rejects_csv(opts, &plan.layer, Some(version)));
     let produced = tokio::task::spawn_blocking(move || {
-        produce::read_all(&p, &target, work, |w, buf, records| {
+        let log = Mutex::new(log);
+        let stats = produce::read_all(&p, &target, work, &log, |w, buf, records| {
             prog.advance(w.source, records);
             if !buf.is_empty() {
                 tx.blocking_send(buf)
                     .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
             }
             Ok(())
-        })
+        });
+        // The report is complete once every record is read (the CSV of a
+        // version that fails later is removed by `staged_import`).
+        let rejects = log
+            .into_inner()
+            .map_err(|_| ImportError::Input("a reader panicked".into()))?
+            .finish()?;
+        Ok::<_, ImportError>((stats?, rejects))
     });
     let stats = produced
         .await
@@ -350,7 +388,7 @@ async fn load_and_publish(
         .map_err(|e| ImportError::Input(format!("COPY writer panicked: {e}")))?;
     // A writer error explains a producer's "writers stopped": report it first.
     let copied = copied?;
-    let stats = stats??;
+    let (stats, rejects) = stats??;
     debug_assert_eq!(copied, stats.rows);
     tracing::debug!(layer = %plan.layer, rows = stats.rows, left_to_postgis = stats.check_fids.len(),
         seconds = t_copy.elapsed().as_secs_f64(), "read, derived and copied");
@@ -418,7 +456,7 @@ async fn load_and_publish(
         fingerprint: sums.fingerprint.clone(),
         repaired: fin.repaired,
         null_geometries: fin.null_geometries,
-        rejected: stats.rejects.iter().filter(|r| !r.kept).count() as i64,
+        rejected: rejects.rejected as i64,
     };
     catalog::publish(pool, &nv).await?;
     catalog::drop_stale_history(pool, &plan.layer, 2).await?;
@@ -429,6 +467,6 @@ async fn load_and_publish(
     report.ring_fixes = stats.fixes;
     report.postgis_rows = stats.check_fids.len() as u64;
     report.deleted = stats.deleted;
-    report.rejects = stats.rejects;
+    report.rejects = rejects;
     Ok(())
 }

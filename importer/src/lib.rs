@@ -25,6 +25,7 @@ pub mod ogr;
 pub mod plan;
 pub mod produce;
 pub mod progress;
+pub mod rejects;
 pub mod schema;
 pub mod shapefile;
 pub mod source;

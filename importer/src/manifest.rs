@@ -80,6 +80,7 @@ impl ManifestLayer {
             if_changed: false,
             connections,
             append: false,
+            rejects_dir: None,
         };
         (self.files, opts)
     }

@@ -3,11 +3,13 @@
 //! per record (the columns after `geom` by `crate::mercator`).
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use crate::copy::RowBuf;
 use crate::error::ImportError;
 use crate::mercator::{Derive, Target};
 use crate::plan::Plan;
+use crate::rejects::RejectLog;
 use crate::schema;
 use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
 use crate::source::{Reader, Shapefile};
@@ -156,12 +158,14 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
 
 /// Reads every work item on the rayon pool, each worker with its own
 /// [`Derive`] for `target`, handing each chunk of COPY rows and its record
-/// count to `sink(work, rows, records)`; returns the summed counts. The
-/// import sends the rows to COPY; a dry run drops them.
+/// count to `sink(work, rows, records)`; returns the summed counts. Each
+/// work item's rejects go to `log` as it ends (the returned counts hold
+/// none). The import sends the rows to COPY; a dry run drops them.
 pub fn read_all<F>(
     plan: &Plan,
     target: &Target,
     work: Vec<Work>,
+    log: &Mutex<RejectLog>,
     sink: F,
 ) -> Result<Stats, ImportError>
 where
@@ -171,7 +175,13 @@ where
     work.into_par_iter()
         .map_init(
             || Derive::new(target),
-            |d, w| produce(plan, d, w, &mut |buf, records| sink(&w, buf, records)),
+            |d, w| {
+                let mut st = produce(plan, d, w, &mut |buf, records| sink(&w, buf, records))?;
+                log.lock()
+                    .map_err(|_| ImportError::Input("a reader panicked".into()))?
+                    .add(std::mem::take(&mut st.rejects))?;
+                Ok(st)
+            },
         )
         .try_reduce(Stats::default, |mut a, b| {
             a.add(b);

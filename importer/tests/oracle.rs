@@ -164,6 +164,7 @@ fn options(case: &Case, layer: &str) -> ImportOptions {
         if_changed: false,
         connections: 2,
         append: false,
+        rejects_dir: None,
     }
 }
 

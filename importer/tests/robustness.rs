@@ -181,8 +181,13 @@ async fn missing_shx_is_rebuilt_with_a_note_and_garbage_records_are_rejected() {
         .await
         .unwrap();
     assert_eq!(r.features, with.features - 1);
-    assert_eq!(r.rejects.len(), 1, "{:?}", r.rejects);
-    let rej = &r.rejects[0];
+    assert_eq!(
+        (r.rejects.rejected, r.rejects.nulled),
+        (1, 0),
+        "{:?}",
+        r.rejects
+    );
+    let rej = &r.rejects.sample[0];
     assert!(
         rej.record == 3 && !rej.kept && rej.reason.contains("shape type"),
         "{rej:?}"

@@ -4,7 +4,7 @@
 //! ETA; hidden when stderr is not a terminal, so CI logs stay clean), a
 //! summary table at the end and a rejects report when records were refused.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,6 +73,7 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
         if_changed: a.if_changed,
         connections: a.connections.max(1),
         append: a.append,
+        rejects_dir: Some(a.rejects_dir.clone()),
     };
     if let Some(m) = &a.manifest {
         let layers = manifest::load(m)?;
@@ -188,7 +189,7 @@ pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         }
         .with_context(|| format!("importing layer {}", opts.plan.layer))?;
         print_files(&r);
-        write_rejects(&a.rejects_dir, &r)?;
+        report_rejects(&r);
         reports.push(r);
     }
     print_summary(&reports);
@@ -235,21 +236,20 @@ fn print_files(r: &ImportReport) {
             r.srid,
             fields.join(", ")
         );
-        let rejected = r.rejects.iter().filter(|x| !x.kept).count();
         println!(
             "  would import {} features: {} records rejected, {} values stored NULL, {} null shapes, \
              {} rings closed or dropped, {} deleted DBF records skipped, {} geometries for PostGIS \
              to validate (and repair if invalid)",
             r.features,
-            rejected,
-            r.rejects.len() - rejected,
+            r.rejects.rejected,
+            r.rejects.nulled,
             r.null_geometries,
             r.ring_fixes,
             r.deleted,
             r.postgis_rows
         );
         const SHOWN: usize = 10;
-        for x in r.rejects.iter().take(SHOWN) {
+        for x in r.rejects.sample.iter().take(SHOWN) {
             println!(
                 "      {} record {}: {}{}",
                 x.file.display(),
@@ -258,50 +258,23 @@ fn print_files(r: &ImportReport) {
                 if x.kept { " (imported)" } else { " (rejected)" }
             );
         }
-        if r.rejects.len() > SHOWN {
+        if r.rejects.total() > SHOWN as u64 {
             println!(
                 "      ... {} more in the rejects report",
-                r.rejects.len() - SHOWN
+                r.rejects.total() - SHOWN as u64
             );
         }
     }
 }
 
-fn write_rejects(dir: &std::path::Path, r: &ImportReport) -> anyhow::Result<()> {
-    if r.rejects.is_empty() {
-        return Ok(());
+fn report_rejects(r: &ImportReport) {
+    if let Some(csv) = &r.rejects.csv {
+        println!(
+            "  {} rejected or altered records listed in {}",
+            r.rejects.total(),
+            csv.display()
+        );
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = match r.version {
-        Some(v) => dir.join(format!("{}-v{v}.csv", r.layer)),
-        None => dir.join(format!("{}-dry-run.csv", r.layer)),
-    };
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(&path).with_context(|| path.display().to_string())?,
-    );
-    writeln!(f, "file,record,imported,reason")?;
-    for x in &r.rejects {
-        writeln!(
-            f,
-            "{},{},{},{}",
-            csv_text(&x.file.display().to_string()),
-            x.record,
-            x.kept,
-            csv_text(&x.reason)
-        )?;
-    }
-    f.flush()?;
-    println!(
-        "  {} rejected or altered records listed in {}",
-        r.rejects.len(),
-        path.display()
-    );
-    Ok(())
-}
-
-/// A CSV text field (RFC 4180): quoted, inner quotes doubled.
-fn csv_text(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn print_summary(reports: &[ImportReport]) {
@@ -335,7 +308,7 @@ fn print_summary(reports: &[ImportReport]) {
             r.features,
             r.null_geometries,
             r.repaired + r.ring_fixes,
-            r.rejects.iter().filter(|x| !x.kept).count(),
+            r.rejects.rejected,
             r.deleted,
             r.version.map_or("-".into(), |v| v.to_string()),
             r.elapsed.as_secs_f64(),

@@ -26,6 +26,7 @@ pub fn opts(layer: &str, kind: LayerKind, srs: Option<i32>) -> ImportOptions {
         if_changed: false,
         connections: 2,
         append: false,
+        rejects_dir: None,
     }
 }
 
