@@ -95,6 +95,43 @@ mod tests {
     use super::super::test_support::vietnamese_letters;
     use super::*;
 
+    /// An outside chart: glibc's iconv knows TCVN 5712:1993 as `TCVN5712-1`
+    /// (VN1). VN3, the "ABC" fonts' encoding geokho reads, is VN1 without
+    /// the upper-case toned letters, at the same bytes: every lower-case
+    /// letter and the toneless capitals must match iconv byte for byte.
+    #[test]
+    fn letters_match_glibc_iconv_tcvn5712() {
+        use std::io::Write;
+        let letters: Vec<char> = vietnamese_letters()
+            .into_iter()
+            .filter(|c| c.is_lowercase() || "ĂÂÊÔƠƯĐ".contains(*c))
+            .collect();
+        assert_eq!(letters.len(), 67 + 7);
+        for c in letters {
+            let mut child = std::process::Command::new("iconv")
+                .args(["-f", "UTF-8", "-t", "TCVN5712-1"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("iconv (glibc) runs");
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(c.to_string().as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "iconv refused {c}");
+            assert_eq!(
+                encode(&c.to_string()),
+                Ok(out.stdout.clone()),
+                "{c} (U+{:04X})",
+                c as u32
+            );
+            assert_eq!(dec(&out.stdout), c.to_string());
+        }
+    }
+
     fn latin1(b: u8) -> char {
         char::from(b)
     }
