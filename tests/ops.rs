@@ -1,6 +1,7 @@
 //! Operations: /health and /ready, Prometheus /metrics, request ids, rate
 //! limits per address and per key (429 + Retry-After), listening on IPv4
-//! and IPv6 at once, and a clean exit on SIGTERM.
+//! and IPv6 at once, a clean exit on SIGTERM, and a database a newer build
+//! migrated still opening (deploys can be rolled back).
 
 mod common;
 
@@ -307,4 +308,31 @@ async fn statement_timeout_is_a_503_problem() {
 
     let r = reqwest::get(&url).await.unwrap();
     assert_eq!(r.status(), 200, "served again once the lock is gone");
+}
+
+/// A database a newer geokho migrated (a migration this build does not
+/// know) still opens: rolling a deploy back must not stop the server.
+#[tokio::test]
+async fn migrations_of_a_newer_build_do_not_stop_this_one() {
+    let db = TestDb::new("newer_migrations").await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9001, 'from a newer build', true, '\\x00', 1)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    catalog::migrate(&db.pool)
+        .await
+        .expect("an unknown applied migration is tolerated");
+    let out = Command::new(env!("CARGO_BIN_EXE_geokho"))
+        .arg("migrate")
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -155,8 +155,12 @@ pub async fn migrate(pool: &PgPool) -> Result<(), CatalogError> {
             )
         })
         .collect::<Vec<_>>();
+    // Every migration only adds (tables, columns, rows): an older build can
+    // run on a database a newer build migrated, so a deploy can be rolled
+    // back. sqlx would refuse migrations it does not know.
     let migrator = Migrator {
         migrations: Cow::Owned(migrations),
+        ignore_missing: true,
         ..Migrator::DEFAULT
     };
     migrator.run(pool).await?;
