@@ -1,9 +1,14 @@
 //! `geokho import` through the real binary, on what the library tests do
-//! not reach: files split into many record ranges (workers reading from the
-//! middle of a `.shp` and a `.dbf`, numbering features across ranges) load
-//! exactly what one range loads; the rejects report is a CSV that a
-//! standard parser (Python's `csv`) reads back as file, record, imported
-//! and reason, whatever the folder's name.
+//! not reach:
+//! - files split into many record ranges (workers reading from the middle
+//!   of a `.shp` and a `.dbf`, numbering features across ranges) load
+//!   exactly what one range loads;
+//! - the rejects report is a CSV that a standard parser (Python's `csv`)
+//!   reads back as file, record, imported and reason, whatever the folder's
+//!   name, and lists every row when every row has a bad value;
+//! - `--dry-run` reports CRS, encoding, columns and problems and writes
+//!   nothing;
+//! - a second import of a layer being imported is refused in one line.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -303,4 +308,107 @@ async fn a_bad_value_in_every_row_is_listed_in_full_on_disk() {
     .await
     .unwrap();
     assert_eq!((rows, nulls), (n as i64, n as i64), "kept, the value NULL");
+}
+
+/// Two imports of one layer at once: the second stops at once with one
+/// line and changes nothing; the first publishes. Another layer imports
+/// beside them. The test holds the catalog's version table so that both
+/// first imports wait at publishing, holding their layer's lock.
+#[tokio::test]
+async fn a_second_import_of_a_layer_being_imported_is_refused() {
+    let db = TestDb::new("import_busy").await;
+    let spawn = |args: [&str; 6]| {
+        Command::new(env!("CARGO_BIN_EXE_geokho"))
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("GEOKHO_LOG", "warn")
+            .current_dir(repo_root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let thua = [
+        "import",
+        "data-samples/thua_dat",
+        "--layer",
+        "thua",
+        "--kind",
+        "parcels",
+    ];
+    let cau = [
+        "import",
+        "data-samples/cau",
+        "--layer",
+        "cau",
+        "--kind",
+        "bridges",
+    ];
+    let waiting = |n: i64| {
+        let pool = db.pool.clone();
+        async move {
+            loop {
+                let w: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                     AND query ILIKE 'INSERT INTO geokho.layer_versions%'",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                if w >= n {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let mut hold = db.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE geokho.layer_versions IN EXCLUSIVE MODE")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let first = spawn(thua);
+    tokio::time::timeout(std::time::Duration::from_secs(60), waiting(1))
+        .await
+        .expect("the first import reaches publishing");
+
+    let second = Command::new(env!("CARGO_BIN_EXE_geokho"))
+        .args(thua)
+        .env("DATABASE_URL", &db.url)
+        .env("GEOKHO_LOG", "warn")
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.trim_end().lines().count() == 1
+            && err.contains("layer thua: another import of this layer is running"),
+        "{err}"
+    );
+    // Another layer meanwhile gets as far as publishing too.
+    let other = spawn(cau);
+    tokio::time::timeout(std::time::Duration::from_secs(60), waiting(2))
+        .await
+        .expect("the other layer's import reaches publishing");
+    hold.commit().await.unwrap();
+    for child in [first, other] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let versions: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT layer, count(*) FROM geokho.layer_versions GROUP BY layer ORDER BY layer",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        versions,
+        [("cau".to_string(), 1), ("thua".to_string(), 1)],
+        "one version each: the refused import published nothing"
+    );
 }
