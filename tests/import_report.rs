@@ -15,13 +15,21 @@ use std::process::{Command, Output};
 
 use testkit::{repo_root, temp_dir, TestDb};
 
-fn geokho(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_geokho"))
-        .args(args)
+/// `geokho ARGS` on the test database, warnings only on stderr.
+fn command(db: &TestDb, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_geokho"));
+    c.args(args)
         .env("DATABASE_URL", &db.url)
+        .env("GEOKHO_LOG", "warn")
+        .current_dir(repo_root());
+    c
+}
+
+/// Runs `geokho ARGS` with the importer's debug log and `env`; it must succeed.
+fn geokho(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = command(db, args)
         .env("GEOKHO_LOG", "importer=debug")
         .envs(env.iter().copied())
-        .current_dir(repo_root())
         .output()
         .unwrap();
     assert!(
@@ -30,6 +38,16 @@ fn geokho(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// The rejects report in `dir` of the live version of `layer`.
+async fn rejects_csv(db: &TestDb, dir: &Path, layer: &str) -> PathBuf {
+    let version: i64 = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = $1")
+        .bind(layer)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    dir.join(format!("{layer}-v{version}.csv"))
 }
 
 /// The `work_items=N` geokho logged when it split the layer.
@@ -153,11 +171,7 @@ async fn the_rejects_report_is_a_csv_of_file_record_imported_and_reason() {
         ],
         &[],
     );
-    let version: i64 = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'cau'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    let csv = reports.join(format!("cau-v{version}.csv"));
+    let csv = rejects_csv(&db, &reports, "cau").await;
     let parsed = Command::new("python3")
         .args([
             "-c",
@@ -283,11 +297,7 @@ async fn a_bad_value_in_every_row_is_listed_in_full_on_disk() {
         ],
         &[],
     );
-    let version: i64 = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'kho'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    let csv = reports.join(format!("kho-v{version}.csv"));
+    let csv = rejects_csv(&db, &reports, "kho").await;
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count() as u64, n + 1, "every row listed");
     assert!(text
@@ -318,11 +328,7 @@ async fn a_bad_value_in_every_row_is_listed_in_full_on_disk() {
 async fn a_second_import_of_a_layer_being_imported_is_refused() {
     let db = TestDb::new("import_busy").await;
     let spawn = |args: [&str; 6]| {
-        Command::new(env!("CARGO_BIN_EXE_geokho"))
-            .args(args)
-            .env("DATABASE_URL", &db.url)
-            .env("GEOKHO_LOG", "warn")
-            .current_dir(repo_root())
+        command(&db, &args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -372,13 +378,7 @@ async fn a_second_import_of_a_layer_being_imported_is_refused() {
         .await
         .expect("the first import reaches publishing");
 
-    let second = Command::new(env!("CARGO_BIN_EXE_geokho"))
-        .args(thua)
-        .env("DATABASE_URL", &db.url)
-        .env("GEOKHO_LOG", "warn")
-        .current_dir(repo_root())
-        .output()
-        .unwrap();
+    let second = command(&db, &thua).output().unwrap();
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(

@@ -5,7 +5,7 @@
 //! by the next import of the layer.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catalog::{Field, NewVersion, SourceFile};
@@ -188,27 +188,17 @@ pub async fn dry_run(
     };
     let p = plan.clone();
     let log = RejectLog::new(rejects_csv(opts, &plan.layer, None));
-    let (stats, log) = tokio::task::spawn_blocking(move || {
-        let log = Mutex::new(log);
-        let stats = produce::read_all(&p, &target, produce::split(&p), &log, |_, _, _| Ok(()));
-        (stats, log.into_inner())
+    let (stats, rejects) = tokio::task::spawn_blocking(move || {
+        produce::read_all(&p, &target, produce::split(&p), log, |_, _, _| Ok(()))
     })
     .await
-    .map_err(|e| ImportError::Input(format!("reading panicked: {e}")))?;
-    let log = log.map_err(|_| ImportError::Input("a reader panicked".into()))?;
-    let stats = match stats {
-        Ok(s) => s,
-        Err(e) => {
-            log.discard();
-            return Err(e);
-        }
-    };
+    .map_err(|e| ImportError::Input(format!("reading panicked: {e}")))??;
     report.features = stats.rows;
     report.null_geometries = stats.null_geometries;
     report.ring_fixes = stats.fixes;
     report.deleted = stats.deleted;
     report.postgis_rows = stats.check_fids.len() as u64;
-    report.rejects = log.finish()?;
+    report.rejects = rejects;
     report.elapsed = t0.elapsed();
     Ok(report)
 }
@@ -362,23 +352,17 @@ async fn load_and_publish(
     let work = produce::split_after(&p, fid_base);
     tracing::debug!(layer = %plan.layer, work_items = work.len(), "split into record ranges");
     let log = RejectLog::new(rejects_csv(opts, &plan.layer, Some(version)));
+    // The report is complete once every record is read (the CSV of a
+    // version that fails later is removed by `staged_import`).
     let produced = tokio::task::spawn_blocking(move || {
-        let log = Mutex::new(log);
-        let stats = produce::read_all(&p, &target, work, &log, |w, buf, records| {
+        produce::read_all(&p, &target, work, log, |w, buf, records| {
             prog.advance(w.source, records);
             if !buf.is_empty() {
                 tx.blocking_send(buf)
                     .map_err(|_| ImportError::Input("COPY writers stopped".into()))?;
             }
             Ok(())
-        });
-        // The report is complete once every record is read (the CSV of a
-        // version that fails later is removed by `staged_import`).
-        let rejects = log
-            .into_inner()
-            .map_err(|_| ImportError::Input("a reader panicked".into()))?
-            .finish()?;
-        Ok::<_, ImportError>((stats?, rejects))
+        })
     });
     let stats = produced
         .await

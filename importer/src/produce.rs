@@ -9,7 +9,7 @@ use crate::copy::RowBuf;
 use crate::error::ImportError;
 use crate::mercator::{Derive, Target};
 use crate::plan::Plan;
-use crate::rejects::RejectLog;
+use crate::rejects::{RejectLog, Rejects};
 use crate::schema;
 use crate::shapefile::{shape_to_ewkb, ShapeOutcome};
 use crate::source::{Reader, Shapefile};
@@ -158,21 +158,23 @@ pub fn split_after(plan: &Plan, first_base: i64) -> Vec<Work> {
 
 /// Reads every work item on the rayon pool, each worker with its own
 /// [`Derive`] for `target`, handing each chunk of COPY rows and its record
-/// count to `sink(work, rows, records)`; returns the summed counts. Each
-/// work item's rejects go to `log` as it ends (the returned counts hold
-/// none). The import sends the rows to COPY; a dry run drops them.
+/// count to `sink(work, rows, records)`; returns the summed counts and the
+/// rejects, which go to `log` as each work item ends (on failure its CSV is
+/// removed). The import sends the rows to COPY; a dry run drops them.
 pub fn read_all<F>(
     plan: &Plan,
     target: &Target,
     work: Vec<Work>,
-    log: &Mutex<RejectLog>,
+    log: RejectLog,
     sink: F,
-) -> Result<Stats, ImportError>
+) -> Result<(Stats, Rejects), ImportError>
 where
     F: Fn(&Work, Vec<u8>, u64) -> Result<(), ImportError> + Sync,
 {
     use rayon::prelude::*;
-    work.into_par_iter()
+    let log = Mutex::new(log);
+    let stats = work
+        .into_par_iter()
         .map_init(
             || Derive::new(target),
             |d, w| {
@@ -186,7 +188,17 @@ where
         .try_reduce(Stats::default, |mut a, b| {
             a.add(b);
             Ok(a)
-        })
+        });
+    let log = log
+        .into_inner()
+        .map_err(|_| ImportError::Input("a reader panicked".into()))?;
+    match stats {
+        Ok(stats) => Ok((stats, log.finish()?)),
+        Err(e) => {
+            log.discard();
+            Err(e)
+        }
+    }
 }
 
 /// Encodes the records of `w` as COPY rows (no COPY header), handing them
