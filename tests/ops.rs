@@ -1,7 +1,8 @@
 //! Operations: /health and /ready, Prometheus /metrics, request ids, rate
 //! limits per address and per key (429 + Retry-After), listening on IPv4
-//! and IPv6 at once, a clean exit on SIGTERM, and a database a newer build
-//! migrated still opening (deploys can be rolled back).
+//! and IPv6 at once (also through `make run`'s script, whose busy-port check
+//! covers every address), a clean exit on SIGTERM, and a database a newer
+//! build migrated still opening (deploys can be rolled back).
 
 mod common;
 
@@ -335,4 +336,77 @@ async fn migrations_of_a_newer_build_do_not_stop_this_one() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A port free on both loopback addresses.
+fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("::1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// `make run`'s script (scripts/run.sh) with this build's binary, on `db`.
+fn run_sh(db: &TestDb, port: u16) -> Command {
+    let mut c = Command::new(testkit::repo_root().join("scripts/run.sh"));
+    c.env("GEOKHO_BIN", env!("CARGO_BIN_EXE_geokho"))
+        .env("DATABASE_URL", &db.url)
+        .env("GEOKHO_PORT", port.to_string())
+        .env("GEOKHO_LOG", "warn")
+        .env_remove("GEOKHO_ADDR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+#[tokio::test]
+async fn make_run_listens_on_ipv4_and_ipv6_loopback_and_checks_both_for_a_busy_port() {
+    let db = TestDb::new("make_run").await;
+    // Busy on ::1 only: refused in one line naming the address.
+    let port = free_port();
+    let busy = std::net::TcpListener::bind(("::1", port)).unwrap();
+    let out = run_sh(&db, port).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("port {port} on ::1 is already in use")),
+        "{err}"
+    );
+    drop(busy);
+
+    let port = free_port();
+    let mut child = run_sh(&db, port).spawn().unwrap();
+    let c = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut answered = Vec::new();
+    while answered.len() < 2 && Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut e = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut e).unwrap();
+            panic!("make run's script stopped ({status}): {e}");
+        }
+        answered.clear();
+        for host in ["127.0.0.1", "[::1]"] {
+            let url = format!("http://{host}:{port}/catalog");
+            if let Ok(r) = c.get(&url).send().await {
+                if r.status() == 200 {
+                    let body: serde_json::Value = r.json().await.unwrap();
+                    answered.push((host, body["layers"].as_array().map_or(0, Vec::len)));
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        answered.len(),
+        2,
+        "both loopback addresses answer: {answered:?}"
+    );
+    // The samples were imported by the script before serving.
+    assert!(answered.iter().all(|(_, n)| *n >= 8), "{answered:?}");
 }

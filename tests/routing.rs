@@ -221,7 +221,7 @@ async fn a_detour_beyond_the_search_box_is_found() {
     )
     .unwrap();
     for l in importer::manifest::load(&dir.join("layers.toml")).unwrap() {
-        if !["duong_bo", "cau"].contains(&l.plan.layer.as_str()) {
+        if !["duong_bo", "cau"].contains(&l.layer.as_str()) {
             continue;
         }
         let (files, opts) = l.into_import(2);

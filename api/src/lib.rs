@@ -19,6 +19,7 @@ mod replicas;
 mod routes;
 mod server;
 mod state;
+pub mod styles;
 
 pub use limits::RateLimits;
 pub use openapi::ApiDoc;

@@ -138,6 +138,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "title, zoom range and visibility per layer version",
         include_str!("../../seeds/migrations/0008_version_presentation.sql"),
     ),
+    (
+        9,
+        "layer settings and confirmed changes per version",
+        include_str!("../../seeds/migrations/0009_layer_settings.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several

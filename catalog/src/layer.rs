@@ -61,6 +61,9 @@ pub struct Layer {
     pub name: String,
     pub kind: String,
     pub title: String,
+    /// A paragraph about the layer (source, date, coverage), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub geometry_type: String,
     pub srid: i32,
     pub version: i64,
@@ -95,11 +98,12 @@ type LayerRow = (
     bool,
     serde_json::Value,
     chrono::DateTime<chrono::Utc>,
+    Option<String>,
 );
 
 const SELECT_LAYER: &str =
     "SELECT name, kind, title, geometry_type, srid, version, feature_count, \
-     bounds, minzoom, maxzoom, public, fields, updated_at FROM geokho.layers";
+     bounds, minzoom, maxzoom, public, fields, updated_at, description FROM geokho.layers";
 
 fn from_row(r: LayerRow) -> Result<Layer, CatalogError> {
     let corrupt = |reason: String| CatalogError::Corrupt {
@@ -117,6 +121,7 @@ fn from_row(r: LayerRow) -> Result<Layer, CatalogError> {
         name: r.0,
         kind: r.1,
         title: r.2,
+        description: r.13,
         geometry_type: r.3,
         srid: r.4,
         version: r.5,

@@ -9,9 +9,12 @@ mod db;
 mod error;
 mod generalize;
 mod ident;
+mod kind;
 mod layer;
 mod live;
+pub mod personal;
 mod publish;
+mod settings;
 
 pub use db::{connect, connect_lazy, generic_plan_pool, migrate, pending_migrations, DbOptions};
 pub use error::CatalogError;
@@ -19,12 +22,15 @@ pub use generalize::{
     band_for_zoom, band_or_full, generalizes, tolerance, GENERALIZED, MINZOOM_COLUMN, PIXEL_Z0,
 };
 pub use ident::{quote_ident, valid_layer_name};
+pub use kind::LayerKind;
 pub use layer::{get_layer, list_layers, Field, FieldType, Layer};
 pub use live::republish;
+pub use personal::is_personal;
 pub use publish::{
     drop_stale_history, import_lock_key, layer_lock_key, live_fingerprint, next_version, publish,
     rollback, versioned_table, NewVersion, SourceFile,
 };
+pub use settings::{live_layer, LayerSettings, LiveLayer, VersionChanges};
 
 /// Schema holding the live, served layer tables.
 pub const DATA_SCHEMA: &str = "geokho_data";
@@ -38,9 +44,6 @@ pub const NOTIFY_CHANNEL: &str = "geokho_layer_changed";
 pub const FID_COLUMN: &str = "fid";
 /// Geometry column in the layer's source SRID (legal areas are computed on it).
 pub const GEOM_COLUMN: &str = "geom";
-/// Kinds of layer written in place by the API (`live::republish`), never
-/// replaced or rolled back by an import.
-pub const API_MANAGED_KINDS: &[&str] = &["reports"];
 /// Suffix of a roads layer's routing network table (`<table>__edges`), built
 /// by the importer and moved with the layer on publish, rollback and pruning.
 pub const EDGES_SUFFIX: &str = "__edges";

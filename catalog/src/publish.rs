@@ -10,8 +10,8 @@ use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::{
-    quote_ident, CatalogError, Field, COMPANIONS, DATA_SCHEMA, HISTORY_SCHEMA, NOTIFY_CHANNEL,
-    STAGE_SCHEMA,
+    quote_ident, CatalogError, Field, LayerSettings, VersionChanges, COMPANIONS, DATA_SCHEMA,
+    HISTORY_SCHEMA, NOTIFY_CHANNEL, STAGE_SCHEMA,
 };
 
 /// A source file of an import, recorded in the catalog.
@@ -38,6 +38,10 @@ pub struct NewVersion {
     pub maxzoom: i32,
     pub public: bool,
     pub fields: Vec<Field>,
+    /// The options it was published with, kept for the next import.
+    pub settings: LayerSettings,
+    /// What it changed that the operator confirmed or should know.
+    pub changes: VersionChanges,
     pub sources: Vec<SourceFile>,
     pub fingerprint: String,
     pub repaired: i64,
@@ -207,12 +211,13 @@ async fn upsert_layer(
     let fields = serde_json::to_value(&v.fields).expect("fields serialise");
     sqlx::query(
         "INSERT INTO geokho.layers (name, kind, title, geometry_type, srid, version, feature_count, \
-         bounds, minzoom, maxzoom, public, fields, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12, now()) \
+         bounds, minzoom, maxzoom, public, fields, updated_at, description) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12, now(), $13) \
          ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, title = EXCLUDED.title, \
          geometry_type = EXCLUDED.geometry_type, srid = EXCLUDED.srid, version = EXCLUDED.version, \
          feature_count = EXCLUDED.feature_count, bounds = EXCLUDED.bounds, minzoom = EXCLUDED.minzoom, \
-         maxzoom = EXCLUDED.maxzoom, public = EXCLUDED.public, fields = EXCLUDED.fields, updated_at = now()",
+         maxzoom = EXCLUDED.maxzoom, public = EXCLUDED.public, fields = EXCLUDED.fields, updated_at = now(), \
+         description = EXCLUDED.description",
     )
     .bind(&v.layer)
     .bind(&v.kind)
@@ -226,6 +231,7 @@ async fn upsert_layer(
     .bind(v.maxzoom)
     .bind(v.public)
     .bind(fields)
+    .bind(&v.settings.description)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -242,8 +248,8 @@ pub async fn publish(pool: &PgPool, v: &NewVersion) -> Result<(), CatalogError> 
     sqlx::query(
         "INSERT INTO geokho.layer_versions (layer, version, state, table_name, kind, geometry_type, \
          srid, feature_count, bounds, fields, sources, fingerprint, repaired, null_geometries, rejected, \
-         title, minzoom, maxzoom, public) \
-         VALUES ($1,$2,'live',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
+         title, minzoom, maxzoom, public, description, settings, changes) \
+         VALUES ($1,$2,'live',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)",
     )
     .bind(&v.layer)
     .bind(v.version)
@@ -263,6 +269,9 @@ pub async fn publish(pool: &PgPool, v: &NewVersion) -> Result<(), CatalogError> 
     .bind(v.minzoom)
     .bind(v.maxzoom)
     .bind(v.public)
+    .bind(&v.settings.description)
+    .bind(serde_json::to_value(&v.settings).expect("settings serialise"))
+    .bind((!v.changes.is_empty()).then(|| serde_json::to_value(&v.changes).expect("changes serialise")))
     .execute(&mut *tx)
     .await?;
     notify(&mut tx, &v.layer, v.version).await?;
@@ -325,6 +334,9 @@ type VersionRow = (
     Option<i32>,
     Option<i32>,
     Option<bool>,
+    // description and settings: NULL for versions older than migration 0009.
+    Option<String>,
+    Option<serde_json::Value>,
 );
 
 /// Restores the most recent previous version of `layer` as live, under a new
@@ -336,7 +348,7 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
     lock(&mut tx, layer).await?;
     let prev: Option<VersionRow> = sqlx::query_as(
         "SELECT version, table_name, kind, geometry_type, srid, feature_count, bounds, fields, \
-         title, minzoom, maxzoom, public \
+         title, minzoom, maxzoom, public, description, settings \
          FROM geokho.layer_versions WHERE layer = $1 AND state = 'previous' \
          ORDER BY version DESC LIMIT 1",
     )
@@ -356,6 +368,8 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
         minzoom,
         maxzoom,
         public,
+        description,
+        settings,
     )) = prev
     else {
         return Err(CatalogError::NoPreviousVersion(layer.to_string()));
@@ -378,7 +392,8 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
         "UPDATE geokho.layers SET version = $2, kind = $3, geometry_type = $4, srid = $5, \
          feature_count = $6, bounds = $7, fields = $8, title = coalesce($9, title), \
          minzoom = coalesce($10, minzoom), maxzoom = coalesce($11, maxzoom), \
-         public = coalesce($12, public), updated_at = now() WHERE name = $1",
+         public = coalesce($12, public), updated_at = now(), \
+         description = CASE WHEN $14 THEN $13 ELSE description END WHERE name = $1",
     )
     .bind(layer)
     .bind(new_version)
@@ -392,6 +407,9 @@ pub async fn rollback(pool: &PgPool, layer: &str) -> Result<i64, CatalogError> {
     .bind(minzoom)
     .bind(maxzoom)
     .bind(public)
+    .bind(description)
+    // Versions recorded with settings carry their description (NULL: none).
+    .bind(settings.is_some())
     .execute(&mut *tx)
     .await?;
     notify(&mut tx, layer, new_version).await?;

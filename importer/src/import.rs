@@ -8,20 +8,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catalog::{Field, NewVersion, SourceFile};
+use catalog::{Field, LayerKind, LiveLayer, NewVersion, SourceFile, VersionChanges};
 use sqlx::PgPool;
 
 use crate::append;
 use crate::checksum::{self, Checksums};
+use crate::encoding::TextEncoding;
 use crate::error::ImportError;
 use crate::finish;
-use crate::kind::LayerKind;
 use crate::mercator::Target;
 use crate::network;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::produce;
 use crate::progress::{NoProgress, Progress};
 use crate::rejects::{RejectLog, Rejects};
+use crate::settings::{self, Resolved, SettingsRequest};
 use crate::stage::{self, StageNames};
 
 /// Statements run at once when finishing the stage table, whatever the
@@ -40,11 +41,15 @@ pub fn default_connections() -> usize {
 /// Options of one layer import.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
-    pub plan: PlanOptions,
-    pub title: Option<String>,
-    /// Zoom range served; the kind's default when `None`.
-    pub zoom: Option<(i32, i32)>,
-    pub public: bool,
+    /// The layer's name.
+    pub layer: String,
+    /// The CRS of files without a `.prj` (EPSG code).
+    pub srs: Option<i32>,
+    /// The DBF text encoding; `None`: detected per file.
+    pub encoding: Option<TextEncoding>,
+    /// Kind, title, visibility, renames ...: what is not given is kept
+    /// from the live version ([`crate::settings`]).
+    pub settings: SettingsRequest,
     /// Only plan and report; write nothing.
     pub dry_run: bool,
     /// Skip when sources and options equal those of the live version.
@@ -62,6 +67,24 @@ pub struct ImportOptions {
     /// `<layer>-dry-run.csv`), written while reading; `None`: counts and
     /// the first [`crate::rejects::SAMPLE`] only.
     pub rejects_dir: Option<PathBuf>,
+}
+
+impl ImportOptions {
+    /// A plain import of `layer` (replace, no dry run) with the settings
+    /// in `settings`, over the default COPY connections.
+    pub fn new(layer: impl Into<String>, settings: SettingsRequest) -> Self {
+        ImportOptions {
+            layer: layer.into(),
+            srs: None,
+            encoding: None,
+            settings,
+            dry_run: false,
+            if_changed: false,
+            connections: default_connections(),
+            append: false,
+            rejects_dir: None,
+        }
+    }
 }
 
 /// The rejects report of `layer`'s version `version` (`None`: a dry run).
@@ -91,6 +114,14 @@ pub struct FileSummary {
 pub struct ImportReport {
     pub layer: String,
     pub kind: String,
+    /// What this version changes against the live one: kind, exposure
+    /// (confirmed), schema.
+    pub changes: VersionChanges,
+    /// Fields of the live version the new one lacks.
+    pub lost_fields: Vec<String>,
+    /// Whether a live version was compared (false: a new layer, or a dry
+    /// run without a database).
+    pub compared_with_live: bool,
     /// The published version; `None` for a dry run or an unchanged skip.
     pub version: Option<i64>,
     pub skipped_unchanged: bool,
@@ -122,6 +153,9 @@ impl ImportReport {
         ImportReport {
             layer: p.layer.clone(),
             kind: p.kind.name().into(),
+            changes: VersionChanges::default(),
+            lost_fields: Vec::new(),
+            compared_with_live: false,
             version: None,
             skipped_unchanged: false,
             dry_run,
@@ -157,8 +191,8 @@ impl ImportReport {
 }
 
 /// Plans on a blocking thread (it reads files and hashes them).
-async fn plan_off_thread(inputs: &[PathBuf], opts: &ImportOptions) -> Result<Plan, ImportError> {
-    let (inputs, plan_opts) = (inputs.to_vec(), opts.plan.clone());
+async fn plan_off_thread(inputs: &[PathBuf], plan_opts: PlanOptions) -> Result<Plan, ImportError> {
+    let inputs = inputs.to_vec();
     tokio::task::spawn_blocking(move || plan(&inputs, &plan_opts))
         .await
         .map_err(|e| ImportError::Input(format!("planning panicked: {e}")))?
@@ -171,14 +205,58 @@ async fn checksums_off_thread(plan: Arc<Plan>) -> Result<Checksums, ImportError>
         .map_err(|e| ImportError::Input(format!("hashing panicked: {e}")))?
 }
 
-/// Plans an import and reports what it would do, without a database.
+/// Settings, plan and the changes against `live`: what an import and a dry
+/// run decide before reading a record. Refuses a kind change or a widening
+/// of exposure the options do not confirm.
+async fn prepare(
+    inputs: &[PathBuf],
+    opts: &ImportOptions,
+    live: Option<&LiveLayer>,
+) -> Result<(Resolved, Plan, VersionChanges, Vec<String>), ImportError> {
+    let resolved = settings::resolve(&opts.layer, &opts.settings, live)?;
+    let plan_opts = PlanOptions {
+        layer: opts.layer.clone(),
+        kind: resolved.kind,
+        srs: opts.srs,
+        encoding: opts.encoding,
+        schema: resolved.schema.clone(),
+    };
+    let plan = plan_off_thread(inputs, plan_opts).await?;
+    let widened = settings::widening(live, &plan.schema.fields, resolved.public);
+    if !widened.is_empty() && !opts.settings.widen_exposure {
+        return Err(ImportError::layer(
+            &plan.layer,
+            format!(
+                "this import would widen exposure: {}; pass --widen-exposure to publish that, \
+                 or name the fields in --restricted (nothing was changed)",
+                widened.join("; ")
+            ),
+        ));
+    }
+    let live_fields = live.map_or(&[][..], |l| l.layer.fields.as_slice());
+    let changes = VersionChanges {
+        kind_from: resolved.kind_from.map(|k| k.name().to_string()),
+        widened,
+        schema: settings::schema_changes(live_fields, &plan.schema.fields),
+    };
+    let lost = settings::lost_fields(live_fields, &plan.schema.fields);
+    Ok((resolved, plan, changes, lost))
+}
+
+/// Plans an import and reports what it would do, compared with `live` (the
+/// live version of the layer, when a database was reachable), writing nothing.
 pub async fn dry_run(
     inputs: &[PathBuf],
     opts: &ImportOptions,
+    live: Option<&LiveLayer>,
 ) -> Result<ImportReport, ImportError> {
     let t0 = Instant::now();
-    let plan = Arc::new(plan_off_thread(inputs, opts).await?);
+    let (_, plan, changes, lost) = prepare(inputs, opts, live).await?;
+    let plan = Arc::new(plan);
     let mut report = ImportReport::from_plan(&plan, true);
+    report.changes = changes;
+    report.lost_fields = lost;
+    report.compared_with_live = live.is_some();
     // Every record read, checked and converted as the import would, the
     // rows dropped: the problems show without a database. Web Mercator
     // through PROJ by the EPSG code (the import asks PostGIS which code).
@@ -219,21 +297,17 @@ pub async fn import_layer_with_progress(
     opts: &ImportOptions,
     progress: Arc<dyn Progress>,
 ) -> Result<ImportReport, ImportError> {
+    let live = catalog::live_layer(pool, &opts.layer).await?;
     if opts.dry_run {
-        return dry_run(inputs, opts).await;
+        return dry_run(inputs, opts, live.as_ref()).await;
     }
     let t0 = Instant::now();
-    // Layers the API writes in place (field reports) are not replaced by files.
-    if let Some(l) = catalog::get_layer(pool, &opts.plan.layer).await? {
-        if catalog::API_MANAGED_KINDS.contains(&l.kind.as_str()) {
-            return Err(ImportError::Input(format!(
-                "--layer {}: this layer is written by the API ({}); choose another name",
-                l.name, l.kind
-            )));
-        }
-    }
-    let plan = Arc::new(plan_off_thread(inputs, opts).await?);
+    let (resolved, plan, changes, lost) = prepare(inputs, opts, live.as_ref()).await?;
+    let plan = Arc::new(plan);
     let mut report = ImportReport::from_plan(&plan, false);
+    report.changes = changes;
+    report.lost_fields = lost;
+    report.compared_with_live = live.is_some();
     // Without --if-changed the sources are hashed later, beside PostgreSQL's
     // single-connection work (crate::checksum).
     let mut sums = None;
@@ -262,7 +336,19 @@ pub async fn import_layer_with_progress(
             layer: plan.layer.clone(),
         });
     }
-    let result = staged_import(pool, plan, sums, opts, &mut report, &progress).await;
+    // Settings and changes were decided against the live version read
+    // before the lock: another import may have published since.
+    let now = catalog::get_layer(pool, &plan.layer)
+        .await?
+        .map(|l| l.version);
+    let result = if now != live.as_ref().map(|l| l.layer.version) {
+        Err(ImportError::layer(
+            &plan.layer,
+            "another import published a new version while this one was planned: run it again",
+        ))
+    } else {
+        staged_import(pool, plan, sums, opts, &resolved, &mut report, &progress).await
+    };
     progress.finish();
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
@@ -278,6 +364,7 @@ async fn staged_import(
     plan: Arc<Plan>,
     sums: Option<Checksums>,
     opts: &ImportOptions,
+    resolved: &Resolved,
     report: &mut ImportReport,
     progress: &Arc<dyn Progress>,
 ) -> Result<(), ImportError> {
@@ -290,7 +377,16 @@ async fn staged_import(
         );
     }
     let version = catalog::next_version(pool).await?;
-    let r = load_and_publish(pool, plan.clone(), sums, opts, version, report, progress).await;
+    let r = load_and_publish(
+        pool,
+        plan.clone(),
+        sums,
+        (opts, resolved),
+        version,
+        report,
+        progress,
+    )
+    .await;
     if r.is_err() {
         // Best effort; the next import drops whatever remains.
         let _ = stage::drop_leftovers(pool, &plan.layer).await;
@@ -326,7 +422,7 @@ async fn load_and_publish(
     pool: &PgPool,
     plan: Arc<Plan>,
     sums: Option<Checksums>,
-    opts: &ImportOptions,
+    (opts, resolved): (&ImportOptions, &Resolved),
     version: i64,
     report: &mut ImportReport,
     progress: &Arc<dyn Progress>,
@@ -400,23 +496,22 @@ async fn load_and_publish(
     let sums = hashing
         .await
         .map_err(|e| ImportError::Input(format!("hashing panicked: {e}")))??;
-    let (minzoom, maxzoom) = opts.zoom.unwrap_or_else(|| plan.kind.zoom_range());
+    let (minzoom, maxzoom) = resolved.zoom;
     let nv = NewVersion {
         layer: plan.layer.clone(),
         version,
         kind: plan.kind.name().into(),
-        title: opts
-            .title
-            .clone()
-            .unwrap_or_else(|| plan.kind.default_title().into()),
+        title: resolved.title.clone(),
         geometry_type: plan.geometry_type.clone(),
         srid: plan.srid,
         feature_count: fin.features,
         bounds: fin.bounds,
         minzoom,
         maxzoom,
-        public: opts.public,
+        public: resolved.public,
         fields: plan.schema.fields.clone(),
+        settings: resolved.settings.clone(),
+        changes: report.changes.clone(),
         sources: plan
             .sources
             .iter()

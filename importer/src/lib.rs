@@ -17,7 +17,6 @@ pub mod encoding;
 pub mod error;
 pub mod finish;
 pub mod import;
-pub mod kind;
 pub mod manifest;
 pub mod mercator;
 pub mod network;
@@ -27,14 +26,16 @@ pub mod produce;
 pub mod progress;
 pub mod rejects;
 pub mod schema;
+pub mod settings;
 pub mod shapefile;
 pub mod source;
 pub mod srs;
 pub mod stage;
 
+pub use catalog::LayerKind;
 pub use error::ImportError;
 pub use import::{
     import_layer, import_layer_with_progress, FileSummary, ImportOptions, ImportReport,
 };
-pub use kind::LayerKind;
 pub use progress::{NoProgress, Progress};
+pub use settings::SettingsRequest;

@@ -8,12 +8,17 @@
 //! srs = "vn2000:tien-giang"       # optional: otherwise each .prj
 //! encoding = "auto"               # optional
 //! title = "Thửa đất"              # optional
+//! description = "Bản đồ địa chính 2024"  # optional
 //! renames = { SOTHUA = "so_thua" }   # optional: DBF field -> column
-//! restricted = ["ghi_chu"]           # optional: restricted besides the kind's
-//!                                    # personal data (owner, certificate ...)
-//! public_fields = ["so_gcn"]         # optional: personal data published anyway
+//! restricted = ["ghi_chu"]           # optional: restricted besides personal
+//!                                    # data (owner, certificate ...)
+//! public_fields = ["so_gcn"]         # optional: personal data published by name
 //! minzoom = 12                    # optional
+//! public = false                  # optional: readable only with a layers: scope
 //! ```
+//!
+//! Every option but `name` and `files` may be left out: the live version's
+//! value is kept (`crate::settings`), or the kind's default for a new layer.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,9 +27,8 @@ use serde::Deserialize;
 
 use crate::encoding::TextEncoding;
 use crate::error::ImportError;
-use crate::kind::LayerKind;
-use crate::plan::PlanOptions;
-use crate::schema::SchemaOptions;
+use crate::settings::SettingsRequest;
+use catalog::LayerKind;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,52 +40,38 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawLayer {
     name: String,
-    kind: String,
+    kind: Option<String>,
     files: Vec<String>,
     srs: Option<String>,
     encoding: Option<String>,
     title: Option<String>,
-    #[serde(default)]
-    restricted: Vec<String>,
-    #[serde(default)]
-    public_fields: Vec<String>,
-    #[serde(default)]
-    renames: HashMap<String, String>,
+    description: Option<String>,
+    restricted: Option<Vec<String>>,
+    public_fields: Option<Vec<String>>,
+    renames: Option<HashMap<String, String>>,
     minzoom: Option<i32>,
     maxzoom: Option<i32>,
-    #[serde(default = "yes")]
-    public: bool,
-}
-
-fn yes() -> bool {
-    true
+    public: Option<bool>,
 }
 
 /// One layer of a manifest, resolved.
 #[derive(Debug, Clone)]
 pub struct ManifestLayer {
     pub files: Vec<PathBuf>,
-    pub plan: PlanOptions,
-    pub title: Option<String>,
-    pub zoom: Option<(i32, i32)>,
-    pub public: bool,
+    pub layer: String,
+    pub srs: Option<i32>,
+    pub encoding: Option<TextEncoding>,
+    pub settings: SettingsRequest,
 }
 
 impl ManifestLayer {
     /// Its files and the options of a plain import (replace, no dry run,
     /// not skipped when unchanged) over `connections` COPY connections.
     pub fn into_import(self, connections: usize) -> (Vec<PathBuf>, crate::ImportOptions) {
-        let opts = crate::ImportOptions {
-            plan: self.plan,
-            title: self.title,
-            zoom: self.zoom,
-            public: self.public,
-            dry_run: false,
-            if_changed: false,
-            connections,
-            append: false,
-            rejects_dir: None,
-        };
+        let mut opts = crate::ImportOptions::new(self.layer, self.settings);
+        opts.srs = self.srs;
+        opts.encoding = self.encoding;
+        opts.connections = connections;
         (self.files, opts)
     }
 }
@@ -109,7 +99,8 @@ pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
         .into_iter()
         .map(|l| {
             let at = |r: String| err(format!("layer {}: {r}", l.name));
-            let kind: LayerKind = l.kind.parse().map_err(at)?;
+            let kind: Option<LayerKind> =
+                l.kind.as_deref().map(str::parse).transpose().map_err(at)?;
             let srs = l
                 .srs
                 .as_deref()
@@ -137,29 +128,24 @@ pub fn load(path: &Path) -> Result<Vec<ManifestLayer>, ImportError> {
                 }
                 files.extend(matches);
             }
-            let zoom = match (l.minzoom, l.maxzoom) {
-                (None, None) => None,
-                (a, b) => {
-                    let (d0, d1) = kind.zoom_range();
-                    Some((a.unwrap_or(d0), b.unwrap_or(d1)))
-                }
-            };
             Ok(ManifestLayer {
                 files,
-                plan: PlanOptions {
-                    layer: l.name,
+                layer: l.name,
+                srs,
+                encoding,
+                settings: SettingsRequest {
                     kind,
-                    srs,
-                    encoding,
-                    schema: SchemaOptions {
-                        renames: l.renames,
-                        restricted: l.restricted,
-                        public: l.public_fields,
-                    },
+                    title: l.title,
+                    description: l.description,
+                    minzoom: l.minzoom,
+                    maxzoom: l.maxzoom,
+                    public: l.public,
+                    renames: l.renames,
+                    restricted: l.restricted,
+                    public_fields: l.public_fields,
+                    change_kind: false,
+                    widen_exposure: false,
                 },
-                title: l.title,
-                zoom,
-                public: l.public,
             })
         })
         .collect()

@@ -10,9 +10,9 @@ use sha2::{Digest, Sha256};
 use crate::archive::{self, Extracted};
 use crate::encoding::TextEncoding;
 use crate::error::ImportError;
-use crate::kind::LayerKind;
 use crate::schema::{self, LayerSchema, SchemaOptions};
 use crate::source::{self, Source};
+use catalog::LayerKind;
 
 /// Everything decided before writing.
 #[derive(Debug)]
@@ -219,7 +219,7 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
         }
     }
     let fields: Vec<_> = sources.iter().map(|s| s.fields.clone()).collect();
-    let schema = schema::build(&fields, opts.kind, &opts.schema)
+    let schema = schema::build(&fields, &opts.schema)
         .map_err(|reason| ImportError::layer(&opts.layer, reason))?;
     let records: u64 = sources.iter().map(|s| s.records).sum();
     if records == 0 {

@@ -8,7 +8,6 @@ use catalog::{Field, FieldType};
 
 use crate::copy::RowBuf;
 use crate::encoding::TextEncoding;
-use crate::kind::LayerKind;
 use crate::shapefile::DbfField;
 use crate::source::SourceField;
 
@@ -87,30 +86,38 @@ pub struct LayerSchema {
     pub mapping: Vec<Vec<Option<usize>>>,
 }
 
-/// Options shaping the schema (a manifest's `renames`, `restricted`,
-/// `public_fields`). Names may be spelled as in the DBF (`SOTHUA`) or as
-/// columns (`sothua`); a name that matches no field is an error, so that a
-/// typo cannot leave personal data public.
+/// Options shaping the schema (`renames`, `restricted`, `public_fields` of a
+/// manifest or the command line). Names may be spelled as in the DBF
+/// (`SOTHUA`) or as columns (`sothua`); a name given that matches no field
+/// is an error, so that a typo cannot leave personal data public. Names
+/// inherited from the live version that match no field any more are
+/// dropped (the lost field shows in the import's schema changes).
 #[derive(Debug, Clone, Default)]
 pub struct SchemaOptions {
     /// Source field -> new column name.
     pub renames: HashMap<String, String>,
-    /// Columns restricted in addition to the kind's personal data.
+    /// Columns restricted in addition to personal data.
     pub restricted: Vec<String>,
-    /// Columns published although the kind counts them as personal data.
+    /// Personal-data columns published by name.
     pub public: Vec<String>,
+    /// Which of the three came from the live version rather than the operator.
+    pub inherited: Inherited,
+}
+
+/// Which [`SchemaOptions`] lists were inherited from the live version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inherited {
+    pub renames: bool,
+    pub restricted: bool,
+    pub public: bool,
 }
 
 /// Builds the schema of a layer from the fields of each of its sources.
-/// A column is restricted when `kind` counts its name or its source field's
-/// name as personal data (renaming does not publish it) or `opts.restricted`
-/// names it, unless `opts.public` names it. The error names the option and
-/// the field.
-pub fn build(
-    files: &[Vec<SourceField>],
-    kind: LayerKind,
-    opts: &SchemaOptions,
-) -> Result<LayerSchema, String> {
+/// A column is restricted when its name or its source field's name is
+/// personal data ([`catalog::is_personal`], whatever the layer's kind;
+/// renaming does not publish it) or `opts.restricted` names it, unless
+/// `opts.public` names it. The error names the option and the field.
+pub fn build(files: &[Vec<SourceField>], opts: &SchemaOptions) -> Result<LayerSchema, String> {
     let renames: HashMap<String, (&String, &String)> = opts
         .renames
         .iter()
@@ -175,32 +182,41 @@ pub fn build(
         .filter(|k| !renamed.contains(k))
         .collect();
     unused.sort();
-    if let Some(k) = unused.first() {
+    if let (Some(k), false) = (unused.first(), opts.inherited.renames) {
         return Err(format!(
-            "renames: no field '{k}' in the source files (fields: {})",
+            "renames (--rename): no field '{k}' in the source files (fields: {})",
             listing()
         ));
     }
-    let column_of = |option: &str, name: &String| -> Result<usize, String> {
-        let wanted = sanitize_name(name.as_bytes());
-        fields.iter().position(|f| f.name == wanted).ok_or_else(|| {
-            let cols: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            format!(
-                "{option}: no column '{name}' in this layer (columns: {})",
-                cols.join(", ")
-            )
-        })
+    // Each name given must match a column; inherited ones may have gone.
+    let columns_of = |option: &str, names: &[String], inherited: bool| {
+        let mut out = Vec::new();
+        for name in names {
+            let wanted = sanitize_name(name.as_bytes());
+            match fields.iter().position(|f| f.name == wanted) {
+                Some(c) => out.push(c),
+                None if inherited => {}
+                None => {
+                    let cols: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+                    return Err(format!(
+                        "{option}: no column '{name}' in this layer (columns: {})",
+                        cols.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(out)
     };
-    let restricted = opts
-        .restricted
-        .iter()
-        .map(|n| column_of("restricted", n))
-        .collect::<Result<Vec<_>, _>>()?;
-    let public = opts
-        .public
-        .iter()
-        .map(|n| column_of("public_fields", n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let restricted = columns_of(
+        "restricted (--restricted)",
+        &opts.restricted,
+        opts.inherited.restricted,
+    )?;
+    let public = columns_of(
+        "public_fields (--public-fields)",
+        &opts.public,
+        opts.inherited.public,
+    )?;
     if let Some(c) = restricted.iter().find(|c| public.contains(c)) {
         return Err(format!(
             "column '{}' is both in restricted and in public_fields",
@@ -208,7 +224,8 @@ pub fn build(
         ));
     }
     for (c, f) in fields.iter_mut().enumerate() {
-        let personal = kind.is_personal(&f.name) || origins[c].iter().any(|o| kind.is_personal(o));
+        let personal =
+            catalog::is_personal(&f.name) || origins[c].iter().any(|o| catalog::is_personal(o));
         f.restricted = restricted.contains(&c) || (personal && !public.contains(&c));
     }
     Ok(LayerSchema { fields, mapping })
@@ -430,12 +447,7 @@ mod tests {
                 })
                 .collect()
         };
-        let s = build(
-            &[src(a), src(b)],
-            LayerKind::Parcels,
-            &SchemaOptions::default(),
-        )
-        .unwrap();
+        let s = build(&[src(a), src(b)], &SchemaOptions::default()).unwrap();
         let names: Vec<_> = s.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["so_thua", "ten_chu", "dien_tich"]);
         assert_eq!(s.fields[0].field_type, FieldType::Int8);

@@ -22,7 +22,7 @@ async fn derived_columns_equal_what_postgis_computes() {
     let layers = manifest::load(&repo_root().join("data-samples/layers.toml"))
         .expect("sample manifest loads");
     for l in layers {
-        let name = l.plan.layer.clone();
+        let name = l.layer.clone();
         // One connection: the stage table is filled with COPY FREEZE.
         let (files, opts) = l.into_import(1);
         let r = import_layer(&db.pool, &files, &opts)

@@ -132,7 +132,7 @@ async fn a_cpg_beats_detection_and_encoding_beats_both() {
     assert_eq!(texts(&db, "declared").await, as_declared);
 
     let mut forced = common::opts("forced", LayerKind::Generic, Some(4326));
-    forced.plan.encoding = Some(TextEncoding::Tcvn3);
+    forced.encoding = Some(TextEncoding::Tcvn3);
     let r = import_layer(&db.pool, &[shp], &forced).await.unwrap();
     assert_eq!(
         (

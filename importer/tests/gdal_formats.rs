@@ -211,7 +211,7 @@ async fn every_format_imports_like_the_shapefile() {
     assert_eq!(r.files[0].encoding, "tcvn3", "{}", r.files[0].encoding_how);
     same_as(&db, "ref_td3", "tab_td3", PARCEL_FIELDS, 0.05).await;
     let mut forced = opts("tab_td3f", LayerKind::Parcels, Some(9210));
-    forced.plan.encoding = Some(TextEncoding::Tcvn3);
+    forced.encoding = Some(TextEncoding::Tcvn3);
     import(&db, &tab3, &forced).await;
     same_as(&db, "ref_td3", "tab_td3f", PARCEL_FIELDS, 0.05).await;
 
@@ -416,7 +416,7 @@ async fn append_and_manifests_take_gdal_sources() {
     let layers = importer::manifest::load(&m).unwrap();
     assert_eq!(layers[0].files, vec![selector(&gpkg, "cau")]);
     let mut o = opts("cau_gpkg", LayerKind::Bridges, None);
-    o.plan = layers[0].plan.clone();
+    o.settings = layers[0].settings.clone();
     let r = import_layer(&db.pool, &layers[0].files, &o).await.unwrap();
     import(
         &db,

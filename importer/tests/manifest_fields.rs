@@ -63,15 +63,24 @@ async fn renames_restricted_and_public_fields_shape_the_catalog() {
     assert!(
         matches!(&e, ImportError::Layer { .. })
             && e.to_string().starts_with(
-                "layer thua: renames: no field 'SOTHUA' in the source files (fields: "
+                "layer thua: renames (--rename): no field 'SOTHUA' in the source files (fields: "
             ),
         "{e}"
     );
-    let (files, opts) = layer(
+    let (files, mut opts) = layer(
         &dir,
         "renames = { SO_GCN = \"chung_nhan\", SO_THUA = \"thua_so\" }\n\
          restricted = [\"LOAI_DAT\"]\npublic_fields = [\"ten_chu\"]",
     );
+    // Publishing the owner's name widens exposure: only with the confirmation.
+    let e = import_layer(&db.pool, &files, &opts).await.unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "layer thua: this import would widen exposure: field ten_chu is restricted and would be public; pass --widen-exposure"
+        ),
+        "{e}"
+    );
+    opts.settings.widen_exposure = true;
     import_layer(&db.pool, &files, &opts).await.unwrap();
     assert_eq!(restricted(&db.pool).await, ["loai_dat", "chung_nhan"]);
     let l = catalog::get_layer(&db.pool, "thua").await.unwrap().unwrap();
@@ -89,11 +98,11 @@ async fn renames_restricted_and_public_fields_shape_the_catalog() {
     for (extra, message) in [
         (
             "restricted = [\"ten_chuu\"]",
-            "layer thua: restricted: no column 'ten_chuu' in this layer (columns: ",
+            "layer thua: restricted (--restricted): no column 'ten_chuu' in this layer (columns: ",
         ),
         (
             "public_fields = [\"so_gcnn\"]",
-            "layer thua: public_fields: no column 'so_gcnn' in this layer (columns: ",
+            "layer thua: public_fields (--public-fields): no column 'so_gcnn' in this layer (columns: ",
         ),
         (
             "restricted = [\"ten_chu\"]\npublic_fields = [\"TEN_CHU\"]",

@@ -12,9 +12,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use importer::plan::PlanOptions;
 use importer::shapefile::{Dims, ShapeType};
-use importer::{import_layer, ImportOptions, LayerKind};
+use importer::{import_layer, ImportOptions, LayerKind, SettingsRequest};
 use support::{compare, corpus, shape_type, shp2pgsql, with_null_shapes};
 use testkit::{temp_dir, TestDb};
 
@@ -149,23 +148,11 @@ fn layer_name(path: &str) -> String {
 }
 
 fn options(case: &Case, layer: &str) -> ImportOptions {
-    ImportOptions {
-        plan: PlanOptions {
-            layer: layer.into(),
-            kind: LayerKind::Generic,
-            srs: Some(case.srid),
-            encoding: importer::manifest::parse_encoding(case.encoding).unwrap(),
-            schema: Default::default(),
-        },
-        title: None,
-        zoom: None,
-        public: true,
-        dry_run: false,
-        if_changed: false,
-        connections: 2,
-        append: false,
-        rejects_dir: None,
-    }
+    let mut o = ImportOptions::new(layer, SettingsRequest::of_kind(LayerKind::Generic));
+    o.srs = Some(case.srid);
+    o.encoding = importer::manifest::parse_encoding(case.encoding).unwrap();
+    o.connections = 2;
+    o
 }
 
 fn w_flag(case: &Case) -> Vec<&'static str> {

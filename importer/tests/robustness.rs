@@ -26,7 +26,7 @@ fn sample_copy(name: &str) -> PathBuf {
 }
 
 async fn plan_error(inputs: &[PathBuf]) -> String {
-    match importer::import::dry_run(inputs, &opts("robust", None)).await {
+    match importer::import::dry_run(inputs, &opts("robust", None), None).await {
         Ok(r) => panic!(
             "{inputs:?} planned fine ({} records): expected an error",
             r.records
@@ -125,7 +125,7 @@ async fn damaged_files_fail_with_one_line_errors_naming_the_file() {
     // A .dbf without its .shp; a .dbf with its .shp is that shapefile.
     let shp = sample_copy("cau");
     let dbf = shp.with_extension("dbf");
-    let ok = importer::import::dry_run(std::slice::from_ref(&dbf), &opts("robust", None))
+    let ok = importer::import::dry_run(std::slice::from_ref(&dbf), &opts("robust", None), None)
         .await
         .expect("a .dbf beside its .shp stands for it");
     assert_eq!(ok.files[0].path, shp);

@@ -15,7 +15,7 @@ fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
         .expect("sample manifest loads");
     let l = layers
         .into_iter()
-        .find(|l| l.plan.layer == name)
+        .find(|l| l.layer == name)
         .expect("layer in manifest");
     l.into_import(3)
 }
@@ -230,9 +230,9 @@ async fn versions_skip_rollback_and_failed_imports_leave_live_data_alone() {
     listener.listen(catalog::NOTIFY_CHANNEL).await.unwrap();
     let mut second = opts.clone();
     second.if_changed = false;
-    second.title = Some("Đường bộ (bản thử)".into());
-    second.zoom = Some((9, 15));
-    second.public = false;
+    second.settings.title = Some("Đường bộ (bản thử)".into());
+    (second.settings.minzoom, second.settings.maxzoom) = (Some(9), Some(15));
+    second.settings.public = Some(false);
     let seven = first_records(&files[0], "duong_bo", 7);
     let v2 = import_layer(&db.pool, &[seven], &second)
         .await
@@ -297,8 +297,8 @@ async fn versions_skip_rollback_and_failed_imports_leave_live_data_alone() {
 #[tokio::test]
 async fn a_file_without_prj_or_srs_is_refused_with_the_fix() {
     let (files, mut opts) = sample_layer("kho_bai");
-    opts.plan.srs = None;
-    let err = importer::import::dry_run(&files, &opts)
+    opts.srs = None;
+    let err = importer::import::dry_run(&files, &opts, None)
         .await
         .unwrap_err()
         .to_string();
@@ -312,7 +312,7 @@ async fn a_file_without_prj_or_srs_is_refused_with_the_fix() {
 async fn the_field_reports_layer_is_not_replaced_by_an_import() {
     let db = TestDb::new("managed_layer").await;
     let (files, mut opts) = sample_layer("cang_ben");
-    opts.plan.layer = "phan_anh".into();
+    opts.layer = "phan_anh".into();
     let before: i64 =
         sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = 'phan_anh'")
             .fetch_one(&db.pool)
@@ -398,7 +398,7 @@ async fn append_adds_a_version_with_old_and_new_features() {
     // Different fields: refused, naming them; nothing changes.
     let (ports, _) = sample_layer("cang_ben");
     let mut wrong = app.clone();
-    wrong.plan.schema = Default::default(); // the warehouses' renames are not in these files
+    wrong.settings.renames = Some(Default::default()); // the warehouses' renames are not in these files
     let err = import_layer(&db.pool, &ports, &wrong)
         .await
         .unwrap_err()
@@ -411,7 +411,7 @@ async fn append_adds_a_version_with_old_and_new_features() {
     assert_eq!(stage_tables(&db.pool).await, 0);
     // Nothing to append to.
     let mut none = app.clone();
-    none.plan.layer = "kho_moi".into();
+    none.layer = "kho_moi".into();
     let err = import_layer(&db.pool, &files, &none)
         .await
         .unwrap_err()

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use std::collections::HashMap;
+
 use anyhow::{bail, Context};
 use clap::Args;
 use importer::manifest::{self, parse_encoding};
-use importer::plan::PlanOptions;
-use importer::schema::SchemaOptions;
-use importer::{ImportOptions, ImportReport, LayerKind, Progress};
+use importer::{ImportOptions, ImportReport, LayerKind, Progress, SettingsRequest};
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -28,19 +28,55 @@ pub struct ImportArgs {
     /// Layer name (a-z, 0-9, _); default: the first file's name.
     #[arg(long)]
     pub layer: Option<String>,
-    /// parcels, planning, land_fund, roads, bridges, warehouses, ports, admin, generic.
-    #[arg(long, default_value = "generic")]
-    pub kind: String,
-    /// CRS when there is no .prj: EPSG:<code> or vn2000:<province>.
+    /// parcels, planning, land_fund, roads, bridges, warehouses, ports, admin,
+    /// generic. Default: the live layer's kind (generic for a new layer).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Confirms that --kind changes the kind of an existing layer.
+    #[arg(long)]
+    pub change_kind: bool,
+    /// CRS of files without a .prj: EPSG:<code> or vn2000:<province>.
     #[arg(long)]
     pub srs: Option<String>,
     /// auto, utf8, cp1258, tcvn3, vni, latin1.
     #[arg(long, default_value = "auto")]
     pub encoding: String,
+    /// The layer's title (default: the live layer's, or the kind's).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// A paragraph about the layer: source, date, coverage.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Lowest zoom served (default: the live layer's, or the kind's).
+    #[arg(long)]
+    pub minzoom: Option<i32>,
+    /// Highest zoom served (default: the live layer's, or the kind's).
+    #[arg(long)]
+    pub maxzoom: Option<i32>,
+    /// Make the layer readable without a key (default: as the live layer; new layers are public).
+    #[arg(long, conflicts_with = "private")]
+    pub public: bool,
+    /// Make the layer readable only with a `layers:` scope.
+    #[arg(long)]
+    pub private: bool,
+    /// Rename source fields: FROM=TO[,FROM=TO...] (default: the live layer's renames).
+    #[arg(long, value_delimiter = ',')]
+    pub rename: Option<Vec<String>>,
+    /// Fields restricted besides personal data: a,b (default: the live layer's).
+    #[arg(long, value_delimiter = ',')]
+    pub restricted: Option<Vec<String>>,
+    /// Personal-data fields to publish anyway, by name: a,b (default: the live layer's).
+    #[arg(long, value_delimiter = ',')]
+    pub public_fields: Option<Vec<String>>,
+    /// Confirms an import that widens exposure: a restricted field made
+    /// public, a private layer made public, personal data published.
+    #[arg(long)]
+    pub widen_exposure: bool,
     /// A layers.toml manifest instead of inputs.
-    #[arg(long, conflicts_with_all = ["inputs", "layer"])]
+    #[arg(long, conflicts_with_all = ["inputs", "layer", "kind", "title", "description", "minzoom", "maxzoom", "public", "private", "rename", "restricted", "public_fields", "srs"])]
     pub manifest: Option<PathBuf>,
-    /// Show CRS, encoding, counts and schema; write nothing.
+    /// Show CRS, encoding, counts, schema and the changes against the live
+    /// layer; write nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Skip layers whose files and options equal the live version's.
@@ -63,32 +99,79 @@ pub struct ImportArgs {
     pub rejects_dir: PathBuf,
 }
 
+/// `FROM=TO` pairs of `--rename`.
+fn renames(pairs: &[String]) -> anyhow::Result<HashMap<String, String>> {
+    pairs
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+                Ok((a.trim().to_string(), b.trim().to_string()))
+            }
+            _ => bail!("--rename '{p}': write FROM=TO, e.g. --rename TT_GCN=tinh_trang_gcn"),
+        })
+        .collect()
+}
+
+/// What the command line asks of the layer's settings; what it leaves out
+/// is kept from the live version.
+fn settings(a: &ImportArgs) -> anyhow::Result<SettingsRequest> {
+    let kind = a
+        .kind
+        .as_deref()
+        .map(str::parse::<LayerKind>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    let list = |v: &Option<Vec<String>>| {
+        v.as_ref().map(|v| {
+            v.iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+    };
+    Ok(SettingsRequest {
+        kind,
+        title: a.title.clone(),
+        description: a.description.clone(),
+        minzoom: a.minzoom,
+        maxzoom: a.maxzoom,
+        public: match (a.public, a.private) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        renames: a.rename.as_deref().map(renames).transpose()?,
+        restricted: list(&a.restricted),
+        public_fields: list(&a.public_fields),
+        change_kind: a.change_kind,
+        widen_exposure: a.widen_exposure,
+    })
+}
+
 fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
-    let base = |plan: PlanOptions, title, zoom, public| ImportOptions {
-        plan,
-        title,
-        zoom,
-        public,
-        dry_run: a.dry_run,
-        if_changed: a.if_changed,
-        connections: a.connections.max(1),
-        append: a.append,
-        rejects_dir: Some(a.rejects_dir.clone()),
+    let finish = |mut o: ImportOptions| {
+        o.dry_run = a.dry_run;
+        o.if_changed = a.if_changed;
+        o.connections = a.connections.max(1);
+        o.append = a.append;
+        o.rejects_dir = Some(a.rejects_dir.clone());
+        o.settings.change_kind = a.change_kind;
+        o.settings.widen_exposure = a.widen_exposure;
+        o
     };
     if let Some(m) = &a.manifest {
         let layers = manifest::load(m)?;
         return Ok(layers
             .into_iter()
-            .map(|l| (l.files, base(l.plan, l.title, l.zoom, l.public)))
+            .map(|l| {
+                let (files, o) = l.into_import(1);
+                (files, finish(o))
+            })
             .collect());
     }
     if a.inputs.is_empty() {
         bail!("nothing to import: give shapefiles, other vector files or folders, or --manifest layers.toml");
     }
-    let kind: LayerKind = a
-        .kind
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!("--kind: {e}"))?;
     let layer = match &a.layer {
         Some(l) => l.clone(),
         None => match importer::ogr::split_selector(&a.inputs[0]) {
@@ -101,20 +184,14 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
             ),
         },
     };
-    let srs = a
+    let mut base = ImportOptions::new(layer, settings(a)?);
+    base.srs = a
         .srs
         .as_deref()
         .map(importer::srs::parse_srs)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let encoding = parse_encoding(&a.encoding).map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
-    let plan = PlanOptions {
-        layer,
-        kind,
-        srs,
-        encoding,
-        schema: SchemaOptions::default(),
-    };
+    base.encoding = parse_encoding(&a.encoding).map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
     // One dataset of several layers (GeoPackage, FileGDB) and no --layer:
     // each layer with geometry becomes its own geokho layer.
     if let (None, [input]) = (&a.layer, a.inputs.as_slice()) {
@@ -122,17 +199,17 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
             return Ok(layers
                 .into_iter()
                 .map(|name| {
-                    let plan = PlanOptions {
+                    let o = ImportOptions {
                         layer: importer::ogr::column_name(&name),
-                        ..plan.clone()
+                        ..base.clone()
                     };
                     let sel = PathBuf::from(format!("{}:{name}", input.display()));
-                    (vec![sel], base(plan, None, None, true))
+                    (vec![sel], finish(o))
                 })
                 .collect());
         }
     }
-    Ok(vec![(a.inputs.clone(), base(plan, None, None, true))])
+    Ok(vec![(a.inputs.clone(), finish(base))])
 }
 
 /// The layers with geometry of `input` when it is a dataset of several
@@ -179,21 +256,76 @@ pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         };
         Some(super::open_db(url, &opts).await?)
     };
+    // A dry run compares with the live layers when the database answers,
+    // and writes nothing there (no migrations either).
+    let reader = match &pool {
+        Some(_) => None,
+        None => match catalog::connect_lazy(url, &Default::default(), Duration::from_secs(3)) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                println!("  note: {e}: not compared with the live layers");
+                None
+            }
+        },
+    };
     let mut reports = Vec::new();
     for (files, opts) in &jobs {
-        let r = match &pool {
-            Some(p) => {
+        let r = match (&pool, &reader) {
+            (Some(p), _) => {
                 importer::import_layer_with_progress(p, files, opts, Arc::new(Bars::new())).await
             }
-            None => importer::import::dry_run(files, opts).await,
+            (None, Some(db)) => match catalog::live_layer(db, &opts.layer).await {
+                Ok(live) => {
+                    if live.is_none() {
+                        println!(
+                            "  {}: a new layer (no live version to compare with)",
+                            opts.layer
+                        );
+                    }
+                    importer::import::dry_run(files, opts, live.as_ref()).await
+                }
+                Err(e) => {
+                    println!(
+                        "  note: {}: not compared with the live layer (database: {e})",
+                        opts.layer
+                    );
+                    importer::import::dry_run(files, opts, None).await
+                }
+            },
+            (None, None) => importer::import::dry_run(files, opts, None).await,
         }
-        .with_context(|| format!("importing layer {}", opts.plan.layer))?;
+        .with_context(|| format!("importing layer {}", opts.layer))?;
         print_files(&r);
+        print_changes(&r);
         report_rejects(&r);
         reports.push(r);
     }
     print_summary(&reports);
     Ok(())
+}
+
+/// The changes against the live layer, and the shipped styles that read a
+/// field the new version lacks.
+fn print_changes(r: &ImportReport) {
+    let c = &r.changes;
+    if let Some(from) = &c.kind_from {
+        println!(
+            "  {}: kind changed from {from} to {} (--change-kind)",
+            r.layer, r.kind
+        );
+    }
+    for w in &c.widened {
+        println!("  {}: exposure widened (--widen-exposure): {w}", r.layer);
+    }
+    for s in &c.schema {
+        println!("  {}: schema change: {s}", r.layer);
+    }
+    for (style, field) in api::styles::reading(&r.layer, &r.lost_fields) {
+        println!(
+            "  {}: style {style} reads field {field}, which this version lacks",
+            r.layer
+        );
+    }
 }
 
 fn print_files(r: &ImportReport) {

@@ -14,7 +14,7 @@ pub fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
     let l = manifest::load(&repo_root().join("data-samples/layers.toml"))
         .expect("manifest")
         .into_iter()
-        .find(|l| l.plan.layer == name)
+        .find(|l| l.layer == name)
         .expect("layer in manifest");
     l.into_import(2)
 }
@@ -22,7 +22,7 @@ pub fn sample_layer(name: &str) -> (Vec<PathBuf>, ImportOptions) {
 /// Imports every sample layer.
 pub async fn import_samples(db: &TestDb) {
     for l in manifest::load(&repo_root().join("data-samples/layers.toml")).expect("manifest") {
-        let (files, opts) = sample_layer(&l.plan.layer);
+        let (files, opts) = sample_layer(&l.layer);
         import_layer(&db.pool, &files, &opts)
             .await
             .expect("sample layer imports");

@@ -437,6 +437,7 @@ mod tests {
             name: "thua_dat".into(),
             kind: "parcels".into(),
             title: String::new(),
+            description: None,
             geometry_type: "MultiPolygon".into(),
             srid: 9210,
             version: 1,

@@ -139,6 +139,7 @@ mod tests {
             name: "duong_bo".into(),
             kind: "roads".into(),
             title: String::new(),
+            description: None,
             geometry_type: "MultiLineString".into(),
             srid: 9210,
             version: 1,

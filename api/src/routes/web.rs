@@ -17,15 +17,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::base_url::base_url;
+use crate::styles::STYLES;
 use crate::{AppState, Problem};
-
-/// The styles in `styles/`, by name.
-const STYLES: [(&str, &str); 4] = [
-    ("base", include_str!("../../../styles/base.json")),
-    ("cadastral", include_str!("../../../styles/cadastral.json")),
-    ("planning", include_str!("../../../styles/planning.json")),
-    ("logistics", include_str!("../../../styles/logistics.json")),
-];
 
 const INDEX_HTML: &str = include_str!("../../../web/index.html");
 const VIEWER_JS: &str = include_str!("../../../web/viewer.js");

@@ -5,29 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use importer::plan::PlanOptions;
-use importer::{import_layer, ImportOptions, ImportReport, LayerKind};
+use importer::{import_layer, ImportOptions, ImportReport, LayerKind, SettingsRequest};
 use sqlx::PgPool;
 use testkit::{repo_root, TestDb};
 
 pub fn opts(layer: &str, kind: LayerKind, srs: Option<i32>) -> ImportOptions {
-    ImportOptions {
-        plan: PlanOptions {
-            layer: layer.into(),
-            kind,
-            srs,
-            encoding: None,
-            schema: Default::default(),
-        },
-        title: None,
-        zoom: None,
-        public: true,
-        dry_run: false,
-        if_changed: false,
-        connections: 2,
-        append: false,
-        rejects_dir: None,
-    }
+    let mut o = ImportOptions::new(layer, SettingsRequest::of_kind(kind));
+    o.srs = srs;
+    o.connections = 2;
+    o
 }
 
 pub fn sample(rel: &str) -> PathBuf {

@@ -1,5 +1,6 @@
-//! Layer kinds: what a layer holds decides its default title, zoom range and
-//! which fields are restricted (personal data) unless a manifest says otherwise.
+//! Layer kinds: what a layer holds decides its default title and zoom range,
+//! and which server memory (road graph, parcel and warehouse indexes) it
+//! gets. Personal data is not a matter of kind: see [`crate::personal`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,10 +17,12 @@ pub enum LayerKind {
     Ports,
     Admin,
     Generic,
+    /// Citizen field reports, written by the API.
+    Reports,
 }
 
 impl LayerKind {
-    pub const ALL: [LayerKind; 9] = [
+    pub const ALL: [LayerKind; 10] = [
         LayerKind::Parcels,
         LayerKind::Planning,
         LayerKind::LandFund,
@@ -29,6 +32,7 @@ impl LayerKind {
         LayerKind::Ports,
         LayerKind::Admin,
         LayerKind::Generic,
+        LayerKind::Reports,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl LayerKind {
             LayerKind::Ports => "ports",
             LayerKind::Admin => "admin",
             LayerKind::Generic => "generic",
+            LayerKind::Reports => "reports",
         }
     }
 
@@ -57,6 +62,7 @@ impl LayerKind {
             LayerKind::Ports => "Cảng, bến thủy nội địa",
             LayerKind::Admin => "Ranh giới hành chính",
             LayerKind::Generic => "Lớp dữ liệu",
+            LayerKind::Reports => "Phản ánh hiện trường",
         }
     }
 
@@ -68,66 +74,14 @@ impl LayerKind {
             LayerKind::Roads => (6, 22),
             LayerKind::Bridges | LayerKind::Warehouses | LayerKind::Ports => (8, 22),
             LayerKind::Admin => (4, 22),
-            LayerKind::Generic => (0, 22),
+            LayerKind::Generic | LayerKind::Reports => (0, 22),
         }
     }
 
-    /// Whether a column of this kind holds personal data, restricted unless
-    /// a manifest publishes it explicitly. Agencies spell these fields many
-    /// ways (`TEN_CHU`, `TENCHU`, `CHUSUDUNG1`, `HO_TEN`, `SOGCN` ...): the
-    /// column name is compared without `_` and trailing digits.
-    ///
-    /// ```
-    /// use importer::kind::LayerKind::{Parcels, Roads};
-    /// assert!(Parcels.is_personal("ten_chu") && Parcels.is_personal("tenchu2"));
-    /// assert!(Parcels.is_personal("so_giay_cn") && Parcels.is_personal("cccd"));
-    /// assert!(!Parcels.is_personal("so_thua") && !Roads.is_personal("ten_chu"));
-    /// ```
-    pub fn is_personal(self, column: &str) -> bool {
-        let compact: String = column.chars().filter(|c| *c != '_').collect();
-        let stem = compact.trim_end_matches(|c: char| c.is_ascii_digit());
-        self.personal_fields().contains(&stem)
-    }
-
-    /// Personal-data field names of this kind, without `_` (see [`Self::is_personal`]).
-    pub fn personal_fields(self) -> &'static [&'static str] {
-        match self {
-            LayerKind::Parcels => &[
-                // The holder: name, birth, identity papers, contact.
-                "tenchu",
-                "chusudung",
-                "tenchusudung",
-                "tenchusd",
-                "chusd",
-                "nguoisudung",
-                "tennguoisudung",
-                "hoten",
-                "hotenchu",
-                "diachichu",
-                "diachithuongtru",
-                "ngaysinh",
-                "namsinh",
-                "cmnd",
-                "socmnd",
-                "cmt",
-                "cccd",
-                "socccd",
-                "sodienthoai",
-                "dienthoai",
-                "sdt",
-                // The certificate and what burdens the land.
-                "sogcn",
-                "magcn",
-                "sogiaycn",
-                "sogiaychungnhan",
-                "soseri",
-                "sovaoso",
-                "thechap",
-                "tranhchap",
-            ],
-            LayerKind::Warehouses => &["masothuecanhan", "mstcanhan"],
-            _ => &[],
-        }
+    /// Layers of this kind are written in place by the API (field reports),
+    /// never replaced or rolled back by an import.
+    pub fn api_managed(self) -> bool {
+        self == LayerKind::Reports
     }
 }
 
