@@ -193,9 +193,34 @@ async fn settings_of(
     (l.kind, l.title, l.public, l.version, restricted, all)
 }
 
+/// The server's /catalog entry of `thua_dat`, once the server has heard of
+/// the live version (NOTIFY reaches it moments after the command ends).
+async fn served_entry(base: &str, db: &TestDb) -> Value {
+    let live = catalog::get_layer(&db.pool, "thua_dat")
+        .await
+        .unwrap()
+        .unwrap()
+        .version;
+    for _ in 0..200 {
+        let cat = common::get_json(&format!("{base}/catalog")).await;
+        let entry = cat["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == "thua_dat")
+            .cloned();
+        if let Some(e) = entry.filter(|e| e["version"] == live) {
+            return e;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server never served version {live} of thua_dat");
+}
+
 /// What an anonymous client reads of `thua_dat` over HTTP: TileJSON field
 /// names, a decoded tile's text and the items' properties.
 async fn anonymous_view(base: &str, db: &TestDb) -> (Vec<String>, String, Vec<Value>) {
+    served_entry(base, db).await;
     let tj = common::get_json(&format!("{base}/tiles/thua_dat.json")).await;
     let fields = tj["vector_layers"][0]["fields"]
         .as_object()
@@ -265,6 +290,15 @@ async fn a_routine_reimport_keeps_the_layer_settings_and_never_publishes_owners(
     let view = anonymous_view(&base, &db).await;
     assert_eq!(shows_owners(&view), [false; 3], "{:?}", view.0);
 
+    // A description given once sticks through the next refresh.
+    let mut described = refresh.clone();
+    described.extend(["--description", "Bản đồ địa chính đo đạc 2024"]);
+    ok(&db, &described);
+    ok(&db, &refresh);
+    let entry = served_entry(&base, &db).await;
+    assert_eq!(entry["description"], "Bản đồ địa chính đo đạc 2024");
+    assert_eq!(entry["title"], "Thửa đất");
+
     // A generic layer with owner columns keeps them restricted.
     let generic: Vec<&str> = ["import"]
         .into_iter()
@@ -293,6 +327,7 @@ async fn a_routine_reimport_keeps_the_layer_settings_and_never_publishes_owners(
     );
 
     // Widening without the confirmation: refused in one line, live version served.
+    let served = settings_of(&db, "thua_dat").await.3;
     let mut widen = refresh.clone();
     widen.extend(["--public-fields", "ten_chu"]);
     let line = refused(&db, &widen, "widen exposure");
@@ -300,7 +335,7 @@ async fn a_routine_reimport_keeps_the_layer_settings_and_never_publishes_owners(
         line.contains("ten_chu") && line.contains("--widen-exposure"),
         "{line}"
     );
-    assert_eq!(settings_of(&db, "thua_dat").await.3, second.3);
+    assert_eq!(settings_of(&db, "thua_dat").await.3, served);
     assert_eq!(shows_owners(&anonymous_view(&base, &db).await), [false; 3]);
 
     // A private layer stays private through a routine refresh; making it

@@ -26,7 +26,10 @@ pub fn collection(layer: &Layer, base: &str) -> Value {
     let mut c = json!({
         "id": layer.name,
         "title": layer.title,
-        "description": format!("{} ({}), {} features, version {}", layer.title, layer.kind, layer.feature_count, layer.version),
+        "description": match &layer.description {
+            Some(d) => format!("{d} ({}, {} features, version {})", layer.kind, layer.feature_count, layer.version),
+            None => format!("{} ({}), {} features, version {}", layer.title, layer.kind, layer.feature_count, layer.version),
+        },
         "itemType": "feature",
         "crs": supported_crs(layer.srid),
         "storageCrs": format!("http://www.opengis.net/def/crs/EPSG/0/{}", layer.srid),

@@ -30,6 +30,7 @@ pub async fn catalog(
             json!({
                 "id": l.name,
                 "title": l.title,
+                "description": l.description,
                 "kind": l.kind,
                 "geometry_type": l.geometry_type,
                 "srid": l.srid,
