@@ -190,7 +190,14 @@ async fn settings_of(
         .map(|f| f.name.clone())
         .collect();
     let all = l.fields.iter().map(|f| f.name.clone()).collect();
-    (l.kind, l.title, l.public, l.version, restricted, all)
+    (
+        l.kind.to_string(),
+        l.title,
+        l.public,
+        l.version,
+        restricted,
+        all,
+    )
 }
 
 /// The server's /catalog entry of `thua_dat`, once the server has heard of

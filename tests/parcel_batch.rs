@@ -20,7 +20,7 @@ async fn parcels_layer(pool: &PgPool) -> Layer {
         .await
         .unwrap()
         .into_iter()
-        .find(|l| l.kind == "parcels")
+        .find(|l| l.kind == catalog::LayerKind::Parcels)
         .unwrap()
 }
 
@@ -162,7 +162,12 @@ async fn batched_planning_reports_equal_single_ones() {
     let parcels = parcels_layer(pool).await;
     let zones: Vec<(&Layer, Vec<&Field>)> = layers
         .iter()
-        .filter(|z| z.kind == "planning" || z.kind == "land_fund")
+        .filter(|z| {
+            matches!(
+                z.kind,
+                catalog::LayerKind::Planning | catalog::LayerKind::LandFund
+            )
+        })
         .map(|z| (z, z.fields.iter().filter(|f| !f.restricted).collect()))
         .collect();
     assert_eq!(zones.len(), 2);

@@ -45,21 +45,10 @@ pub async fn sync(state: &AppState) -> anyhow::Result<Vec<String>> {
         state,
         changed.iter().filter_map(|n| state.layers.get(n)).collect(),
     );
-    // New road networks: their graphs are built now rather than by the
-    // first request that sees the new version.
+    // What the new versions keep in memory is built now rather than by
+    // the first request that sees them.
     for l in changed.iter().filter_map(|n| state.layers.get(n)) {
-        if l.kind == "roads" {
-            let (pool, graphs, l) = (state.pool.clone(), state.graphs.clone(), l.clone());
-            tokio::spawn(async move { crate::state::build_graph(&pool, &graphs, &l).await });
-        }
-        if l.kind == "warehouses" {
-            let (pool, ix, l) = (state.pool.clone(), state.warehouses.clone(), l.clone());
-            tokio::spawn(async move { crate::state::build_warehouse_index(&pool, &ix, &l).await });
-        }
-        if l.kind == "parcels" {
-            let (pool, ix) = (state.pool.clone(), state.parcels.clone());
-            tokio::spawn(async move { crate::state::build_parcel_index(&pool, &ix, &l).await });
-        }
+        state.memory.spawn_build(&state.pool, &l);
     }
     Ok(changed)
 }

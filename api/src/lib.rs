@@ -9,6 +9,7 @@ mod caller;
 mod layer_sync;
 mod limits;
 mod listener;
+mod memory;
 mod metrics;
 mod openapi;
 mod overview;

@@ -72,7 +72,7 @@ pub async fn render(State(s): State<AppState>) -> Result<Response, Problem> {
     metrics::counter!("geokho_land_lookups_narrowed_total").absolute(s.land.narrowed());
     // Road graphs a request found missing and loaded (once per version,
     // however many requests found it missing).
-    metrics::counter!("geokho_road_graph_loads_total").absolute(s.graphs.loads());
+    metrics::counter!("geokho_road_graph_loads_total").absolute(s.memory.graphs.loads());
     for r in s.replicas.members() {
         let in_sync = r.state() == crate::ReplicaState::InSync;
         metrics::gauge!("geokho_replica_in_sync", "replica" => r.label.clone()).set(if in_sync {

@@ -42,12 +42,9 @@ pub struct Shared {
     pub replicas: Arc<crate::replicas::Replicas>,
     /// Whether this server keeps layer overviews in the tile store (`overview`).
     pub overviews: bool,
-    /// In-memory road graphs, by roads layer and version (routes, reach).
-    pub graphs: Arc<features::Graphs>,
-    /// Warehouse layers held in memory, by layer and version (near searches).
-    pub warehouses: Arc<features::WarehouseIndexes>,
-    /// Parcel boxes held in memory, by layer and version (parcel at a point).
-    pub parcels: Arc<features::ParcelIndexes>,
+    /// Road graphs, warehouse points and parcel boxes, by layer and
+    /// version: what each layer's kind keeps in memory.
+    pub memory: crate::memory::Memory,
     /// Parcel-at-point look-ups and planning reports, run together when
     /// they would wait.
     pub land: Arc<features::LandLookups>,
@@ -68,13 +65,9 @@ impl AppState {
     ) -> Result<AppState, catalog::CatalogError> {
         let layers = Arc::new(Registry::load(&pool).await?);
         let pool_size = pool.options().get_max_connections();
-        let graphs = Arc::new(features::Graphs::default());
-        let warehouses = Arc::new(features::WarehouseIndexes::default());
-        let parcels = Arc::new(features::ParcelIndexes::default());
+        let memory = crate::memory::Memory::default();
         for l in layers.all() {
-            build_graph(&pool, &graphs, &l).await;
-            build_warehouse_index(&pool, &warehouses, &l).await;
-            build_parcel_index(&pool, &parcels, &l).await;
+            memory.build(&pool, &l).await;
         }
         let lookups = lookup_statements(pool_size, None);
         Ok(AppState(Arc::new(Shared {
@@ -86,9 +79,7 @@ impl AppState {
             reports: Arc::default(),
             replicas: Arc::default(),
             overviews: false,
-            graphs,
-            warehouses,
-            parcels,
+            memory,
             land: Arc::new(features::LandLookups::new(lookups)),
             lookups: catalog::generic_plan_pool(&pool, lookups as u32),
             pool,
@@ -182,91 +173,4 @@ fn lookup_statements(pool_size: u32, n: Option<usize>) -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |c| c.get());
     n.unwrap_or_else(|| (pool_size as usize / 4).min(cores).max(2))
         .max(1)
-}
-
-/// Builds and keeps the road graph of `layer` (kind roads) at the version
-/// the database holds; a failure is logged (requests build it again).
-pub async fn build_graph(pool: &PgPool, graphs: &features::Graphs, layer: &catalog::Layer) {
-    if layer.kind != "roads" {
-        return;
-    }
-    let net = features::RoadNetwork::new(layer.clone(), Vec::new());
-    let t = std::time::Instant::now();
-    match graphs.build(pool, &net).await {
-        Ok(g) => tracing::info!(
-            layer = %layer.name,
-            version = g.version,
-            vertices = g.vertex_count(),
-            edges = g.edge_count(),
-            heap_bytes = g.heap_bytes(),
-            ms = t.elapsed().as_millis() as u64,
-            "road graph built"
-        ),
-        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "road graph not built"),
-    }
-}
-
-/// Builds and keeps the in-memory index of `layer` (kind warehouses) at the
-/// version the database holds; a failure is logged (the SQL path serves).
-pub async fn build_warehouse_index(
-    pool: &PgPool,
-    indexes: &features::WarehouseIndexes,
-    layer: &catalog::Layer,
-) {
-    if layer.kind != "warehouses" {
-        return;
-    }
-    let t = std::time::Instant::now();
-    let built = indexes.build(pool, layer).await;
-    log_index_build(
-        layer,
-        "warehouse index",
-        built.map(|ix| ix.map(|ix| (ix.version, ix.len()))),
-        t,
-        "warehouses served by SQL (not points in a projected CRS PROJ reproduces)",
-    );
-}
-
-/// Builds and keeps the in-memory boxes of `layer` (kind parcels) at the
-/// version the database holds; a failure is logged (the SQL search serves).
-pub async fn build_parcel_index(
-    pool: &PgPool,
-    indexes: &features::ParcelIndexes,
-    layer: &catalog::Layer,
-) {
-    if layer.kind != "parcels" {
-        return;
-    }
-    let t = std::time::Instant::now();
-    let built = indexes.build(pool, layer).await;
-    log_index_build(
-        layer,
-        "parcel index",
-        built.map(|ix| ix.map(|ix| (ix.version, ix.len()))),
-        t,
-        "parcels at a point searched in SQL only (too many, or a CRS PROJ does not reproduce)",
-    );
-}
-
-/// Logs how building one in-memory index of `layer` ended: built (its
-/// version and size), declined (`declined` says what serves instead), or
-/// failed.
-fn log_index_build<E: std::fmt::Display>(
-    layer: &catalog::Layer,
-    what: &str,
-    built: Result<Option<(i64, usize)>, E>,
-    started: std::time::Instant,
-    declined: &str,
-) {
-    match built {
-        Ok(Some((version, items))) => tracing::info!(
-            layer = %layer.name,
-            version,
-            items,
-            ms = started.elapsed().as_millis() as u64,
-            "{what} built"
-        ),
-        Ok(None) => tracing::info!(layer = %layer.name, "{declined}"),
-        Err(e) => tracing::warn!(layer = %layer.name, error = %e, "{what} not built"),
-    }
 }

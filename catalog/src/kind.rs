@@ -3,10 +3,13 @@
 //! gets. Personal data is not a matter of kind: see [`crate::personal`].
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-/// The kinds of layer the base map knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The kinds of layer the base map knows; serialised by [`LayerKind::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LayerKind {
     Parcels,
     Planning,

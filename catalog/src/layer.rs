@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use crate::CatalogError;
+use crate::{CatalogError, LayerKind};
 
 /// PostgreSQL type of an attribute column, as the importer created it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub struct Field {
 #[derive(Debug, Clone, Serialize)]
 pub struct Layer {
     pub name: String,
-    pub kind: String,
+    pub kind: LayerKind,
     pub title: String,
     /// A paragraph about the layer (source, date, coverage), when given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,9 +117,14 @@ fn from_row(r: LayerRow) -> Result<Layer, CatalogError> {
         Some(b) if b.len() == 4 => Some([b[0], b[1], b[2], b[3]]),
         Some(b) => return Err(corrupt(format!("bounds has {} numbers", b.len()))),
     };
+    // A kind this build does not know (a newer build wrote it) serves as generic.
+    let kind = r.1.parse().unwrap_or_else(|e| {
+        tracing::warn!(layer = %r.0, "{e}: served as generic");
+        LayerKind::Generic
+    });
     Ok(Layer {
         name: r.0,
-        kind: r.1,
+        kind,
         title: r.2,
         description: r.13,
         geometry_type: r.3,

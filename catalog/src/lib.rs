@@ -15,6 +15,7 @@ mod live;
 pub mod personal;
 mod publish;
 mod settings;
+mod tables;
 
 pub use db::{connect, connect_lazy, generic_plan_pool, migrate, pending_migrations, DbOptions};
 pub use error::CatalogError;
@@ -31,6 +32,7 @@ pub use publish::{
     rollback, versioned_table, NewVersion, SourceFile,
 };
 pub use settings::{live_layer, LayerSettings, LiveLayer, VersionChanges};
+pub use tables::{live_table, live_version, notify_layer};
 
 /// Schema holding the live, served layer tables.
 pub const DATA_SCHEMA: &str = "geokho_data";

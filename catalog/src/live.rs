@@ -4,14 +4,14 @@
 
 use sqlx::{Postgres, Transaction};
 
-use crate::{quote_ident, CatalogError, DATA_SCHEMA, GEOM_3857_COLUMN, NOTIFY_CHANNEL};
+use crate::{quote_ident, CatalogError, GEOM_3857_COLUMN};
 
 /// Re-publishes `layer` after an in-place change made in `tx`; returns the new version.
 pub async fn republish(
     tx: &mut Transaction<'_, Postgres>,
     layer: &str,
 ) -> Result<i64, CatalogError> {
-    let t = format!("{}.{}", quote_ident(DATA_SCHEMA), quote_ident(layer));
+    let t = crate::live_table(layer);
     let g = quote_ident(GEOM_3857_COLUMN);
     let sql = format!(
         "UPDATE geokho.layers SET version = nextval('geokho.data_version'), updated_at = now(), \
@@ -23,10 +23,6 @@ pub async fn republish(
         .bind(layer)
         .fetch_one(&mut **tx)
         .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(format!("{layer}:{v}"))
-        .execute(&mut **tx)
-        .await?;
+    crate::notify_layer(&mut **tx, layer, v).await?;
     Ok(v)
 }

@@ -10,8 +10,8 @@ use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::{
-    quote_ident, CatalogError, Field, LayerSettings, VersionChanges, COMPANIONS, DATA_SCHEMA,
-    HISTORY_SCHEMA, NOTIFY_CHANNEL, STAGE_SCHEMA,
+    quote_ident, CatalogError, Field, LayerKind, LayerSettings, VersionChanges, COMPANIONS,
+    DATA_SCHEMA, HISTORY_SCHEMA, STAGE_SCHEMA,
 };
 
 /// A source file of an import, recorded in the catalog.
@@ -28,7 +28,7 @@ pub struct SourceFile {
 pub struct NewVersion {
     pub layer: String,
     pub version: i64,
-    pub kind: String,
+    pub kind: LayerKind,
     pub title: String,
     pub geometry_type: String,
     pub srid: i32,
@@ -196,12 +196,7 @@ async fn notify(
     layer: &str,
     v: i64,
 ) -> Result<(), CatalogError> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(NOTIFY_CHANNEL)
-        .bind(format!("{layer}:{v}"))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    crate::notify_layer(&mut **tx, layer, v).await
 }
 
 async fn upsert_layer(
@@ -220,7 +215,7 @@ async fn upsert_layer(
          description = EXCLUDED.description",
     )
     .bind(&v.layer)
-    .bind(&v.kind)
+    .bind(v.kind.name())
     .bind(&v.title)
     .bind(&v.geometry_type)
     .bind(v.srid)
@@ -254,7 +249,7 @@ pub async fn publish(pool: &PgPool, v: &NewVersion) -> Result<(), CatalogError> 
     .bind(&v.layer)
     .bind(v.version)
     .bind(&v.layer)
-    .bind(&v.kind)
+    .bind(v.kind.name())
     .bind(&v.geometry_type)
     .bind(v.srid)
     .bind(v.feature_count)

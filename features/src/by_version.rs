@@ -69,11 +69,7 @@ impl<T> ByVersion<T> {
         value: Option<T>,
         set_version: impl FnOnce(&mut T, i64),
     ) -> Result<Option<Arc<T>>, FeaturesError> {
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = $1")
-                .bind(layer)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let version = catalog::live_version(&mut *tx, layer).await?;
         tx.rollback().await?;
         let (Some(mut value), Some(version)) = (value, version) else {
             return Ok(None);

@@ -12,3 +12,12 @@ pub enum FeaturesError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
+
+impl From<catalog::CatalogError> for FeaturesError {
+    fn from(e: catalog::CatalogError) -> Self {
+        match e {
+            catalog::CatalogError::Db(db) => FeaturesError::Db(db),
+            other => FeaturesError::NotFound(other.to_string()),
+        }
+    }
+}

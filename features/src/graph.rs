@@ -390,10 +390,7 @@ pub(crate) async fn version(
     tx: &mut Transaction<'_, Postgres>,
     net: &RoadNetwork,
 ) -> Result<i64, FeaturesError> {
-    let v: Option<i64> = sqlx::query_scalar("SELECT version FROM geokho.layers WHERE name = $1")
-        .bind(&net.roads.name)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let v = catalog::live_version(&mut **tx, &net.roads.name).await?;
     v.ok_or_else(|| FeaturesError::NotFound(format!("layer {} is gone", net.roads.name)))
 }
 

@@ -1,7 +1,7 @@
 //! Items of a collection as GeoJSON features, in the requested CRS, with
 //! bbox (in `bbox-crs`), CQL2 filter, chosen properties and paging.
 
-use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tiles::{SpatialTarget, SqlFilter};
@@ -149,7 +149,7 @@ pub async fn fetch_items(
 ) -> Result<Page, FeaturesError> {
     let fields = chosen(visible, q.properties.as_deref())?;
     let mut w = conditions(layer, visible, q)?;
-    let table = format!("{}.{}", quote_ident(DATA_SCHEMA), quote_ident(&layer.name));
+    let table = catalog::live_table(&layer.name);
     let count_sql = format!("SELECT count(*) FROM {table}{}", w.clause());
     let (matched,): (i64,) = bind_all(sqlx::query_as(&count_sql), &w.binds)
         .fetch_one(pool)
@@ -184,12 +184,11 @@ pub async fn fetch_item(
     crs: &Crs,
 ) -> Result<Option<Value>, FeaturesError> {
     let sql = format!(
-        "SELECT {fid}, ({props})::text, ({geom})::text FROM {schema}.{table} WHERE {fid} = $1",
+        "SELECT {fid}, ({props})::text, ({geom})::text FROM {table} WHERE {fid} = $1",
         fid = quote_ident(FID_COLUMN),
         props = properties_sql(visible),
         geom = geometry_sql(layer, crs),
-        schema = quote_ident(DATA_SCHEMA),
-        table = quote_ident(&layer.name),
+        table = catalog::live_table(&layer.name),
     );
     let row: Option<(i64, String, Option<String>)> =
         sqlx::query_as(&sql).bind(fid).fetch_optional(pool).await?;

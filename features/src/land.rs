@@ -4,9 +4,7 @@
 //! overlap areas computed in the parcel's own projection (VN-2000 legal
 //! areas, never Web Mercator).
 
-use catalog::{
-    quote_ident, Field, FieldType, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_3857_COLUMN, GEOM_COLUMN,
-};
+use catalog::{quote_ident, Field, FieldType, Layer, FID_COLUMN, GEOM_3857_COLUMN, GEOM_COLUMN};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::PgPool;
@@ -18,7 +16,7 @@ use crate::FeaturesError;
 pub const PARCEL_KEY: [&str; 3] = ["ma_xa", "so_to", "so_thua"];
 
 fn table(l: &Layer) -> String {
-    format!("{}.{}", quote_ident(DATA_SCHEMA), quote_ident(&l.name))
+    catalog::live_table(&l.name)
 }
 
 fn props(fields: &[&Field], alias: &str) -> String {
@@ -179,7 +177,7 @@ pub async fn parcel_at(
 #[derive(Debug, Serialize)]
 pub struct Overlap {
     layer: String,
-    kind: String,
+    kind: catalog::LayerKind,
     id: i64,
     properties: Box<RawValue>,
     overlap_m2: f64,
@@ -296,7 +294,7 @@ pub(crate) fn planning_of(
         let z = zones[k as usize - 1].0;
         overlaps.push(Overlap {
             layer: z.name.clone(),
-            kind: z.kind.clone(),
+            kind: z.kind,
             id: zfid,
             properties: raw(p)?,
             overlap_m2: (a * 10.0).round() / 10.0,

@@ -2,7 +2,7 @@
 //! KNN index scan), filtered by type, minimum capacity and a service, with
 //! the straight-line distance in metres.
 
-use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::PgPool;
@@ -76,7 +76,7 @@ pub(crate) fn properties_sql(visible: &[&Field]) -> String {
 
 /// `geokho_data."<layer>" w`.
 pub(crate) fn table(l: &Layer) -> String {
-    format!("{}.{} w", quote_ident(DATA_SCHEMA), quote_ident(&l.name))
+    format!("{} w", catalog::live_table(&l.name))
 }
 
 /// A warehouse as a GeoJSON feature with the distances of the search that

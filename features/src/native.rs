@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use catalog::{quote_ident, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Layer, FID_COLUMN, GEOM_COLUMN};
 use proj::Proj;
 use sqlx::{Postgres, Transaction};
 
@@ -59,10 +59,9 @@ pub(crate) async fn proj_agrees(
 ) -> Result<bool, FeaturesError> {
     let g = format!("ST_PointOnSurface(w.{})", quote_ident(GEOM_COLUMN));
     let sql = format!(
-        "SELECT ST_X(ll), ST_Y(ll), ST_X(b), ST_Y(b) FROM (SELECT ST_Transform({g}, 4326) AS ll FROM {}.{} w \
+        "SELECT ST_X(ll), ST_Y(ll), ST_X(b), ST_Y(b) FROM (SELECT ST_Transform({g}, 4326) AS ll FROM {} w \
          WHERE w.{c} IS NOT NULL AND NOT ST_IsEmpty(w.{c}) ORDER BY w.{fid} LIMIT 16) s, ST_Transform(ll, {srid}) AS b",
-        quote_ident(DATA_SCHEMA),
-        quote_ident(&l.name),
+        catalog::live_table(&l.name),
         c = quote_ident(GEOM_COLUMN),
         fid = quote_ident(FID_COLUMN),
         srid = l.srid,

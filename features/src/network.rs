@@ -3,7 +3,7 @@
 //! edge costs, and the edges bridges close to a truck heavier than their
 //! `tai_trong`. Searches run over the in-memory graph (`crate::graph`).
 
-use catalog::{quote_ident, Layer, DATA_SCHEMA, EDGES_SUFFIX, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Layer, EDGES_SUFFIX, FID_COLUMN, GEOM_COLUMN};
 use sqlx::{Postgres, Transaction};
 
 use crate::FeaturesError;
@@ -58,20 +58,12 @@ impl RoadNetwork {
     }
 
     pub(crate) fn edges(&self) -> String {
-        format!(
-            "{}.{}",
-            quote_ident(DATA_SCHEMA),
-            quote_ident(&format!("{}{EDGES_SUFFIX}", self.roads.name))
-        )
+        catalog::live_table(&format!("{}{EDGES_SUFFIX}", self.roads.name))
     }
 
     /// The roads layer table, quoted.
     pub(crate) fn roads_table(&self) -> String {
-        format!(
-            "{}.{}",
-            quote_ident(DATA_SCHEMA),
-            quote_ident(&self.roads.name)
-        )
+        catalog::live_table(&self.roads.name)
     }
 
     pub(crate) fn srid(&self) -> i32 {
@@ -132,7 +124,7 @@ pub async fn closed_edges(
     let srid = net.srid();
     let units = units_per_metre(srid);
     for layer in &net.bridges {
-        let t = format!("{}.{}", quote_ident(DATA_SCHEMA), quote_ident(&layer.name));
+        let t = catalog::live_table(&layer.name);
         let tol = format!("{BRIDGE_TOLERANCE_M} * {units}");
         let sql = format!(
             "SELECT b.{fid}, e.id FROM {t} b JOIN {edges} e \

@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use catalog::{quote_ident, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Layer, FID_COLUMN, GEOM_COLUMN};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -60,9 +60,8 @@ impl ParcelIndex {
         let g = format!("p.{}", quote_ident(GEOM_COLUMN));
         let rows: Vec<(i64, f64, f64, f64, f64)> = sqlx::query_as(&format!(
             "SELECT p.{fid}, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) \
-             FROM {}.{} p, Box2D({g}) b WHERE {g} IS NOT NULL AND NOT ST_IsEmpty({g})",
-            quote_ident(DATA_SCHEMA),
-            quote_ident(&l.name),
+             FROM {} p, Box2D({g}) b WHERE {g} IS NOT NULL AND NOT ST_IsEmpty({g})",
+            catalog::live_table(&l.name),
             fid = quote_ident(FID_COLUMN),
         ))
         .fetch_all(&mut **tx)

@@ -3,7 +3,7 @@
 //! by `loai_dat`) inside an area, and the parcels within N metres of a
 //! feature of any layer (e.g. a planned road).
 
-use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -16,7 +16,7 @@ pub const MAX_NEAR_PARCELS: u32 = 1000;
 pub const MAX_BUFFER_M: f64 = 5_000.0;
 
 fn table(l: &Layer) -> String {
-    format!("{}.{}", quote_ident(DATA_SCHEMA), quote_ident(&l.name))
+    catalog::live_table(&l.name)
 }
 
 /// The area statistics are taken over.

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use catalog::{quote_ident, Field, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_COLUMN};
+use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde_json::value::RawValue;
@@ -87,7 +87,7 @@ impl WarehouseIndex {
             return Ok(None);
         };
         let g = format!("w.{}", quote_ident(GEOM_COLUMN));
-        let t = format!("{}.{} w", quote_ident(DATA_SCHEMA), quote_ident(&l.name));
+        let t = format!("{} w", catalog::live_table(&l.name));
         let (count, odd): (i64, i64) = sqlx::query_as(&format!(
             "SELECT count(*), count(*) FILTER (WHERE GeometryType({g}) NOT IN ('POINT', 'MULTIPOINT') \
              OR ST_NumGeometries({g}) <> 1 OR ST_IsEmpty({g})) FROM {t} WHERE {g} IS NOT NULL"

@@ -5,7 +5,7 @@
 //! copied into the stage table before its indexes are built, so the swap,
 //! history and rollback work as for any import.
 
-use catalog::{quote_ident, Layer, DATA_SCHEMA};
+use catalog::Layer;
 use sqlx::PgPool;
 
 use crate::error::ImportError;
@@ -73,7 +73,7 @@ pub async fn check(pool: &PgPool, plan: &Plan) -> Result<Appending, ImportError>
             ),
         ));
     }
-    let table = format!("{}.{}", quote_ident(DATA_SCHEMA), quote_ident(&live.name));
+    let table = catalog::live_table(&live.name);
     let max_fid: i64 = sqlx::query_scalar(&format!("SELECT COALESCE(max(fid), 0) FROM {table}"))
         .fetch_one(pool)
         .await?;

@@ -500,7 +500,7 @@ async fn load_and_publish(
     let nv = NewVersion {
         layer: plan.layer.clone(),
         version,
-        kind: plan.kind.name().into(),
+        kind: plan.kind,
         title: resolved.title.clone(),
         geometry_type: plan.geometry_type.clone(),
         srid: plan.srid,

@@ -67,10 +67,7 @@ pub fn resolve(
     live: Option<&LiveLayer>,
 ) -> Result<Resolved, ImportError> {
     let err = |reason: String| ImportError::layer(layer, reason);
-    let live_kind = match live {
-        Some(l) => Some(l.layer.kind.parse::<LayerKind>().map_err(err)?),
-        None => None,
-    };
+    let live_kind = live.map(|l| l.layer.kind);
     if let Some(k) = live_kind.filter(|k| k.api_managed()) {
         return Err(err(format!(
             "this layer is written by the API ({k}); import into another layer name"

@@ -67,7 +67,7 @@ impl Access {
     /// ```
     /// # use catalog::{Field, FieldType, Layer};
     /// # fn field(n: &str, restricted: bool) -> Field { Field { name: n.into(), field_type: FieldType::Text, restricted, source: None } }
-    /// # let layer = Layer { name: "thua_dat".into(), kind: "parcels".into(), title: String::new(), description: None, geometry_type: "MultiPolygon".into(),
+    /// # let layer = Layer { name: "thua_dat".into(), kind: catalog::LayerKind::Parcels, title: String::new(), description: None, geometry_type: "MultiPolygon".into(),
     /// #   srid: 9210, version: 1, feature_count: 0, bounds: None, minzoom: 0, maxzoom: 22, public: true,
     /// #   fields: vec![field("so_thua", false), field("ten_chu", true)], updated_at: chrono::Utc::now() };
     /// use keys::{Access, KeyInfo, Scope, Target};

@@ -16,9 +16,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use catalog::{
-    quote_ident, Field, FieldType, Layer, DATA_SCHEMA, FID_COLUMN, GEOM_3857_COLUMN, MINZOOM_COLUMN,
-};
+use catalog::{quote_ident, Field, FieldType, Layer, FID_COLUMN, GEOM_3857_COLUMN, MINZOOM_COLUMN};
 use sqlx::PgPool;
 
 use crate::filter::{Param, SqlFilter};
@@ -114,11 +112,7 @@ fn parts(t: &TileLayer<'_>, z: u8, limit: Option<u32>) -> Parts {
         .as_ref()
         .map(|f| format!(" AND {}", f.sql))
         .unwrap_or_default();
-    let table = format!(
-        "{}.{}",
-        quote_ident(DATA_SCHEMA),
-        quote_ident(&t.layer.name)
-    );
+    let table = catalog::live_table(&t.layer.name);
     let mut cond = format!(
         "{full} && ST_TileEnvelope($1, $2, $3, margin => {margin}){band_cond} AND {zmin} <= $4{filter}",
         margin = f64::from(BUFFER) / f64::from(EXTENT),
@@ -435,7 +429,7 @@ mod tests {
     fn layer(bounds: Option<[f64; 4]>, count: i64) -> Layer {
         Layer {
             name: "thua_dat".into(),
-            kind: "parcels".into(),
+            kind: catalog::LayerKind::Parcels,
             title: String::new(),
             description: None,
             geometry_type: "MultiPolygon".into(),

@@ -137,7 +137,7 @@ mod tests {
     fn layer(bounds: [f64; 4], minzoom: i32) -> Layer {
         Layer {
             name: "duong_bo".into(),
-            kind: "roads".into(),
+            kind: catalog::LayerKind::Roads,
             title: String::new(),
             description: None,
             geometry_type: "MultiLineString".into(),

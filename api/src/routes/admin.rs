@@ -48,10 +48,7 @@ pub async fn purge(
     let stored = tiles::tile_store::purge_layer(&s.pool, &l.name).await?;
     s.cache.purge_layer(&l.name);
     // Every other server drops its memory cache of the layer too.
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(catalog::NOTIFY_CHANNEL)
-        .bind(format!("{}:{}", l.name, l.version))
-        .execute(&s.pool)
+    catalog::notify_layer(&s.pool, &l.name, l.version)
         .await
         .map_err(Problem::internal)?;
     tracing::info!(layer = %l.name, stored, "tiles purged by an administrator");

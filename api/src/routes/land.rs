@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use catalog::{Field, Layer};
+use catalog::{Field, Layer, LayerKind};
 use features::{Parcel, PlanningReport};
 
 use crate::caller::Caller;
@@ -20,7 +20,7 @@ use crate::{AppState, Problem};
 pub(crate) fn layer_of_kind(
     s: &AppState,
     who: &Caller,
-    kind: &str,
+    kind: LayerKind,
     name: Option<&String>,
 ) -> Result<Arc<Layer>, Problem> {
     let found = who
@@ -46,7 +46,7 @@ pub async fn by_key(
     Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Parcel>, Problem> {
-    let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
     let visible: Vec<&Field> = who.visible(&l);
     let found = features::parcel_by_key(s.read(), &l, &visible, [&ma_xa, &so_to, &so_thua])
         .await
@@ -73,7 +73,7 @@ pub async fn at_point(
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Parcel>, Problem> {
-    let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
     let (x, y, srid) = match (
         num(&q, "lon")?,
         num(&q, "lat")?,
@@ -122,7 +122,7 @@ pub async fn at_point(
             &visible,
             (x, y),
             srid,
-            s.parcels.get(&l.name, l.version).as_deref(),
+            s.memory.parcels.get(&l.name, l.version).as_deref(),
         )
         .await
         .map_err(|e| at(e, param))?;
@@ -145,14 +145,14 @@ pub async fn planning(
     Path(fid): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<PlanningReport>, Problem> {
-    let l = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
     let fid: i64 = fid
         .parse()
         .map_err(|_| Problem::bad_request("fid", "the parcel id must be an integer"))?;
     let zones: Vec<Arc<Layer>> = who
         .readable(&s)
         .into_iter()
-        .filter(|z| z.kind == "planning" || z.kind == "land_fund")
+        .filter(|z| matches!(z.kind, LayerKind::Planning | LayerKind::LandFund))
         .collect();
     let with_fields: Vec<(&Layer, Vec<&Field>)> =
         zones.iter().map(|z| (z.as_ref(), who.visible(z))).collect();

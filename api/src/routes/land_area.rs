@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::Json;
-use catalog::{Field, Layer, FID_COLUMN};
+use catalog::{Field, Layer, LayerKind, FID_COLUMN};
 use features::Area;
 use serde_json::{json, Value};
 
@@ -68,10 +68,10 @@ pub async fn statistics(
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
     let area = match (q.get("ma_xa"), q.get("area_layer"), q.get("fid")) {
         (Some(code), None, None) => {
-            let admin = layer_of_kind(&s, &who, "admin", None)?;
+            let admin = layer_of_kind(&s, &who, LayerKind::Admin, None)?;
             if !admin.fields.iter().any(|f| f.name == "ma_dvhc") {
                 return Err(Problem::not_found(format!(
                     "admin layer {} has no ma_dvhc field",
@@ -116,7 +116,7 @@ pub async fn statistics_in_polygon(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request("geometry", format!("the body is not JSON: {e}")))?;
     let geometry = match v.get("type").and_then(Value::as_str) {
@@ -155,7 +155,7 @@ pub async fn parcels_near(
     who: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, &who, "parcels", q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
     let of_name = q
         .get("of")
         .ok_or_else(|| Problem::bad_request("of", "of (the layer of the feature) is required"))?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use catalog::{Field, Layer};
+use catalog::{Field, Layer, LayerKind};
 use features::{RawValue, RoadNetwork, Route, Snap, Warehouse, WarehouseFilter};
 use serde::Serialize;
 use sqlx::{Postgres, Transaction};
@@ -41,6 +41,7 @@ pub async fn warehouses_near(
     let visible: Vec<&Field> = who.visible(&layer);
     // The version's in-memory index when built; the SQL otherwise.
     let from_memory = s
+        .memory
         .warehouses
         .get(&layer.name, layer.version)
         .and_then(|ix| ix.near(&visible, (lon, lat), &filter, limit));
@@ -82,7 +83,7 @@ fn warehouses_layer(
 ) -> Result<Arc<Layer>, Problem> {
     who.readable(s)
         .into_iter()
-        .find(|l| l.kind == "warehouses" && q.get("layer").is_none_or(|n| *n == l.name))
+        .find(|l| l.kind == LayerKind::Warehouses && q.get("layer").is_none_or(|n| *n == l.name))
         .ok_or_else(|| Problem::not_found("no published warehouses layer"))
 }
 
@@ -96,7 +97,9 @@ fn road_network(
     let roads = all
         .iter()
         .find(|l| {
-            who.0.can_read(l) && l.kind == "roads" && q.get("network").is_none_or(|n| *n == l.name)
+            who.0.can_read(l)
+                && l.kind == LayerKind::Roads
+                && q.get("network").is_none_or(|n| *n == l.name)
         })
         .cloned()
         .ok_or_else(|| match q.get("network") {
@@ -111,7 +114,7 @@ fn road_network(
         })?;
     let bridges = all
         .iter()
-        .filter(|l| l.kind == "bridges")
+        .filter(|l| l.kind == LayerKind::Bridges)
         .map(|l| Layer::clone(l))
         .collect();
     Ok(RoadNetwork::new(Layer::clone(&roads), bridges))
@@ -250,7 +253,7 @@ pub async fn route(
     let weight = weight(&q)?;
     let net = road_network(&s, &who, &q)?;
     let mut tx = read_only(&s).await?;
-    let (a, b, closed, r) = features::route(&mut tx, &s.graphs, &net, from, to, weight)
+    let (a, b, closed, r) = features::route(&mut tx, &s.memory.graphs, &net, from, to, weight)
         .await
         .map_err(|e| at(e, "from/to"))?;
     Ok(route_response(&net, &r, &a, b, weight, closed))
@@ -291,7 +294,16 @@ pub async fn warehouses_reachable(
     let visible: Vec<&Field> = who.visible(&layer);
     let mut tx = read_only(&s).await?;
     let (start, found) = features::warehouses_reachable(
-        &mut tx, &s.graphs, &net, &layer, &visible, from, max_m, &filter, weight, limit,
+        &mut tx,
+        &s.memory.graphs,
+        &net,
+        &layer,
+        &visible,
+        from,
+        max_m,
+        &filter,
+        weight,
+        limit,
     )
     .await
     .map_err(|e| at(e, "lon/lat"))?;
@@ -326,7 +338,14 @@ pub async fn route_to_nearest_warehouse(
     let visible: Vec<&Field> = who.visible(&layer);
     let mut tx = read_only(&s).await?;
     let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(
-        &mut tx, &s.graphs, &net, &layer, &visible, from, &filter, weight,
+        &mut tx,
+        &s.memory.graphs,
+        &net,
+        &layer,
+        &visible,
+        from,
+        &filter,
+        weight,
     )
     .await
     .map_err(|e| at(e, "lon/lat"))?;

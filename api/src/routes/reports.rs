@@ -31,6 +31,9 @@ pub const CATEGORIES: &[&str] = &[
 /// islands. Reports are stored in WGS 84 and served in VN-2000 zones too,
 /// which cannot hold points from elsewhere.
 pub const VIETNAM: [f64; 4] = [102.0, 6.0, 118.0, 24.0];
+/// The layer of field reports (created by migration 0006).
+const REPORTS_LAYER: &str = "phan_anh";
+
 /// Reports one address may send per window.
 const PER_WINDOW: u32 = 5;
 const WINDOW: Duration = Duration::from_secs(60);
@@ -132,9 +135,10 @@ pub async fn create(
         return Ok(resp);
     }
     let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
-    let fid: i64 = sqlx::query_scalar(
-        "INSERT INTO geokho_data.phan_anh (loai, noi_dung, geom) VALUES ($1, $2, ST_SetSRID(ST_MakePoint($3, $4), 4326)) RETURNING fid",
-    )
+    let fid: i64 = sqlx::query_scalar(&format!(
+        "INSERT INTO {} (loai, noi_dung, geom) VALUES ($1, $2, ST_SetSRID(ST_MakePoint($3, $4), 4326)) RETURNING fid",
+        catalog::live_table(REPORTS_LAYER)
+    ))
     .bind(&r.loai)
     .bind(text)
     .bind(r.lon)
@@ -142,14 +146,14 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await
     .map_err(Problem::internal)?;
-    let version = catalog::republish(&mut tx, "phan_anh").await?;
+    let version = catalog::republish(&mut tx, REPORTS_LAYER).await?;
     tx.commit().await.map_err(Problem::internal)?;
     let mut resp = (
         StatusCode::CREATED,
         Json(json!({"id": fid, "trang_thai": "moi", "version": version})),
     )
         .into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("/ogc/collections/phan_anh/items/{fid}")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("/ogc/collections/{REPORTS_LAYER}/items/{fid}")) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
@@ -201,17 +205,20 @@ pub async fn set_status(
         ));
     }
     let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
-    let updated = sqlx::query("UPDATE geokho_data.phan_anh SET trang_thai = $1 WHERE fid = $2")
-        .bind(&c.trang_thai)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(Problem::internal)?
-        .rows_affected();
+    let updated = sqlx::query(&format!(
+        "UPDATE {} SET trang_thai = $1 WHERE fid = $2",
+        catalog::live_table(REPORTS_LAYER)
+    ))
+    .bind(&c.trang_thai)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(Problem::internal)?
+    .rows_affected();
     if updated == 0 {
         return Err(Problem::not_found(format!("no report {id}")));
     }
-    let version = catalog::republish(&mut tx, "phan_anh").await?;
+    let version = catalog::republish(&mut tx, REPORTS_LAYER).await?;
     tx.commit().await.map_err(Problem::internal)?;
     tracing::info!(report = id, status = %c.trang_thai, key = %key_name, "report status changed");
     Ok(Json(
