@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::PgPool;
 
-use crate::land::raw;
-use crate::snap::Snap;
+use crate::land::parcel::raw;
+use crate::routing::snap::Snap;
 
 use crate::sql::{bind_all, Bind, Where};
 use crate::FeaturesError;

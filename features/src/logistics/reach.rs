@@ -12,13 +12,13 @@
 use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use sqlx::{Postgres, Transaction};
 
-use crate::graph::Graphs;
-use crate::logistics::{
+use crate::logistics::near::{
     dm, feature, filter_conditions, properties_sql, table, Warehouse, WarehouseFilter,
 };
-use crate::network::{closed_edges, no_network, Cost, RoadNetwork};
-use crate::routing::{assemble, search, Route};
-use crate::snap::{from_row, nearest_edge_sql, snap, Snap, SnapRow, Way, SNAP_COLUMNS};
+use crate::routing::graph::Graphs;
+use crate::routing::network::{closed_edges, no_network, Cost, RoadNetwork};
+use crate::routing::route::{assemble, search, Route};
+use crate::routing::snap::{from_row, nearest_edge_sql, snap, Snap, SnapRow, Way, SNAP_COLUMNS};
 use crate::sql::{bind_all, Bind, Where};
 use crate::FeaturesError;
 
@@ -100,7 +100,7 @@ pub async fn warehouses_reachable(
                FROM s LEFT JOIN dd ds ON ds.node = s.source LEFT JOIN dd dt ON dt.node = s.target) \
          SELECT wfid, props, gj, net, {straight} FROM t WHERE net <= {d} ORDER BY net, wfid LIMIT {lim}",
         ctes = snapped_ctes(net, l, visible, &w, ""),
-        straight = crate::network::metres("t.wg", &point),
+        straight = crate::routing::network::metres("t.wg", &point),
     );
     let rows: Vec<(i64, String, Option<String>, f64, f64)> =
         bind_all(sqlx::query_as(&sql), &w.binds)

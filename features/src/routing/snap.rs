@@ -7,7 +7,7 @@ use catalog::quote_ident;
 use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
-use crate::network::{metres, no_network, RoadNetwork};
+use crate::routing::network::{metres, no_network, RoadNetwork};
 use crate::FeaturesError;
 
 /// A point further than this from every road cannot be routed from.
@@ -131,7 +131,7 @@ pub(crate) fn nearest_edge_sql(net: &RoadNetwork, p: &str) -> String {
 /// transaction sees: the statement reads the edges table, and once a
 /// transaction holds that table no import can swap it (nor the catalog
 /// row with it) before the transaction ends, so every later statement of
-/// `tx` reads that same version (see `crate::graph`).
+/// `tx` reads that same version (see `crate::routing::graph`).
 pub async fn snap(
     tx: &mut Transaction<'_, Postgres>,
     net: &RoadNetwork,

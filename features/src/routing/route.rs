@@ -1,6 +1,6 @@
 //! Truck routes over a roads layer's network: the ends snap onto their
-//! nearest roads (`crate::snap`, SQL), one Dijkstra over the in-memory graph
-//! of the version the transaction sees (`crate::graph`) starts from every
+//! nearest roads (`crate::routing::snap`, SQL), one Dijkstra over the in-memory graph
+//! of the version the transaction sees (`crate::routing::graph`) starts from every
 //! way out of the start and stops once no way into the end can be reached
 //! faster, and the fastest becomes one line (SQL, by edge id): the start's
 //! stretch of road, the path, the end's stretch.
@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::{Postgres, Transaction};
 
-use crate::graph::{Closed, Graphs, RoadGraph};
-use crate::network::{closed_edges, no_network, Cost, RoadNetwork};
-use crate::snap::{snap, Snap, Way};
+use crate::routing::graph::{Closed, Graphs, RoadGraph};
+use crate::routing::network::{closed_edges, no_network, Cost, RoadNetwork};
+use crate::routing::snap::{snap, Snap, Way};
 use crate::FeaturesError;
 
 /// One stretch of a route along one named road.

@@ -1,7 +1,7 @@
 //! A roads layer's routing network (`<layer>__edges`, built by the
 //! importer, the table pgRouting reads): the layer and its tables, what an
 //! edge costs, and the edges bridges close to a truck heavier than their
-//! `tai_trong`. Searches run over the in-memory graph (`crate::graph`).
+//! `tai_trong`. Searches run over the in-memory graph (`crate::routing::graph`).
 
 use catalog::{quote_ident, Layer, EDGES_SUFFIX, FID_COLUMN, GEOM_COLUMN};
 use sqlx::{Postgres, Transaction};

@@ -6,7 +6,7 @@
 //! weight).
 //!
 //! A graph belongs to one version of its roads layer. Requests find the
-//! version in their own transaction (see `crate::snap`) and ask [`Graphs`]
+//! version in their own transaction (see `crate::routing::snap`) and ask [`Graphs`]
 //! for that version's graph, built from the same transaction when missing,
 //! so a route never mixes a graph with rows of another version.
 
@@ -18,7 +18,7 @@ use crate::by_version::ByVersion;
 
 use sqlx::{Postgres, Transaction};
 
-use crate::network::{no_network, Cost, RoadNetwork};
+use crate::routing::network::{no_network, Cost, RoadNetwork};
 use crate::FeaturesError;
 
 /// No vertex or edge.

@@ -20,8 +20,8 @@ use serde_json::value::RawValue;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::by_version::ByVersion;
-use crate::land::raw;
-use crate::logistics::{dm, Warehouse, WarehouseFilter, MAX_NEAR};
+use crate::land::parcel::raw;
+use crate::logistics::near::{dm, Warehouse, WarehouseFilter, MAX_NEAR};
 use crate::native::{authority, from_lon_lat, proj_agrees};
 use crate::FeaturesError;
 
@@ -103,7 +103,7 @@ impl WarehouseIndex {
              ST_X(ST_GeometryN({g}, 1)), ST_Y(ST_GeometryN({g}, 1)), {k}, {s}, lower({d}) \
              FROM {t} WHERE {g} IS NOT NULL",
             fid = quote_ident(FID_COLUMN),
-            props = crate::logistics::properties_sql(&all),
+            props = crate::logistics::near::properties_sql(&all),
             k = column(l, "loai_kho", "text"),
             s = column(l, "suc_chua", "float8"),
             d = column(l, "dich_vu", "text"),
@@ -169,7 +169,7 @@ impl WarehouseIndex {
             (f.dich_vu.is_some(), "dich_vu"),
         ] {
             if on {
-                if let Err(e) = crate::logistics::need(visible, name) {
+                if let Err(e) = crate::logistics::near::need(visible, name) {
                     return Some(Err(e));
                 }
             }
@@ -206,7 +206,7 @@ impl WarehouseIndex {
         Some(
             hits.into_iter()
                 .map(|(d2, r)| {
-                    let mut w = crate::logistics::feature_raw(
+                    let mut w = crate::logistics::near::feature_raw(
                         r.fid,
                         raw(properties(r, &keys))?,
                         Some(r.geometry.clone()),

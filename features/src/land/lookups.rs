@@ -10,11 +10,11 @@ use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
 use crate::batch::{Batch, Queues};
-use crate::land::{
+use crate::land::parcel::{
     parcel, parcel_at, parcel_select, planning_of, planning_sql, Parcel, ParcelRow, PlanningReport,
     ReportRow,
 };
-use crate::parcel_index::ParcelIndex;
+use crate::land::parcel_index::ParcelIndex;
 use crate::FeaturesError;
 
 /// Parcel-at-point look-ups and planning reports of this server.
@@ -299,7 +299,7 @@ impl Batch for Planning {
     }
 
     async fn one(&self, pool: &PgPool, fid: &i64) -> Result<Self::Output, FeaturesError> {
-        crate::land::planning_report(pool, &self.parcels, *fid, &self.zones()).await
+        crate::land::parcel::planning_report(pool, &self.parcels, *fid, &self.zones()).await
     }
 
     /// The plain statement over all the parcels, rows led by their position.
