@@ -83,3 +83,15 @@ pub fn bounded_limit(q: &HashMap<String, String>, max: u32, default: u32) -> Res
         None => Ok(default),
     }
 }
+
+/// `(lon, lat)` when both are within WGS 84's range; else a 400 naming
+/// `name`.
+pub fn check_lon_lat(name: &'static str, lon: f64, lat: f64) -> Result<(f64, f64), Problem> {
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(Problem::bad_request(
+            name,
+            "lon must be within ±180 and lat within ±90",
+        ));
+    }
+    Ok((lon, lat))
+}

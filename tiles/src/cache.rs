@@ -64,7 +64,7 @@ impl CachedTile {
     /// compression would not make it smaller.
     pub fn new(raw: Vec<u8>) -> CachedTile {
         if raw.len() >= MIN_GZIP {
-            let z = gzip(&raw);
+            let z = gzip_at(&raw, GZIP_LEVEL);
             if z.len() < raw.len() {
                 return CachedTile {
                     data: Bytes::from(z),
@@ -109,10 +109,12 @@ pub fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-fn gzip(raw: &[u8]) -> Vec<u8> {
+/// Compresses `raw` with gzip at `level` (0-9); the levels the cache and
+/// exports use were measured (docs/benchmarks/tiles.md).
+pub fn gzip_at(raw: &[u8], level: u32) -> Vec<u8> {
     let mut e = GzEncoder::new(
         Vec::with_capacity(raw.len() / 2 + 64),
-        flate2::Compression::new(GZIP_LEVEL),
+        flate2::Compression::new(level),
     );
     // Writing into a Vec cannot fail.
     e.write_all(raw).expect("gzip into memory");

@@ -122,7 +122,8 @@ pub async fn export(
                 if data.is_empty() {
                     continue;
                 }
-                let gz = gzip(&data).map_err(|e| err(&e))?;
+                // flate2's default level: files are written once, read many times.
+                let gz = crate::cache::gzip_at(&data, flate2::Compression::default().level());
                 // MBTiles rows count from the south (TMS).
                 let row = (1u32 << c.z) - 1 - c.y;
                 db.execute("INSERT INTO tiles (zoom_level, tile_column, tile_row, tile_data) VALUES (?1, ?2, ?3, ?4)", rusqlite::params![c.z, c.x, row, gz])
@@ -140,13 +141,6 @@ fn tile_id(c: TileCoord) -> u64 {
     pmtiles::TileCoord::new(c.z, c.x, c.y)
         .map(|t| TileId::from(t).value())
         .unwrap_or(u64::MAX)
-}
-
-fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data)?;
-    e.finish()
 }
 
 fn mbtiles_schema(

@@ -81,12 +81,7 @@ pub async fn at_point(
         num(&q, "y")?,
     ) {
         (Some(lon), Some(lat), None, None) => {
-            if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-                return Err(Problem::bad_request(
-                    "lon/lat",
-                    "lon must be within ±180 and lat within ±90",
-                ));
-            }
+            let (lon, lat) = crate::params::check_lon_lat("lon/lat", lon, lat)?;
             (lon, lat, 4326)
         }
         (None, None, Some(x), Some(y)) => {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
 use crate::caller::Caller;
-use crate::params::optional_number as num;
+use crate::params::{check_lon_lat, optional_number as num};
 use crate::routes::ogc::features_error_at as at;
 use crate::{AppState, Problem};
 
@@ -118,16 +118,6 @@ fn road_network(
         .map(|l| Layer::clone(l))
         .collect();
     Ok(RoadNetwork::new(Layer::clone(&roads), bridges))
-}
-
-fn check_lon_lat(name: &'static str, lon: f64, lat: f64) -> Result<(f64, f64), Problem> {
-    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-        return Err(Problem::bad_request(
-            name,
-            "lon must be within ±180 and lat within ±90",
-        ));
-    }
-    Ok((lon, lat))
 }
 
 fn lon_lat(q: &HashMap<String, String>) -> Result<(f64, f64), Problem> {
