@@ -264,7 +264,9 @@ fn shows_owners(view: &(Vec<String>, String, Vec<Value>)) -> [bool; 3] {
     ]
 }
 
-#[tokio::test]
+// Multi-threaded: the commands run blocking while the in-process server
+// must go on (its index builds hold a read lock that publishing waits for).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_routine_reimport_keeps_the_layer_settings_and_never_publishes_owners() {
     let db = TestDb::new("reimport_settings").await;
     ok(&db, &["import", "--manifest", "data-samples/layers.toml"]);
@@ -305,6 +307,17 @@ async fn a_routine_reimport_keeps_the_layer_settings_and_never_publishes_owners(
     let entry = served_entry(&base, &db).await;
     assert_eq!(entry["description"], "Bản đồ địa chính đo đạc 2024");
     assert_eq!(entry["title"], "Thửa đất");
+
+    // --if-changed skips the same files and settings, not a new title.
+    let mut same = refresh.clone();
+    same.push("--if-changed");
+    assert!(ok(&db, &same).contains("unchanged"));
+    same.extend(["--title", "Thửa đất (đo đạc 2024)"]);
+    assert!(ok(&db, &same).contains("published"));
+    assert_eq!(
+        settings_of(&db, "thua_dat").await.1,
+        "Thửa đất (đo đạc 2024)"
+    );
 
     // A generic layer with owner columns keeps them restricted.
     let generic: Vec<&str> = ["import"]

@@ -220,6 +220,10 @@ async fn prepare(
         srs: opts.srs,
         encoding: opts.encoding,
         schema: resolved.schema.clone(),
+        presentation: format!(
+            "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
+            resolved.title, resolved.settings.description, resolved.zoom, resolved.public
+        ),
     };
     let plan = plan_off_thread(inputs, plan_opts).await?;
     let widened = settings::widening(live, &plan.schema.fields, resolved.public);

@@ -156,6 +156,9 @@ pub struct PlanOptions {
     pub srs: Option<i32>,
     pub encoding: Option<TextEncoding>,
     pub schema: SchemaOptions,
+    /// The published settings besides the schema (title, description, zoom
+    /// range, visibility), so `--if-changed` does not skip a change of them.
+    pub presentation: String,
 }
 
 /// Opens every input and checks that they form one layer.
@@ -300,6 +303,7 @@ fn options_digest(opts: &PlanOptions) -> String {
         )
         .as_bytes(),
     );
+    h.update(opts.presentation.as_bytes());
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     // Layout of the stored layer table: bump when stage.rs changes what it builds,
     // so `--if-changed` re-imports data stored in an older layout.

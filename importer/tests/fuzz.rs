@@ -85,6 +85,7 @@ fn read_all(shp: &Path, kind: LayerKind) -> Result<u64, String> {
         srs: Some(9210),
         encoding: None,
         schema: SchemaOptions::default(),
+        presentation: String::new(),
     };
     let p = plan(&[shp.to_path_buf()], &opts).map_err(|e| e.to_string())?;
     let mut rows = 0;
