@@ -169,7 +169,15 @@ async fn primary_standby_and_two_servers() {
 
     let standby = Cluster::standby("scale-standby", &primary);
     let (standby_label, standby_url) = (format!("127.0.0.1:{}", standby.port), standby.url());
-    let args = ["--replica", &standby_url, "--replica-max-wait", "4"];
+    // The checks below poll in tight loops: no rate limit may answer them.
+    let args = [
+        "--replica",
+        &standby_url,
+        "--replica-max-wait",
+        "4",
+        "--rate-ip",
+        "1000000",
+    ];
     let a = Server::start(BIN, &primary.url(), &args).await;
     let b = Server::start(BIN, &primary.url(), &args).await;
     let both = [&a, &b];

@@ -95,3 +95,31 @@ pub fn check_lon_lat(name: &'static str, lon: f64, lat: f64) -> Result<(f64, f64
     }
     Ok((lon, lat))
 }
+
+/// Query parameters deserialised into `T` (axum's `Query`, with a
+/// rejection that is a 400 problem naming the parameter at fault).
+pub struct Q<T>(pub T);
+
+impl<T> std::ops::Deref for Q<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Q<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Problem> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Q).map_err(|e| {
+            let path = e.path().to_string();
+            let param = if path == "." { "query" } else { path.as_str() };
+            Problem::bad_request(param, format!("{param}: {}", e.inner()))
+        })
+    }
+}

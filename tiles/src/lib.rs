@@ -11,6 +11,7 @@ mod export;
 mod filter;
 mod mvt;
 mod pyramid;
+mod request;
 mod seed;
 mod store;
 mod tilejson;
@@ -22,6 +23,7 @@ pub use export::{export, ExportError, ExportReport, Format};
 pub use filter::{compile_filter, FilterError, FilterLang, Param, SpatialTarget, SqlFilter};
 pub use mvt::{layer_tile_sql, render, TileLayer, FIRST_FILTER_PARAM, TILE_BUDGET};
 pub use pyramid::{count_tiles, tiles_in};
+pub use request::{BadTileParameter, Readable, TileRequest};
 pub use seed::{
     default_variant, overview_zooms, seed, seed_overview, SeedReport, OVERVIEW_MAXZOOM,
     OVERVIEW_TILES,

@@ -7,15 +7,14 @@
 //! tile decompressed, which the server's compression layer then encodes as
 //! it accepts (brotli) or leaves as it is (identity).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use catalog::{Field, Layer};
-use tiles::{CachedTile, TileCoord, TileJsonOptions, TileKey, TileLayer};
+use catalog::Layer;
+use tiles::{CachedTile, TileCoord, TileJsonOptions, TileRequest};
 
 use crate::base_url::base_url;
 use crate::caller::Caller;
@@ -117,12 +116,14 @@ fn shareable(layers: &[Arc<Layer>], who: &Caller) -> bool {
         .all(|l| l.public && who.0.tier(l) == tiles::PUBLIC_TIER)
 }
 
-/// The fields of `layer` to include: those the caller may see, narrowed by `?properties=`.
-fn choose_fields<'a>(layer: &'a Layer, who: &Caller, props: Option<&[&str]>) -> Vec<&'a Field> {
-    who.visible(layer)
-        .into_iter()
-        .filter(|f| props.is_none_or(|p| p.contains(&f.name.as_str())))
-        .collect()
+/// `?properties=`, `?filter=`, `?filter-lang=` and `?v=` of a tile.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TileQuery {
+    properties: Option<String>,
+    filter: Option<String>,
+    #[serde(rename = "filter-lang")]
+    filter_lang: Option<String>,
+    v: Option<String>,
 }
 
 /// `/tiles/{layers}/{z}/{x}/{y}.mvt`
@@ -139,164 +140,89 @@ pub async fn tile(
     State(s): State<AppState>,
     who: Caller,
     Path((list, z, x, y_ext)): Path<(String, String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    q: crate::params::Q<TileQuery>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
+    let c = coord(&z, &x, &y_ext)?;
+    let layers = load_layers(&s, &who, &list, q.v.as_deref()).await?;
+    let readable = layers
+        .iter()
+        .map(|l| tiles::Readable {
+            layer: l,
+            visible: who.visible(l),
+            tier: who.0.tier(l),
+        })
+        .collect();
+    let lang = crate::params::filter_lang(q.filter_lang.as_deref())?;
+    let req = TileRequest::new(
+        readable,
+        c,
+        q.properties.as_deref(),
+        q.filter.as_deref(),
+        lang,
+    )
+    .map_err(|e| Problem::bad_request(e.0, e.1))?;
+    for t in req.tile_layers() {
+        let at = Some(format!("{}/{}/{}", c.z, c.x, c.y));
+        who.audit(&s, "tile", t.layer, &t.fields, at).await?;
+    }
+    let (etag, immutable) = (req.etag(), q.v.as_deref() == Some(req.versions().as_str()));
+    let cache_control = cache_control(shareable(&layers, &who), immutable);
+    if not_modified(&headers, &etag) {
+        let r = StatusCode::NOT_MODIFIED.into_response();
+        return Ok(with_headers(r, &etag, cache_control, None));
+    }
+    let from_store = std::sync::atomic::AtomicBool::new(false);
+    let (r, stored) = (&req, &from_store);
+    let fetch = s.read_with(|p| async move {
+        let (tile, from) = r.produce(&p).await?;
+        stored.store(from, std::sync::atomic::Ordering::Relaxed);
+        Ok::<_, tiles::TileError>(tile)
+    });
+    let (tile, hit) = s
+        .cache
+        .get_or_render(req.key(), fetch)
+        .await
+        .map_err(|e| Problem::from_tile_error(e.as_ref()))?;
+    let source = match (hit, from_store.into_inner()) {
+        (true, _) => "hit",
+        (false, true) => "store",
+        (false, false) => "miss",
+    };
+    let r = tile_body(&tile, &headers).map_err(|e| Problem::internal(&e))?;
+    Ok(with_headers(r, &etag, cache_control, Some(source)))
+}
+
+/// The tile of path segments `z`, `x` and `<y>.mvt` (or `.pbf`).
+fn coord(z: &str, x: &str, y_ext: &str) -> Result<TileCoord, Problem> {
     let y = y_ext
         .strip_suffix(".mvt")
         .or_else(|| y_ext.strip_suffix(".pbf"))
         .ok_or_else(|| Problem::not_found("tile URLs end in .mvt"))?;
-    let c = TileCoord::new(
-        non_negative_int("z", &z)?,
-        non_negative_int("x", &x)?,
+    Ok(TileCoord::new(
+        non_negative_int("z", z)?,
+        non_negative_int("x", x)?,
         non_negative_int("y", y)?,
-    )?;
-    let layers = load_layers(&s, &who, &list, q.get("v").map(String::as_str)).await?;
+    )?)
+}
 
-    let props: Option<Vec<&str>> = q
-        .get("properties")
-        .map(|p| p.split(',').filter(|n| !n.is_empty()).collect());
-    if let Some(p) = &props {
-        if let Some(bad) = p.iter().find(|n| {
-            !layers
-                .iter()
-                .any(|l| who.visible(l).iter().any(|f| f.name == **n))
-        }) {
-            return Err(Problem::bad_request(
-                "properties",
-                format!(
-                    "unknown field '{}'",
-                    bad.chars().take(64).collect::<String>()
-                ),
-            ));
-        }
-    }
-    let filter_text = q
-        .get("filter")
-        .map(String::as_str)
-        .filter(|f| !f.trim().is_empty());
-    let lang = crate::params::filter_lang(q.get("filter-lang").map(String::as_str))?;
-    if filter_text.is_some() && layers.len() > 1 {
-        return Err(Problem::bad_request(
-            "filter",
-            "a filter applies to one layer: request the layers separately",
-        ));
-    }
-    let mut tile_layers = Vec::with_capacity(layers.len());
-    for l in &layers {
-        let fields = choose_fields(l, &who, props.as_deref());
-        let filter = match filter_text {
-            Some(t) => {
-                let visible: Vec<&Field> = who.visible(l);
-                Some(
-                    tiles::compile_filter(
-                        t,
-                        lang,
-                        &visible,
-                        tiles::FIRST_FILTER_PARAM,
-                        tiles::SpatialTarget::WEB_MERCATOR,
-                    )
-                    .map_err(|e| Problem::bad_request("filter", e.to_string()))?,
-                )
-            }
-            None => None,
-        };
-        tile_layers.push(TileLayer {
-            layer: l,
-            fields,
-            filter,
-        });
-    }
-
-    // Callers who see the same fields share cached (and seeded) tiles.
-    let tiers: Vec<&str> = layers.iter().map(|l| who.0.tier(l)).collect();
-    let tier = if tiers.iter().all(|t| *t == tiles::PUBLIC_TIER) {
-        tiles::PUBLIC_TIER.to_string()
-    } else {
-        tiers.join(",")
-    };
-    for t in &tile_layers {
-        who.audit(
-            &s,
-            "tile",
-            t.layer,
-            &t.fields,
-            Some(format!("{}/{}/{}", c.z, c.x, c.y)),
-        )
-        .await?;
-    }
-    let variant = tiles::variant(
-        props.as_deref().unwrap_or_default(),
-        filter_text.unwrap_or(""),
-        &tier,
-    );
-    let vers = versions(&layers);
-    let etag = format!("\"{vers}-{variant:x}\"");
-    let immutable = q.get("v").is_some_and(|v| *v == vers);
-    let cache_control = match (shareable(&layers, &who), immutable) {
+/// Cache-Control of a tile: shared caches only for what anyone may see;
+/// a day and `immutable` when the URL names the data version.
+fn cache_control(shareable: bool, immutable: bool) -> &'static str {
+    match (shareable, immutable) {
         (true, true) => "public, max-age=86400, immutable",
         (true, false) => "public, max-age=30",
         (false, true) => "private, max-age=86400, immutable",
         (false, false) => "private, max-age=30",
-    };
-    if headers
+    }
+}
+
+/// Whether `If-None-Match` names `etag`.
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return Ok(with_headers(
-            StatusCode::NOT_MODIFIED.into_response(),
-            &etag,
-            cache_control,
-            None,
-        ));
-    }
-    let layers_key = tiles::layers_key(&layers);
-    let key = TileKey {
-        layers: layers_key.as_str().into(),
-        coord: c,
-        variant,
-    };
-    // Seeded tiles exist for the default variant only; look there before rendering.
-    let seeded = props.is_none() && filter_text.is_none();
-    let mut from_store = false;
-    let (lk, tl) = (layers_key.as_str(), &tile_layers);
-    let composite = layers.len() > 1 && variant == tiles::default_variant();
-    let ls = &layers;
-    let fetch = async {
-        if seeded {
-            let stored = s
-                .read_with(|p| async move {
-                    match tiles::tile_store::get(&p, lk, variant, c).await? {
-                        None if composite => {
-                            tiles::tile_store::get_composite(&p, ls, c, tiles::TILE_BUDGET).await
-                        }
-                        t => Ok(t),
-                    }
-                })
-                .await?;
-            if let Some(t) = stored {
-                from_store = true;
-                return Ok(t);
-            }
-        }
-        s.read_with(|p| async move { tiles::render(&p, tl, c, tiles::TILE_BUDGET).await })
-            .await
-    };
-    let (tile, hit) = s
-        .cache
-        .get_or_render(key, fetch)
-        .await
-        .map_err(|e| Problem::from_tile_error(e.as_ref()))?;
-    let source = if hit {
-        "hit"
-    } else if from_store {
-        "store"
-    } else {
-        "miss"
-    };
-    let r = tile_body(&tile, &headers).map_err(|e| Problem::internal(&e))?;
-    Ok(with_headers(r, &etag, cache_control, Some(source)))
 }
 
 /// The tile in the encoding the client takes: the stored gzip bytes when it
