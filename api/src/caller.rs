@@ -58,7 +58,7 @@ impl FromRequestParts<AppState> for Caller {
             .keys
             .try_get_with(hash, async move { keys::lookup(&pool, &secret).await })
             .await
-            .map_err(|e| Problem::internal(e.as_ref()))?;
+            .map_err(|e| Problem::internal_dyn(e.as_ref()))?;
         match found {
             Some(k) => Ok(Caller(Access::with_key(k))),
             None => Err(Problem::unauthorized(

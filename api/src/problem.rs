@@ -68,37 +68,43 @@ impl Problem {
         Problem::new(StatusCode::NOT_FOUND, "Not Found", detail)
     }
 
-    /// 503 for a database that cannot be reached or a query cancelled by the
-    /// server's statement_timeout (SQLSTATE 57014, overload or a too-wide
-    /// request); anything else is a 500 whose detail is logged, not shown.
-    pub fn internal(e: impl std::fmt::Display) -> Problem {
-        let text = e.to_string();
-        if text.contains("canceling statement due to statement timeout") {
-            tracing::warn!(error = %text, "query cancelled by statement_timeout");
-            return Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service Unavailable",
-                "the query ran past the server's time limit (statement_timeout); \
-                 narrow the request (bbox, limit, filter) or retry shortly",
-            );
+    /// 503 when the error comes from a database that cannot be reached or a
+    /// query cancelled by the server's statement_timeout (decided by type:
+    /// the `sqlx::Error` found in the error's source chain, its variant and
+    /// SQLSTATE); anything else is a 500 whose detail is logged, not shown.
+    pub fn internal(e: impl std::error::Error + 'static) -> Problem {
+        Problem::internal_dyn(&e)
+    }
+
+    /// [`Problem::internal`] of a borrowed error.
+    pub fn internal_dyn(e: &(dyn std::error::Error + 'static)) -> Problem {
+        match db_trouble(e) {
+            Some(DbTrouble::Timeout) => {
+                tracing::warn!(error = %e, "query cancelled by statement_timeout");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    "the query ran past the server's time limit (statement_timeout); \
+                     narrow the request (bbox, limit, filter) or retry shortly",
+                )
+            }
+            Some(DbTrouble::Unavailable) => {
+                tracing::warn!(error = %e, "database unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    "the database is unavailable; retry shortly",
+                )
+            }
+            None => {
+                tracing::error!(error = %e, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    "an internal error occurred",
+                )
+            }
         }
-        if text.contains("pool timed out")
-            || text.contains("Connection refused")
-            || text.contains("connection")
-        {
-            tracing::warn!(error = %text, "database unavailable");
-            return Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service Unavailable",
-                "the database is unavailable; retry shortly",
-            );
-        }
-        tracing::error!(error = %text, "internal error");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            "an internal error occurred",
-        )
     }
 }
 
@@ -179,7 +185,7 @@ impl Problem {
                     "filter",
                     format!("filter: the database refused the value ({m})"),
                 ),
-                None => Problem::internal(db),
+                None => Problem::internal_dyn(db),
             },
         }
     }
@@ -192,5 +198,65 @@ impl From<tiles::TileError> for Problem {
             // The filter is the only caller text that reaches a tile query.
             tiles::TileError::Db(db) => Problem::from_db_at(db, "filter"),
         }
+    }
+}
+
+/// Why a database could not answer, when that is the cause of an error.
+#[derive(Debug, PartialEq, Eq)]
+enum DbTrouble {
+    /// statement_timeout cancelled the query (SQLSTATE 57014).
+    Timeout,
+    /// No connection: pool exhausted or closed, I/O, TLS, or the server
+    /// refusing or ending sessions (SQLSTATE class 08, 57P01-57P03, 53300).
+    Unavailable,
+}
+
+/// The database trouble behind `e`: the first `sqlx::Error` in its source
+/// chain, classified by variant and SQLSTATE.
+fn db_trouble(e: &(dyn std::error::Error + 'static)) -> Option<DbTrouble> {
+    let mut cur = Some(e);
+    while let Some(x) = cur {
+        if let Some(db) = x.downcast_ref::<sqlx::Error>() {
+            return match db {
+                sqlx::Error::Database(d) => match d.code().as_deref() {
+                    Some("57014") => Some(DbTrouble::Timeout),
+                    Some(c)
+                        if c.starts_with("08")
+                            || ["57P01", "57P02", "57P03", "53300"].contains(&c) =>
+                    {
+                        Some(DbTrouble::Unavailable)
+                    }
+                    _ => None,
+                },
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed => Some(DbTrouble::Unavailable),
+                _ => None,
+            };
+        }
+        cur = x.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod trouble_tests {
+    use super::*;
+
+    #[test]
+    fn database_trouble_is_found_by_type_through_wrappers() {
+        let io = || sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(db_trouble(&io()), Some(DbTrouble::Unavailable));
+        let wrapped = catalog::CatalogError::Db(sqlx::Error::PoolTimedOut);
+        assert_eq!(db_trouble(&wrapped), Some(DbTrouble::Unavailable));
+        let wrapped = features::FeaturesError::Db(io());
+        assert_eq!(Problem::internal(wrapped).status, 503);
+        // A message that merely mentions a connection is not one.
+        let text = std::io::Error::other("connection string has a typo");
+        assert_eq!(db_trouble(&text), None);
+        assert_eq!(Problem::internal_dyn(&text).status, 500);
+        assert_eq!(db_trouble(&sqlx::Error::RowNotFound), None);
     }
 }

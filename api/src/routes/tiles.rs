@@ -56,7 +56,7 @@ async fn load_layers(
         if v != versions(&out) {
             crate::layer_sync::sync(s)
                 .await
-                .map_err(Problem::internal)?;
+                .map_err(|e| Problem::internal_dyn(e.as_ref()))?;
             return Box::pin(load_layers(s, who, list, None)).await;
         }
     }
@@ -189,7 +189,7 @@ pub async fn tile(
         (false, true) => "store",
         (false, false) => "miss",
     };
-    let r = tile_body(&tile, &headers).map_err(|e| Problem::internal(&e))?;
+    let r = tile_body(&tile, &headers).map_err(Problem::internal)?;
     Ok(with_headers(r, &etag, cache_control, Some(source)))
 }
 
