@@ -40,6 +40,14 @@ async fn hostile_values_are_client_errors() {
         (format!("{tile}?filter=ngay_cap%20%3E%20DATE(%272020-13-45%27)"), "filter"),
         (format!("{tile}?filter=dia_chi%20LIKE%20%27%25%5C%27"), "filter"),
         (format!("{tile}?filter=S_INTERSECTS(geometry,%20POINT(200%20100))"), "filter"),
+        // Typed query parameters: the one that does not parse is named.
+        ("/land/parcels/at?lon=abc&lat=10.3".into(), "lon"),
+        ("/land/parcels/at?x=565014&y=1e999".into(), "y"),
+        ("/logistics/warehouses/near?lon=106.3&lat=x".into(), "lat"),
+        ("/land/parcels/near?of=duong_bo&fid=1.5&distance_m=10".into(), "fid"),
+        ("/land/statistics?area_layer=quy_dat&fid=x".into(), "fid"),
+        ("/logistics/route?from=106.3,10.3&to=106.35,10.34&weight=heavy".into(), "weight"),
+        ("/logistics/warehouses/near?lon=106.3&lat=10.3&limit=-1".into(), "limit"),
         // NUL bytes cannot be stored in PostgreSQL text.
         ("/logistics/warehouses/near?lon=106.3&lat=10.3&loai_kho=a%00b".into(), "url"),
         ("/land/parcels/a%00b/1/1".into(), "url"),

@@ -1,8 +1,6 @@
 //! Parsing of query parameters shared by several routes; each error is a
 //! 400 problem naming the parameter.
 
-use std::collections::HashMap;
-
 use tiles::FilterLang;
 
 use crate::Problem;
@@ -43,22 +41,6 @@ pub fn numbers(name: &str, v: &str) -> Result<Vec<f64>, Problem> {
         .collect()
 }
 
-/// An optional finite number in query parameter `name`.
-pub fn optional_number(
-    q: &HashMap<String, String>,
-    name: &'static str,
-) -> Result<Option<f64>, Problem> {
-    q.get(name)
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| Problem::bad_request(name, format!("{name} must be a number")))
-        })
-        .transpose()
-}
-
 /// A non-negative integer parameter (tile numbers, limit, offset).
 pub fn non_negative_int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Problem> {
     v.parse().map_err(|_| {
@@ -70,18 +52,6 @@ pub fn non_negative_int<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, 
             ),
         )
     })
-}
-
-/// `?limit=`: 1..=`max`, `default` when absent.
-pub fn bounded_limit(q: &HashMap<String, String>, max: u32, default: u32) -> Result<u32, Problem> {
-    match q.get("limit") {
-        Some(v) => v
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| Problem::bad_request("limit", format!("limit must be 1-{max}"))),
-        None => Ok(default),
-    }
 }
 
 /// `(lon, lat)` when both are within WGS 84's range; else a 400 naming
@@ -119,7 +89,53 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestP
         serde_path_to_error::deserialize(de).map(Q).map_err(|e| {
             let path = e.path().to_string();
             let param = if path == "." { "query" } else { path.as_str() };
-            Problem::bad_request(param, format!("{param}: {}", e.inner()))
+            let why = e.inner().to_string();
+            // [`Num`] and [`Int`] say "must be ...": "lon must be a number".
+            let sep = if why.starts_with("must") { " " } else { ": " };
+            Problem::bad_request(param, format!("{param}{sep}{why}"))
         })
+    }
+}
+
+/// A finite number in a query (`lon=106.35`): text, NaN and infinities
+/// are refused ("must be a number").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl<'de> serde::Deserialize<'de> for Num {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(Num)
+            .ok_or_else(|| serde::de::Error::custom("must be a number"))
+    }
+}
+
+/// An integer in a query (`fid=12`, `srid=9210`, `limit=10`): anything
+/// else is refused ("must be an integer").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Int(pub i64);
+
+impl<'de> serde::Deserialize<'de> for Int {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.trim()
+            .parse::<i64>()
+            .map(Int)
+            .map_err(|_| serde::de::Error::custom("must be an integer"))
+    }
+}
+
+/// `limit`: 1..=`max`, `default` when absent.
+pub fn limit_in(limit: Option<Int>, max: u32, default: u32) -> Result<u32, Problem> {
+    match limit {
+        Some(Int(n)) => u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| Problem::bad_request("limit", format!("limit must be 1-{max}"))),
+        None => Ok(default),
     }
 }

@@ -3,9 +3,7 @@
 //! Imports stay a command (`geokho import`): files live where the
 //! administrator runs it, not on the web server.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +12,7 @@ use serde_json::json;
 use keys::Access;
 
 use crate::caller::Caller;
+use crate::params::{Int, Q};
 use crate::{AppState, Problem};
 
 /// Most tiles one seed request may render.
@@ -57,6 +56,13 @@ pub async fn purge(
     ))
 }
 
+/// `?minzoom=&maxzoom=` of a seed.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SeedQuery {
+    minzoom: Option<Int>,
+    maxzoom: Option<Int>,
+}
+
 #[utoipa::path(post, path = "/admin/layers/{layer}/seed", tag = "operations",
     params(("layer" = String, Path), ("minzoom" = Option<u8>, Query), ("maxzoom" = Option<u8>, Query)),
     security(("api_key" = [])),
@@ -69,21 +75,21 @@ pub async fn seed(
     State(s): State<AppState>,
     who: Caller,
     Path(name): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<SeedQuery>,
 ) -> Result<Response, Problem> {
     require_admin(&who)?;
     let l = layer(&s, &name)?;
-    let zoom = |k: &'static str, d: u8| -> Result<u8, Problem> {
-        q.get(k).map_or(Ok(d), |v| {
-            v.parse::<u8>()
+    let zoom = |k: &'static str, v: Option<Int>, d: u8| -> Result<u8, Problem> {
+        v.map_or(Ok(d), |Int(z)| {
+            u8::try_from(z)
                 .ok()
                 .filter(|z| *z <= 22)
                 .ok_or_else(|| Problem::bad_request(k, format!("{k} must be 0-22")))
         })
     };
     let (minz, maxz) = (
-        zoom("minzoom", l.minzoom.clamp(0, 22) as u8)?,
-        zoom("maxzoom", 14)?,
+        zoom("minzoom", q.minzoom, l.minzoom.clamp(0, 22) as u8)?,
+        zoom("maxzoom", q.maxzoom, 14)?,
     );
     if minz > maxz {
         return Err(Problem::bad_request(

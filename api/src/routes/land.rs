@@ -3,18 +3,36 @@
 //! planning report of a parcel (overlapping planning zones and land-fund
 //! areas, with areas in the parcel's own projection).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use catalog::{Field, Layer, LayerKind};
 use features::{Parcel, PlanningReport};
 
 use crate::caller::Caller;
-use crate::params::optional_number as num;
+use crate::params::{Int, Num, Q};
 use crate::routes::ogc::features_error_at as at;
 use crate::{AppState, Problem};
+
+/// The query of the land routes: which layers, where, how far, how many.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LandQuery {
+    /// The parcels layer (default: the first readable).
+    pub layer: Option<String>,
+    pub lon: Option<Num>,
+    pub lat: Option<Num>,
+    pub x: Option<Num>,
+    pub y: Option<Num>,
+    /// CRS of x/y (default: the layer's).
+    pub srid: Option<Int>,
+    pub ma_xa: Option<String>,
+    pub area_layer: Option<String>,
+    pub fid: Option<Int>,
+    pub of: Option<String>,
+    pub distance_m: Option<Num>,
+    pub limit: Option<Int>,
+}
 
 /// The readable layer of `kind` named by `?layer=`, or the first of that kind.
 pub(crate) fn layer_of_kind(
@@ -44,9 +62,9 @@ pub async fn by_key(
     State(s): State<AppState>,
     who: Caller,
     Path((ma_xa, so_to, so_thua)): Path<(String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LandQuery>,
 ) -> Result<Json<Parcel>, Problem> {
-    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.layer.as_ref())?;
     let visible: Vec<&Field> = who.visible(&l);
     let found = features::parcel_by_key(s.read(), &l, &visible, [&ma_xa, &so_to, &so_thua])
         .await
@@ -71,23 +89,17 @@ pub async fn by_key(
 pub async fn at_point(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LandQuery>,
 ) -> Result<Json<Parcel>, Problem> {
-    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
-    let (x, y, srid) = match (
-        num(&q, "lon")?,
-        num(&q, "lat")?,
-        num(&q, "x")?,
-        num(&q, "y")?,
-    ) {
-        (Some(lon), Some(lat), None, None) => {
+    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.layer.as_ref())?;
+    let (x, y, srid) = match (q.lon, q.lat, q.x, q.y) {
+        (Some(Num(lon)), Some(Num(lat)), None, None) => {
             let (lon, lat) = crate::params::check_lon_lat("lon/lat", lon, lat)?;
             (lon, lat, 4326)
         }
-        (None, None, Some(x), Some(y)) => {
-            let srid = match q.get("srid") {
-                Some(v) => v
-                    .parse::<i32>()
+        (None, None, Some(Num(x)), Some(Num(y))) => {
+            let srid = match q.srid {
+                Some(Int(v)) => i32::try_from(v)
                     .map_err(|_| Problem::bad_request("srid", "srid must be an EPSG code"))?,
                 None => l.srid,
             };
@@ -138,9 +150,9 @@ pub async fn planning(
     State(s): State<AppState>,
     who: Caller,
     Path(fid): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LandQuery>,
 ) -> Result<Json<PlanningReport>, Problem> {
-    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
+    let l = layer_of_kind(&s, &who, LayerKind::Parcels, q.layer.as_ref())?;
     let fid: i64 = fid
         .parse()
         .map_err(|_| Problem::bad_request("fid", "the parcel id must be an integer"))?;

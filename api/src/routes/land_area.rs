@@ -2,18 +2,16 @@
 //! a commune, a feature or a drawn polygon, and the parcels within N metres
 //! of a feature (areas in the parcels' VN-2000 projection).
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use catalog::{Field, Layer, LayerKind, FID_COLUMN};
 use features::Area;
 use serde_json::{json, Value};
 
 use crate::caller::Caller;
-use crate::params::optional_number as num;
-use crate::routes::land::layer_of_kind;
+use crate::params::{Int, Num, Q};
+use crate::routes::land::{layer_of_kind, LandQuery};
 use crate::{AppState, Problem};
 
 /// A layer the caller may read, by name (`param` names the parameter in errors).
@@ -66,10 +64,10 @@ async fn statistics_json(
 pub async fn statistics(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LandQuery>,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
-    let area = match (q.get("ma_xa"), q.get("area_layer"), q.get("fid")) {
+    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.layer.as_ref())?;
+    let area = match (&q.ma_xa, &q.area_layer, q.fid) {
         (Some(code), None, None) => {
             let admin = layer_of_kind(&s, &who, LayerKind::Admin, None)?;
             if !admin.fields.iter().any(|f| f.name == "ma_dvhc") {
@@ -84,10 +82,7 @@ pub async fn statistics(
                 value: code.trim().to_string(),
             }
         }
-        (None, Some(l), Some(fid)) => {
-            let fid: i64 = fid
-                .parse()
-                .map_err(|_| Problem::bad_request("fid", "fid must be an integer"))?;
+        (None, Some(l), Some(Int(fid))) => {
             Area::Feature {
                 layer: Box::new(readable_layer(&s, &who, l, "area_layer")?),
                 column: FID_COLUMN.into(),
@@ -113,10 +108,10 @@ pub async fn statistics(
 pub async fn statistics_in_polygon(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LandQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.layer.as_ref())?;
     let v: Value = serde_json::from_slice(&body)
         .map_err(|e| Problem::bad_request("geometry", format!("the body is not JSON: {e}")))?;
     let geometry = match v.get("type").and_then(Value::as_str) {
@@ -153,19 +148,22 @@ pub async fn statistics_in_polygon(
 pub async fn parcels_near(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LandQuery>,
 ) -> Result<Json<Value>, Problem> {
-    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.get("layer"))?;
+    let parcels = layer_of_kind(&s, &who, LayerKind::Parcels, q.layer.as_ref())?;
     let of_name = q
-        .get("of")
+        .of
+        .as_ref()
         .ok_or_else(|| Problem::bad_request("of", "of (the layer of the feature) is required"))?;
     let of = readable_layer(&s, &who, of_name, "of")?;
-    let fid: i64 = q
-        .get("fid")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| Problem::bad_request("fid", "fid (an integer feature id) is required"))?;
-    let distance = match num(&q, "distance_m")? {
-        Some(d) if (0.0..=features::MAX_BUFFER_M).contains(&d) => d,
+    let Some(Int(fid)) = q.fid else {
+        return Err(Problem::bad_request(
+            "fid",
+            "fid (an integer feature id) is required",
+        ));
+    };
+    let distance = match q.distance_m {
+        Some(Num(d)) if (0.0..=features::MAX_BUFFER_M).contains(&d) => d,
         _ => {
             return Err(Problem::bad_request(
                 "distance_m",
@@ -173,7 +171,7 @@ pub async fn parcels_near(
             ))
         }
     };
-    let limit = crate::params::bounded_limit(&q, features::MAX_NEAR_PARCELS, 100)?;
+    let limit = crate::params::limit_in(q.limit, features::MAX_NEAR_PARCELS, 100)?;
     let visible: Vec<&Field> = who.visible(&parcels);
     let (matched, found) =
         features::parcels_near_feature(s.read(), &parcels, &visible, &of, fid, distance, limit)

@@ -3,10 +3,9 @@
 //! nearest matching warehouse. Route queries run in one read-only
 //! transaction (their settings are transaction-local).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog::{Field, Layer, LayerKind};
@@ -15,7 +14,7 @@ use serde::Serialize;
 use sqlx::{Postgres, Transaction};
 
 use crate::caller::Caller;
-use crate::params::{check_lon_lat, optional_number as num};
+use crate::params::{check_lon_lat, Int, Num, Q};
 use crate::routes::ogc::features_error_at as at;
 use crate::{AppState, Problem};
 
@@ -32,7 +31,7 @@ use crate::{AppState, Problem};
 pub async fn warehouses_near(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LogisticsQuery>,
 ) -> Result<Json<Collection<'static>>, Problem> {
     let layer = warehouses_layer(&s, &who, &q)?;
     let (lon, lat) = lon_lat(&q)?;
@@ -76,33 +75,46 @@ pub struct Collection<'a> {
     features: Vec<Warehouse>,
 }
 
-fn warehouses_layer(
-    s: &AppState,
-    who: &Caller,
-    q: &HashMap<String, String>,
-) -> Result<Arc<Layer>, Problem> {
+/// The query of the logistics routes.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LogisticsQuery {
+    /// The warehouses layer (default: the first readable).
+    layer: Option<String>,
+    /// The roads layer (default: the first readable).
+    network: Option<String>,
+    lon: Option<Num>,
+    lat: Option<Num>,
+    /// `lon,lat` of a route's ends.
+    from: Option<String>,
+    to: Option<String>,
+    /// Truck weight, tonnes.
+    weight: Option<Num>,
+    distance_m: Option<Num>,
+    limit: Option<Int>,
+    loai_kho: Option<String>,
+    min_suc_chua: Option<Num>,
+    dich_vu: Option<String>,
+}
+
+fn warehouses_layer(s: &AppState, who: &Caller, q: &LogisticsQuery) -> Result<Arc<Layer>, Problem> {
     who.readable(s)
         .into_iter()
-        .find(|l| l.kind == LayerKind::Warehouses && q.get("layer").is_none_or(|n| *n == l.name))
+        .find(|l| l.kind == LayerKind::Warehouses && q.layer.as_ref().is_none_or(|n| *n == l.name))
         .ok_or_else(|| Problem::not_found("no published warehouses layer"))
 }
 
 /// The roads layer `?network=` (or the first public one) and every bridges layer.
-fn road_network(
-    s: &AppState,
-    who: &Caller,
-    q: &HashMap<String, String>,
-) -> Result<RoadNetwork, Problem> {
+fn road_network(s: &AppState, who: &Caller, q: &LogisticsQuery) -> Result<RoadNetwork, Problem> {
     let all = s.layers.all();
     let roads = all
         .iter()
         .find(|l| {
             who.0.can_read(l)
                 && l.kind == LayerKind::Roads
-                && q.get("network").is_none_or(|n| *n == l.name)
+                && q.network.as_ref().is_none_or(|n| *n == l.name)
         })
         .cloned()
-        .ok_or_else(|| match q.get("network") {
+        .ok_or_else(|| match &q.network {
             Some(n) => Problem::bad_request(
                 "network",
                 format!(
@@ -120,8 +132,8 @@ fn road_network(
     Ok(RoadNetwork::new(Layer::clone(&roads), bridges))
 }
 
-fn lon_lat(q: &HashMap<String, String>) -> Result<(f64, f64), Problem> {
-    let (Some(lon), Some(lat)) = (num(q, "lon")?, num(q, "lat")?) else {
+fn lon_lat(q: &LogisticsQuery) -> Result<(f64, f64), Problem> {
+    let (Some(Num(lon)), Some(Num(lat))) = (q.lon, q.lat) else {
         return Err(Problem::bad_request(
             "lon/lat",
             "lon and lat (WGS 84) are required",
@@ -131,8 +143,8 @@ fn lon_lat(q: &HashMap<String, String>) -> Result<(f64, f64), Problem> {
 }
 
 /// `from=lon,lat` style point parameter.
-fn point_param(q: &HashMap<String, String>, name: &'static str) -> Result<(f64, f64), Problem> {
-    let v = q.get(name).ok_or_else(|| {
+fn point_param(v: Option<&String>, name: &'static str) -> Result<(f64, f64), Problem> {
+    let v = v.ok_or_else(|| {
         Problem::bad_request(name, format!("{name}=lon,lat (WGS 84) is required"))
     })?;
     match crate::params::numbers(name, v)?.as_slice() {
@@ -144,21 +156,21 @@ fn point_param(q: &HashMap<String, String>, name: &'static str) -> Result<(f64, 
     }
 }
 
-fn limit(q: &HashMap<String, String>) -> Result<u32, Problem> {
-    crate::params::bounded_limit(q, features::MAX_NEAR, 10)
+fn limit(q: &LogisticsQuery) -> Result<u32, Problem> {
+    crate::params::limit_in(q.limit, features::MAX_NEAR, 10)
 }
 
-fn warehouse_filter(q: &HashMap<String, String>) -> Result<WarehouseFilter, Problem> {
+fn warehouse_filter(q: &LogisticsQuery) -> Result<WarehouseFilter, Problem> {
     Ok(WarehouseFilter {
-        loai_kho: q.get("loai_kho").cloned(),
-        min_suc_chua: num(q, "min_suc_chua")?,
-        dich_vu: q.get("dich_vu").cloned().filter(|d| !d.trim().is_empty()),
+        loai_kho: q.loai_kho.clone(),
+        min_suc_chua: q.min_suc_chua.map(|n| n.0),
+        dich_vu: q.dich_vu.clone().filter(|d| !d.trim().is_empty()),
     })
 }
 
 /// `weight` in tonnes: 0-200.
-fn weight(q: &HashMap<String, String>) -> Result<Option<f64>, Problem> {
-    match num(q, "weight")? {
+fn weight(q: &LogisticsQuery) -> Result<Option<f64>, Problem> {
+    match q.weight.map(|n| n.0) {
         Some(w) if !(0.0..=200.0).contains(&w) => Err(Problem::bad_request(
             "weight",
             "weight (tonnes) must be 0-200",
@@ -236,10 +248,10 @@ fn route_response<T: Serialize>(
 pub async fn route(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LogisticsQuery>,
 ) -> Result<Response, Problem> {
-    let from = point_param(&q, "from")?;
-    let to = point_param(&q, "to")?;
+    let from = point_param(q.from.as_ref(), "from")?;
+    let to = point_param(q.to.as_ref(), "to")?;
     let weight = weight(&q)?;
     let net = road_network(&s, &who, &q)?;
     let mut tx = read_only(&s).await?;
@@ -263,11 +275,11 @@ pub async fn route(
 pub async fn warehouses_reachable(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LogisticsQuery>,
 ) -> Result<Response, Problem> {
     let layer = warehouses_layer(&s, &who, &q)?;
     let from = lon_lat(&q)?;
-    let max_m = match num(&q, "distance_m")? {
+    let max_m = match q.distance_m.map(|n| n.0) {
         Some(d) if d > 0.0 && d <= features::MAX_REACH_M => d,
         _ => {
             return Err(Problem::bad_request(
@@ -319,7 +331,7 @@ pub async fn warehouses_reachable(
 pub async fn route_to_nearest_warehouse(
     State(s): State<AppState>,
     who: Caller,
-    Query(q): Query<HashMap<String, String>>,
+    q: Q<LogisticsQuery>,
 ) -> Result<Response, Problem> {
     let layer = warehouses_layer(&s, &who, &q)?;
     let from = lon_lat(&q)?;
