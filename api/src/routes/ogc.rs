@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::base_url::base_url;
 use crate::caller::Caller;
 use crate::params::non_negative_int;
-use crate::params::{filter_lang, numbers};
+use crate::params::{filter_lang, numbers, Q};
 use crate::{AppState, Problem};
 
 fn root(s: &AppState, headers: &HeaderMap) -> String {
@@ -131,9 +131,53 @@ fn crs_param(name: &'static str, v: Option<&String>, native: i32) -> Result<Crs,
     }
 }
 
-fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<ItemsQuery, Problem> {
+/// The query of `/items` (its `crs` serves one item too). Other
+/// parameters (a key given as `?key=`) are kept for the paging links.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct ItemsParams {
+    limit: Option<String>,
+    offset: Option<String>,
+    bbox: Option<String>,
+    #[serde(rename = "bbox-crs")]
+    bbox_crs: Option<String>,
+    crs: Option<String>,
+    properties: Option<String>,
+    filter: Option<String>,
+    #[serde(rename = "filter-lang")]
+    filter_lang: Option<String>,
+    #[serde(rename = "filter-crs")]
+    filter_crs: Option<String>,
+    #[serde(flatten)]
+    other: BTreeMap<String, String>,
+}
+
+impl ItemsParams {
+    /// Every parameter given, by name (sorted), as the links repeat them.
+    fn pairs(&self) -> BTreeMap<String, String> {
+        let mut m = self.other.clone();
+        for (k, v) in [
+            ("limit", &self.limit),
+            ("offset", &self.offset),
+            ("bbox", &self.bbox),
+            ("bbox-crs", &self.bbox_crs),
+            ("crs", &self.crs),
+            ("properties", &self.properties),
+            ("filter", &self.filter),
+            ("filter-lang", &self.filter_lang),
+            ("filter-crs", &self.filter_crs),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.to_string(), v.clone());
+            }
+        }
+        m
+    }
+}
+
+fn parse_items_query(q: &ItemsParams, layer: &Layer) -> Result<ItemsQuery, Problem> {
     let limit: u32 = q
-        .get("limit")
+        .limit
+        .as_ref()
         .map(|v| non_negative_int("limit", v))
         .transpose()?
         .unwrap_or(10);
@@ -141,11 +185,12 @@ fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<Item
         return Err(Problem::bad_request("limit", "limit must be at least 1"));
     }
     let offset: u64 = q
-        .get("offset")
+        .offset
+        .as_ref()
         .map(|v| non_negative_int("offset", v))
         .transpose()?
         .unwrap_or(0);
-    let bbox = match q.get("bbox") {
+    let bbox = match &q.bbox {
         None => None,
         Some(v) => match numbers("bbox", v)?[..] {
             [a, b, c, d] if a <= c && b <= d => Some([a, b, c, d]),
@@ -158,7 +203,7 @@ fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<Item
             _ => return Err(Problem::bad_request("bbox", "bbox needs 4 numbers (2D)")),
         },
     };
-    if let Some(fc) = q.get("filter-crs") {
+    if let Some(fc) = &q.filter_crs {
         if Crs::parse(fc, layer.srid)
             .map(|c| c.srid != 4326 || c.lat_lon)
             .unwrap_or(true)
@@ -169,8 +214,8 @@ fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<Item
             ));
         }
     }
-    let lang = filter_lang(q.get("filter-lang").map(String::as_str))?;
-    let bbox_crs = crs_param("bbox-crs", q.get("bbox-crs"), layer.srid)?;
+    let lang = filter_lang(q.filter_lang.as_deref())?;
+    let bbox_crs = crs_param("bbox-crs", q.bbox_crs.as_ref(), layer.srid)?;
     if let (Some(b), 4326) = (bbox, bbox_crs.srid) {
         let (lon, lat) = if bbox_crs.lat_lon {
             ([b[1], b[3]], [b[0], b[2]])
@@ -195,17 +240,18 @@ fn parse_items_query(q: &BTreeMap<String, String>, layer: &Layer) -> Result<Item
     Ok(ItemsQuery {
         bbox,
         bbox_crs,
-        crs: crs_param("crs", q.get("crs"), layer.srid)?,
+        crs: crs_param("crs", q.crs.as_ref(), layer.srid)?,
         limit: limit.min(MAX_LIMIT),
         offset,
-        properties: q.get("properties").map(|p| {
+        properties: q.properties.as_ref().map(|p| {
             p.split(',')
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect()
         }),
         filter: q
-            .get("filter")
+            .filter
+            .as_ref()
             .filter(|f| !f.trim().is_empty())
             .map(|f| (f.clone(), lang)),
     })
@@ -222,8 +268,8 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn page_link(href: &str, q: &BTreeMap<String, String>, offset: u64, limit: u32) -> String {
-    let mut q = q.clone();
+fn page_link(href: &str, q: &ItemsParams, offset: u64, limit: u32) -> String {
+    let mut q = q.pairs();
     q.insert("offset".into(), offset.to_string());
     q.insert("limit".into(), limit.to_string());
     let qs: Vec<String> = q
@@ -258,7 +304,7 @@ pub async fn items(
     State(s): State<AppState>,
     who: Caller,
     Path(id): Path<String>,
-    Query(q): Query<BTreeMap<String, String>>,
+    q: Q<ItemsParams>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let l = visible_layer(&s, &who, &id)?;
@@ -335,7 +381,7 @@ pub async fn item(
     State(s): State<AppState>,
     who: Caller,
     Path((id, fid)): Path<(String, String)>,
-    Query(q): Query<BTreeMap<String, String>>,
+    q: Q<ItemsParams>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let l = visible_layer(&s, &who, &id)?;
@@ -345,7 +391,7 @@ pub async fn item(
             fid.chars().take(32).collect::<String>()
         ))
     })?;
-    let crs = crs_param("crs", q.get("crs"), l.srid)?;
+    let crs = crs_param("crs", q.crs.as_ref(), l.srid)?;
     let visible: Vec<&Field> = who.visible(&l);
     let (lr, vr, cr) = (&l, &visible, &crs);
     let found = s
