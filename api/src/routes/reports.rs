@@ -92,39 +92,7 @@ pub async fn create(
             Problem::bad_request("body", e.body_text())
         }
     })?;
-    let [w, s_, e, n] = VIETNAM;
-    if !(r.lon.is_finite()
-        && r.lat.is_finite()
-        && (w..=e).contains(&r.lon)
-        && (s_..=n).contains(&r.lat))
-    {
-        return Err(Problem::bad_request(
-            "lon/lat",
-            format!("the point must lie in Viet Nam (lon {w}-{e}, lat {s_}-{n}, WGS 84)"),
-        ));
-    }
-    if !CATEGORIES.contains(&r.loai.as_str()) {
-        return Err(Problem::bad_request(
-            "loai",
-            format!("loai must be one of {}", CATEGORIES.join(", ")),
-        ));
-    }
-    let text = r.noi_dung.trim();
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(Problem::bad_request(
-            "noi_dung",
-            "noi_dung may not hold control characters",
-        ));
-    }
-    if text.is_empty() || text.chars().count() > 2000 {
-        return Err(Problem::bad_request(
-            "noi_dung",
-            "noi_dung must have 1-2000 characters",
-        ));
-    }
+    let text = r.checked()?;
     if let Err(wait) = s.reports.check(peer.ip()) {
         let mut resp = Problem::too_many(format!(
             "at most {PER_WINDOW} reports a minute from one address"
@@ -134,20 +102,7 @@ pub async fn create(
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return Ok(resp);
     }
-    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
-    let fid: i64 = sqlx::query_scalar(&format!(
-        "INSERT INTO {} (loai, noi_dung, geom) VALUES ($1, $2, ST_SetSRID(ST_MakePoint($3, $4), 4326)) RETURNING fid",
-        catalog::live_table(REPORTS_LAYER)
-    ))
-    .bind(&r.loai)
-    .bind(text)
-    .bind(r.lon)
-    .bind(r.lat)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(Problem::internal)?;
-    let version = catalog::republish(&mut tx, REPORTS_LAYER).await?;
-    tx.commit().await.map_err(Problem::internal)?;
+    let (fid, version) = store(&s, &r, text).await?;
     let mut resp = (
         StatusCode::CREATED,
         Json(json!({"id": fid, "trang_thai": "moi", "version": version})),
@@ -167,6 +122,68 @@ pub const STATUSES: &[&str] = &["moi", "dang_xu_ly", "da_xu_ly", "tu_choi"];
 pub struct StatusChange {
     /// One of moi, dang_xu_ly, da_xu_ly, tu_choi.
     pub trang_thai: String,
+}
+
+impl NewReport {
+    /// The report's text, trimmed, once the point lies in Viet Nam, the
+    /// category is known and the text is 1-2000 characters without
+    /// control characters; else a problem naming the field.
+    fn checked(&self) -> Result<&str, Problem> {
+        let r = self;
+        let [w, s_, e, n] = VIETNAM;
+        if !(r.lon.is_finite()
+            && r.lat.is_finite()
+            && (w..=e).contains(&r.lon)
+            && (s_..=n).contains(&r.lat))
+        {
+            return Err(Problem::bad_request(
+                "lon/lat",
+                format!("the point must lie in Viet Nam (lon {w}-{e}, lat {s_}-{n}, WGS 84)"),
+            ));
+        }
+        if !CATEGORIES.contains(&r.loai.as_str()) {
+            return Err(Problem::bad_request(
+                "loai",
+                format!("loai must be one of {}", CATEGORIES.join(", ")),
+            ));
+        }
+        let text = r.noi_dung.trim();
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(Problem::bad_request(
+                "noi_dung",
+                "noi_dung may not hold control characters",
+            ));
+        }
+        if text.is_empty() || text.chars().count() > 2000 {
+            return Err(Problem::bad_request(
+                "noi_dung",
+                "noi_dung must have 1-2000 characters",
+            ));
+        }
+        Ok(text)
+    }
+}
+
+/// Stores a checked report and publishes the layer's new version: (id, version).
+async fn store(s: &AppState, r: &NewReport, text: &str) -> Result<(i64, i64), Problem> {
+    let mut tx = s.pool.begin().await.map_err(Problem::internal)?;
+    let fid: i64 = sqlx::query_scalar(&format!(
+        "INSERT INTO {} (loai, noi_dung, geom) VALUES ($1, $2, ST_SetSRID(ST_MakePoint($3, $4), 4326)) RETURNING fid",
+        catalog::live_table(REPORTS_LAYER)
+    ))
+    .bind(&r.loai)
+    .bind(text)
+    .bind(r.lon)
+    .bind(r.lat)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(Problem::internal)?;
+    let version = catalog::republish(&mut tx, REPORTS_LAYER).await?;
+    tx.commit().await.map_err(Problem::internal)?;
+    Ok((fid, version))
 }
 
 #[utoipa::path(patch, path = "/reports/{id}", tag = "citizens", request_body = StatusChange,
