@@ -10,7 +10,7 @@ export PROPTEST_CASES=${PROPTEST_CASES:-20000}
 port=${GEOKHO_FUZZ_PG_PORT:-55438}
 dir=target/pg-fuzz
 cargo test --locked -p importer --test fuzz
-cargo test --locked -p tiles --test fuzz_filter
+cargo test --locked -p sqlfilter --test fuzz_filter
 scripts/pg.sh start "$dir" "$port" --throwaway
 trap 'scripts/pg.sh stop "$dir"' EXIT
 # HTTP cases are slower: a tenth of the budget.

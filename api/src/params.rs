@@ -1,7 +1,7 @@
 //! Parsing of query parameters shared by several routes; each error is a
 //! 400 problem naming the parameter.
 
-use tiles::FilterLang;
+use sqlfilter::FilterLang;
 
 use crate::Problem;
 

@@ -1,7 +1,7 @@
 //! A small SQL builder: text with `$n` placeholders and their values, so
 //! conditions from several sources (bbox, filter) number parameters in order.
 
-use tiles::{Param, SqlFilter};
+use sqlfilter::{Param, SqlFilter};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone)]

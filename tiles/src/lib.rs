@@ -1,6 +1,8 @@
 //! Vector tiles from the catalog's layers: tile coordinates, the ST_AsMVT SQL
 //! of a layer (one builder for table layers, martin-style, with per-zoom
-//! generalisation), CQL2 filters, the in-memory tile cache and TileJSON 3.0.0.
+//! generalisation) with CQL2 filters from `sqlfilter`, the in-memory tile
+//! cache, one request's tier, key and source (`TileRequest`) and TileJSON
+//! 3.0.0.
 //! HTTP lives in the `api` crate.
 
 mod cache;
@@ -8,7 +10,6 @@ mod coord;
 pub mod encode;
 mod error;
 mod export;
-mod filter;
 mod mvt;
 mod pyramid;
 mod request;
@@ -20,7 +21,6 @@ pub use cache::{gunzip, CachedTile, TileCache, TileKey};
 pub use coord::TileCoord;
 pub use error::TileError;
 pub use export::{export, ExportError, ExportReport, Format};
-pub use filter::{compile_filter, FilterError, FilterLang, Param, SpatialTarget, SqlFilter};
 pub use mvt::{layer_tile_sql, render, TileLayer, FIRST_FILTER_PARAM, TILE_BUDGET};
 pub use pyramid::{count_tiles, tiles_in};
 pub use request::{BadTileParameter, Readable, TileRequest};

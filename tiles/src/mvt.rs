@@ -19,8 +19,8 @@ use std::sync::{Mutex, OnceLock};
 use catalog::{quote_ident, Field, FieldType, Layer, FID_COLUMN, GEOM_3857_COLUMN, MINZOOM_COLUMN};
 use sqlx::PgPool;
 
-use crate::filter::{Param, SqlFilter};
 use crate::{TileCoord, TileError};
+use sqlfilter::{Param, SqlFilter};
 
 /// Tile extent and buffer in tile units.
 pub const EXTENT: i32 = 4096;

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use catalog::{Field, Layer};
 use sqlx::PgPool;
 
+use sqlfilter::{compile_filter, FilterLang, SpatialTarget};
+
 use crate::{
-    compile_filter, default_variant, layers_key, render, store, variant, FilterLang, SpatialTarget,
-    TileCoord, TileError, TileKey, TileLayer, FIRST_FILTER_PARAM, PUBLIC_TIER, TILE_BUDGET,
+    default_variant, layers_key, render, store, variant, TileCoord, TileError, TileKey, TileLayer,
+    FIRST_FILTER_PARAM, PUBLIC_TIER, TILE_BUDGET,
 };
 
 /// A request parameter the tile request refuses: (parameter, reason).
@@ -128,7 +130,8 @@ impl<'a> TileRequest<'a> {
     /// # let layer = Arc::new(Layer { name: "thua_dat".into(), kind: LayerKind::Parcels, title: String::new(), description: None,
     /// #     geometry_type: "MultiPolygon".into(), srid: 9210, version: 1, feature_count: 0, bounds: None, minzoom: 0,
     /// #     maxzoom: 22, public: true, fields: vec![], updated_at: chrono::Utc::now() });
-    /// use tiles::{FilterLang, Readable, TileCoord, TileRequest};
+    /// use sqlfilter::FilterLang;
+    /// use tiles::{Readable, TileCoord, TileRequest};
     /// let at = |tier| TileRequest::new(vec![Readable { layer: &layer, visible: vec![], tier }],
     ///     TileCoord::new(14, 13031, 7718).unwrap(), None, None, FilterLang::Cql2Text).unwrap();
     /// assert_eq!(at("public").tier(), "public");

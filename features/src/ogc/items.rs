@@ -3,8 +3,8 @@
 
 use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use serde_json::{json, Value};
+use sqlfilter::{SpatialTarget, SqlFilter};
 use sqlx::PgPool;
-use tiles::{SpatialTarget, SqlFilter};
 
 use crate::sql::{bind_all, Bind, Where};
 use crate::{Crs, FeaturesError};
@@ -24,7 +24,7 @@ pub struct ItemsQuery {
     /// `None`: every visible field.
     pub properties: Option<Vec<String>>,
     /// CQL2 text or JSON and its language.
-    pub filter: Option<(String, tiles::FilterLang)>,
+    pub filter: Option<(String, sqlfilter::FilterLang)>,
 }
 
 /// One page of features.
@@ -125,7 +125,7 @@ fn conditions(layer: &Layer, visible: &[&Field], q: &ItemsQuery) -> Result<Where
             column: GEOM_COLUMN,
             srid: layer.srid,
         };
-        let f: SqlFilter = tiles::compile_filter(text, *lang, visible, w.next_param(), target)
+        let f: SqlFilter = sqlfilter::compile_filter(text, *lang, visible, w.next_param(), target)
             .map_err(|e| FeaturesError::BadParameter("filter", e.to_string()))?;
         w.add_filter(f);
     }

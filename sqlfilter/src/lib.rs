@@ -1,6 +1,7 @@
-//! CQL2 text filters (`?filter=`) compiled into SQL for one layer: property
-//! names must be fields the caller may see (quoted from the catalog), every
-//! literal becomes a bound parameter, and over-complex filters are refused.
+//! CQL2 filters (`?filter=`, text or JSON) compiled into SQL for one layer,
+//! used by tiles and by OGC API - Features alike: property names must be
+//! fields the caller may see (quoted from the catalog), every literal
+//! becomes a bound parameter, and over-complex filters are refused.
 
 use catalog::{quote_ident, Field, FieldType, GEOM_3857_COLUMN};
 use cql2::Expr;
@@ -73,7 +74,7 @@ pub enum FilterLang {
 ///
 /// ```
 /// use catalog::{Field, FieldType};
-/// use tiles::{compile_filter, FilterLang, SpatialTarget};
+/// use sqlfilter::{compile_filter, FilterLang, SpatialTarget};
 /// let f = Field { name: "loai_dat".into(), field_type: FieldType::Text, restricted: false, source: None };
 /// let t = SpatialTarget::WEB_MERCATOR;
 /// let sql = compile_filter("loai_dat = 'LUC'", FilterLang::Cql2Text, &[&f], 5, t).unwrap();

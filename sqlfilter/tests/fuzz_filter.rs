@@ -4,7 +4,7 @@
 
 use catalog::{Field, FieldType};
 use proptest::prelude::*;
-use tiles::{compile_filter, FilterLang, Param, SpatialTarget};
+use sqlfilter::{compile_filter, FilterLang, Param, SpatialTarget};
 
 fn fields() -> Vec<Field> {
     let f = |n: &str, t| Field {
