@@ -13,7 +13,6 @@ pub mod append;
 pub mod archive;
 pub mod checksum;
 pub mod copy;
-pub mod encoding;
 pub mod error;
 pub mod finish;
 pub mod import;
@@ -27,12 +26,14 @@ pub mod progress;
 pub mod rejects;
 pub mod schema;
 pub mod settings;
-pub mod shapefile;
 pub mod source;
 pub mod srs;
 pub mod stage;
 
 pub use catalog::LayerKind;
+/// The shapefile reader and the DBF encodings live in the leaf crate `vnshp`.
+pub use vnshp::{encoding, shapefile};
+
 pub use error::ImportError;
 pub use import::{
     import_layer, import_layer_with_progress, FileSummary, ImportOptions, ImportReport,

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use importer::encoding::TextEncoding;
-use importer::shapefile::{Dims, Shape, ShapeType, WriteField};
+use vnshp::encoding::TextEncoding;
+use vnshp::shapefile::{Dims, Shape, ShapeType, WriteField};
 
 use crate::communes::Commune;
 use crate::grid::{area, Mesh, Strip};

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use importer::encoding::TextEncoding;
-use importer::shapefile::{Shape, ShapeType, ShapefileWriter, WriteField, WriteValue};
+use vnshp::encoding::TextEncoding;
+use vnshp::shapefile::{Shape, ShapeType, ShapefileWriter, WriteField, WriteValue};
 
 use crate::SampleError;
 
