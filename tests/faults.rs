@@ -207,11 +207,7 @@ async fn kill_9_of_an_import_leaves_the_live_layer_alone() {
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "geokho");
     let after = layer_state(&srv.base, "thua_dat").await;
     assert_eq!(after.1, before.1);
     assert!(after.0 > before.0, "a new version: {after:?} vs {before:?}");

@@ -75,11 +75,7 @@ async fn a_geopackage_imports_layer_by_layer() {
         &db,
         &["import", &one, "--layer", "cau_chon", "--kind", "bridges"],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "geokho import FILE:LAYER");
     let shp_bridges: i64 = {
         let ds = Command::new("ogrinfo")
             .args(["-ro", "-so", "-al"])
@@ -101,11 +97,7 @@ async fn a_geopackage_imports_layer_by_layer() {
 
     // No --layer: every layer, under its own name.
     let out = geokho(&db, &["import", g, "--kind", "generic"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "geokho import of every layer");
     let names: Vec<String> = layers(&db).await.into_iter().map(|l| l.0).collect();
     assert_eq!(names, ["cang_ben", "cau", "cau_chon"]);
 }
@@ -142,11 +134,7 @@ async fn a_closed_pipe_is_not_a_panic() {
 /// `geokho ARGS` that must succeed; its stdout.
 fn ok(db: &TestDb, args: &[&str]) -> String {
     let out = geokho(db, args);
-    assert!(
-        out.status.success(),
-        "geokho {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, &format!("geokho {args:?}"));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

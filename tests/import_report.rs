@@ -32,11 +32,7 @@ fn geokho(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "geokho {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, &format!("geokho {args:?}"));
     out
 }
 
@@ -180,11 +176,7 @@ async fn the_rejects_report_is_a_csv_of_file_record_imported_and_reason() {
         ])
         .output()
         .unwrap();
-    assert!(
-        parsed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&parsed.stderr)
-    );
+    testkit::assert_success(&parsed, "the rejects CSV read by Python");
     let rows: Vec<Vec<String>> = serde_json::from_slice(&parsed.stdout).unwrap();
     assert_eq!(rows[0], ["file", "record", "imported", "reason"]);
     assert_eq!(rows.len(), 3, "{rows:?}");
@@ -394,11 +386,7 @@ async fn a_second_import_of_a_layer_being_imported_is_refused() {
     hold.commit().await.unwrap();
     for child in [first, other] {
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        testkit::assert_success(&out, "geokho import");
     }
     let versions: Vec<(String, i64)> = sqlx::query_as(
         "SELECT layer, count(*) FROM geokho.layer_versions GROUP BY layer ORDER BY layer",

@@ -47,11 +47,7 @@ async fn gdal_reads_and_copies_collections_equal_to_postgis() {
         .output()
         .await
         .expect("ogrinfo runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "ogrinfo");
     let text = String::from_utf8(out.stdout).unwrap();
     for l in [
         "cang_ben",
@@ -77,11 +73,7 @@ async fn gdal_reads_and_copies_collections_equal_to_postgis() {
         .output()
         .await
         .expect("ogr2ogr runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "ogr2ogr");
     let out = Command::new("ogrinfo")
         .args(["-ro", "-al"])
         .arg(&gpkg)

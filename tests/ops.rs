@@ -331,11 +331,7 @@ async fn migrations_of_a_newer_build_do_not_stop_this_one() {
         .env("DATABASE_URL", &db.url)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "geokho migrate");
 }
 
 /// A port free on both loopback addresses.

@@ -37,11 +37,7 @@ async fn pmtiles_read(target: &std::ffi::OsStr, c: TileCoord) -> serde_json::Val
         .output()
         .await
         .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "pmtiles reader (pip pmtiles, installed by make test): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "pmtiles reader (pip pmtiles, installed by make test)");
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -181,11 +177,7 @@ async fn exports_open_in_other_readers() {
         .arg(&mb)
         .output()
         .expect("ogrinfo runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "ogrinfo of the MBTiles export");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Layer name: thua_dat") && text.contains("Layer name: duong_bo"));
     assert!(
@@ -211,11 +203,7 @@ async fn exports_open_in_other_readers() {
         .env("GEOKHO_LOG", "warn")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "geokho export");
     let want = dir.join(format!("roads-v{}.pmtiles", ls[1].version));
     assert!(want.is_file(), "{} written", want.display());
 }

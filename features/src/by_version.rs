@@ -5,9 +5,55 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use sqlx::{Postgres, Transaction};
+use catalog::Layer;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::FeaturesError;
+
+/// What a server can read of a layer version into memory (an index).
+pub trait PerVersion: Sized + Send + Sync + 'static {
+    /// Reads `l` in `tx` (which then holds its table until it ends);
+    /// `Ok(None)` when the layer is not one this can answer for.
+    fn read(
+        tx: &mut Transaction<'static, Postgres>,
+        l: &Layer,
+    ) -> impl std::future::Future<Output = Result<Option<Self>, FeaturesError>> + Send;
+
+    /// Records the version it was read at.
+    fn set_version(&mut self, version: i64);
+}
+
+/// Values of `T` built from the database and kept per layer version (the
+/// newest two of each layer): the parcel and warehouse indexes.
+pub struct Indexes<T> {
+    by: ByVersion<T>,
+}
+
+impl<T> Default for Indexes<T> {
+    fn default() -> Self {
+        Indexes {
+            by: ByVersion::default(),
+        }
+    }
+}
+
+impl<T: PerVersion> Indexes<T> {
+    /// The value of `layer` at `version`, if built.
+    pub fn get(&self, layer: &str, version: i64) -> Option<Arc<T>> {
+        self.by.get(layer, version)
+    }
+
+    /// Builds (in a read-only transaction of its own) the value of the
+    /// version of `l` the database holds now, and keeps it; `Ok(None)` when
+    /// the layer is not one it answers for.
+    pub async fn build(&self, pool: &PgPool, l: &Layer) -> Result<Option<Arc<T>>, FeaturesError> {
+        let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
+        let value = T::read(&mut tx, l).await?;
+        self.by
+            .keep_as_seen(tx, &l.name, value, T::set_version)
+            .await
+    }
+}
 
 /// Values by (layer, version), at most two versions per layer.
 pub struct ByVersion<T> {

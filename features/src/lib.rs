@@ -21,7 +21,7 @@ mod routing;
 mod sql;
 
 pub use batch::MAX_BATCH;
-pub use by_version::ByVersion;
+pub use by_version::{ByVersion, Indexes, PerVersion};
 pub use error::FeaturesError;
 pub use land::lookups::LandLookups;
 pub use land::parcel::{

@@ -1,7 +1,27 @@
 //! A small SQL builder: text with `$n` placeholders and their values, so
 //! conditions from several sources (bbox, filter) number parameters in order.
 
+use catalog::{quote_ident, Field};
 use sqlfilter::{Param, SqlFilter};
+
+/// `jsonb_build_object('a', <alias>."a", ...)` of `fields` (names from the
+/// catalog), or an empty object when there are none.
+///
+/// ```ignore
+/// jsonb_properties(&[so_thua, loai_dat], Some("p"))
+///   == r#"jsonb_build_object('so_thua', p."so_thua", 'loai_dat', p."loai_dat")"#
+/// ```
+pub(crate) fn jsonb_properties(fields: &[&Field], alias: Option<&str>) -> String {
+    if fields.is_empty() {
+        return "'{}'::jsonb".into();
+    }
+    let prefix = alias.map(|a| format!("{a}.")).unwrap_or_default();
+    let pairs: Vec<String> = fields
+        .iter()
+        .map(|f| format!("'{}', {prefix}{}", f.name, quote_ident(&f.name)))
+        .collect();
+    format!("jsonb_build_object({})", pairs.join(", "))
+}
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone)]

@@ -202,11 +202,7 @@ async fn every_format_imports_like_the_shapefile() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, "ogr2ogr to a MapInfo TAB");
     let r = import(&db, &tab3, &opts("tab_td3", LayerKind::Parcels, Some(9210))).await;
     assert_eq!(r.files[0].encoding, "tcvn3", "{}", r.files[0].encoding_how);
     same_as(&db, "ref_td3", "tab_td3", PARCEL_FIELDS, 0.05).await;

@@ -20,14 +20,7 @@ fn table(l: &Layer) -> String {
 }
 
 fn props(fields: &[&Field], alias: &str) -> String {
-    if fields.is_empty() {
-        return "'{}'::jsonb".into();
-    }
-    let pairs: Vec<String> = fields
-        .iter()
-        .map(|f| format!("'{}', {alias}.{}", f.name, quote_ident(&f.name)))
-        .collect();
-    format!("jsonb_build_object({})", pairs.join(", "))
+    crate::sql::jsonb_properties(fields, Some(alias))
 }
 
 /// A parcel: its public properties, WGS 84 geometry and legal area (in

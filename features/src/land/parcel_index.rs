@@ -13,14 +13,12 @@
 //! candidate. A layer of more than [`MAX_PARCELS_INDEXED`] parcels is
 //! searched in SQL only.
 
-use std::sync::Arc;
-
 use catalog::{quote_ident, Layer, FID_COLUMN, GEOM_COLUMN};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use crate::by_version::ByVersion;
+use crate::by_version::{Indexes, PerVersion};
 use crate::native::{authority, from_lon_lat, proj_agrees};
 use crate::FeaturesError;
 
@@ -115,29 +113,17 @@ impl ParcelIndex {
 
 /// The parcel indexes of this server, by layer and version (the newest two
 /// versions of each layer are kept).
-#[derive(Default)]
-pub struct ParcelIndexes {
-    by: ByVersion<ParcelIndex>,
-}
+pub type ParcelIndexes = Indexes<ParcelIndex>;
 
-impl ParcelIndexes {
-    /// The index of `layer` at `version`, if built.
-    pub fn get(&self, layer: &str, version: i64) -> Option<Arc<ParcelIndex>> {
-        self.by.get(layer, version)
+impl PerVersion for ParcelIndex {
+    async fn read(
+        tx: &mut Transaction<'static, Postgres>,
+        l: &Layer,
+    ) -> Result<Option<Self>, FeaturesError> {
+        ParcelIndex::load(tx, l).await
     }
 
-    /// Builds (in a read-only transaction of its own) the index of the
-    /// version of `l` the database holds now, and keeps it; `Ok(None)` when
-    /// the layer is not one the index narrows for.
-    pub async fn build(
-        &self,
-        pool: &PgPool,
-        l: &Layer,
-    ) -> Result<Option<Arc<ParcelIndex>>, FeaturesError> {
-        let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-        let ix = ParcelIndex::load(&mut tx, l).await?;
-        self.by
-            .keep_as_seen(tx, &l.name, ix, |ix, v| ix.version = v)
-            .await
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
     }
 }

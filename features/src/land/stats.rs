@@ -172,23 +172,19 @@ pub async fn parcels_near_feature(
 ) -> Result<(i64, Vec<Value>), FeaturesError> {
     let g = quote_ident(GEOM_COLUMN);
     let f = quote_ident(FID_COLUMN);
-    let props: Vec<String> = visible
-        .iter()
-        .map(|fl| format!("'{}', p.{}", fl.name, quote_ident(&fl.name)))
-        .collect();
+    let props = crate::sql::jsonb_properties(visible, Some("p"));
     let sql = format!(
         "WITH x AS MATERIALIZED (SELECT ST_Transform(x.{g}, {srid}) AS g FROM {of} x WHERE x.{f} = $1), \
          m AS (SELECT p.{f} AS fid, p.{g} AS geom, ST_Distance(p.{g}, x.g) AS d FROM {t} p, x \
                WHERE ST_DWithin(p.{g}, x.g, $2)) \
          SELECT (SELECT count(*) FROM x), (SELECT count(*) FROM m), \
                 (SELECT json_agg(json_build_array(fid, props, gj, area, d) ORDER BY d, fid) FROM ( \
-                   SELECT m.fid, jsonb_build_object({props}) AS props, \
+                   SELECT m.fid, {props} AS props, \
                           ST_AsGeoJSON(ST_Transform(m.geom, 4326), 8, 0)::json AS gj, ST_Area(m.geom) AS area, m.d \
                    FROM m JOIN {t} p ON p.{f} = m.fid ORDER BY m.d, m.fid LIMIT $3) r)::text",
         srid = parcels.srid,
         of = table(of),
         t = table(parcels),
-        props = props.join(", "),
     );
     let (found, matched, rows): (i64, i64, Option<String>) = sqlx::query_as(&sql)
         .bind(fid)

@@ -67,11 +67,7 @@ pub(crate) fn filter_conditions(
 
 /// `jsonb_build_object(...)::text` of the visible fields of alias `w`.
 pub(crate) fn properties_sql(visible: &[&Field]) -> String {
-    let props: Vec<String> = visible
-        .iter()
-        .map(|fl| format!("'{}', w.{}", fl.name, quote_ident(&fl.name)))
-        .collect();
-    format!("jsonb_build_object({})::text", props.join(", "))
+    format!("{}::text", crate::sql::jsonb_properties(visible, Some("w")))
 }
 
 /// `geokho_data."<layer>" w`.

@@ -11,15 +11,14 @@
 //! or above [`MAX_INDEXED`] rows, the SQL path serves the layer.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use catalog::{quote_ident, Field, Layer, FID_COLUMN, GEOM_COLUMN};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use serde_json::value::RawValue;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
-use crate::by_version::ByVersion;
+use crate::by_version::{Indexes, PerVersion};
 use crate::land::parcel::raw;
 use crate::logistics::near::{dm, Warehouse, WarehouseFilter, MAX_NEAR};
 use crate::native::{authority, from_lon_lat, proj_agrees};
@@ -256,29 +255,17 @@ fn properties(r: &Row, keys: &[(usize, String)]) -> String {
 
 /// The warehouse indexes of this server, by layer and version (the newest
 /// two versions of each layer are kept, as for road graphs).
-#[derive(Default)]
-pub struct WarehouseIndexes {
-    by: ByVersion<WarehouseIndex>,
-}
+pub type WarehouseIndexes = Indexes<WarehouseIndex>;
 
-impl WarehouseIndexes {
-    /// The index of `layer` at `version`, if built.
-    pub fn get(&self, layer: &str, version: i64) -> Option<Arc<WarehouseIndex>> {
-        self.by.get(layer, version)
+impl PerVersion for WarehouseIndex {
+    async fn read(
+        tx: &mut Transaction<'static, Postgres>,
+        l: &Layer,
+    ) -> Result<Option<Self>, FeaturesError> {
+        WarehouseIndex::load(tx, l, 0).await
     }
 
-    /// Builds (in a read-only transaction of its own) the index of the
-    /// version of `l` the database holds now, and keeps it; `Ok(None)` when
-    /// the layer is not one the index answers for.
-    pub async fn build(
-        &self,
-        pool: &PgPool,
-        l: &Layer,
-    ) -> Result<Option<Arc<WarehouseIndex>>, FeaturesError> {
-        let mut tx = pool.begin_with("BEGIN READ ONLY").await?;
-        let ix = WarehouseIndex::load(&mut tx, l, 0).await?;
-        self.by
-            .keep_as_seen(tx, &l.name, ix, |ix, v| ix.version = v)
-            .await
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
     }
 }

@@ -50,14 +50,7 @@ fn geometry_sql(layer: &Layer, crs: &Crs) -> String {
 }
 
 fn properties_sql(fields: &[&Field]) -> String {
-    if fields.is_empty() {
-        return "'{}'::jsonb".into();
-    }
-    let pairs: Vec<String> = fields
-        .iter()
-        .map(|f| format!("'{}', {}", f.name, quote_ident(&f.name)))
-        .collect();
-    format!("jsonb_build_object({})", pairs.join(", "))
+    crate::sql::jsonb_properties(fields, None)
 }
 
 fn chosen<'a>(

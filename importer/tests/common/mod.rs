@@ -25,11 +25,7 @@ pub fn ogr2ogr(args: &[&str]) {
         .args(args)
         .output()
         .expect("ogr2ogr runs (gdal-bin)");
-    assert!(
-        out.status.success(),
-        "ogr2ogr {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    testkit::assert_success(&out, &format!("ogr2ogr {args:?}"));
 }
 
 pub fn s(p: &Path) -> &str {
