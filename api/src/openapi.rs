@@ -1,5 +1,7 @@
-//! The OpenAPI 3 document served at `/api` (utoipa), generated from the
-//! handlers' annotations so it cannot drift from the routes.
+//! The OpenAPI 3 document served at `/api` (utoipa): the information and
+//! security schemes here, the paths from the handlers' annotations as the
+//! router registers them (`server::documented`), so it cannot drift from
+//! the routes.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -8,17 +10,11 @@ use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
 use crate::base_url::base_url;
-use crate::routes::{admin, catalog, health, land, land_area, logistics, ogc, reports, tiles, web};
 use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "geokho", description = "Shared GIS base map and spatial data warehouse for Vietnamese provinces: vector tiles, OGC API - Features, land officers' queries."),
-    paths(
-        catalog::catalog, health::health, health::ready, admin::purge, admin::seed, admin::revoke_key, tiles::tilejson, tiles::tile,
-        ogc::landing, ogc::conformance, ogc::collections, ogc::collection, ogc::queryables, ogc::items, ogc::item,
-        land::by_key, land::at_point, land::planning, land_area::statistics, land_area::statistics_in_polygon, land_area::parcels_near, logistics::warehouses_near, logistics::warehouses_reachable, logistics::route, logistics::route_to_nearest_warehouse, reports::create, reports::set_status, web::styles, web::style,
-    ),
     modifiers(&KeySecurity),
     tags((name = "tiles"), (name = "features"), (name = "land"), (name = "logistics"), (name = "citizens"), (name = "maps"), (name = "operations"))
 )]
@@ -47,10 +43,16 @@ impl utoipa::Modify for KeySecurity {
 
 /// `GET /api`: the document, with this server's URL.
 pub async fn api(State(s): State<AppState>, headers: HeaderMap) -> Json<utoipa::openapi::OpenApi> {
-    let mut doc = ApiDoc::openapi();
+    let mut doc = document().clone();
     doc.servers = Some(vec![Server::new(base_url(
         s.public_url.as_deref(),
         &headers,
     ))]);
     Json(doc)
+}
+
+/// The whole document, built once from the documented routes.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| crate::server::documented().into_openapi())
 }

@@ -18,6 +18,10 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::routes;
 use crate::{AppState, Problem};
 
@@ -29,76 +33,59 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
 }
 
-/// All routes.
+/// Every documented route, registered once: `routes!` adds each handler to
+/// the router and its `#[utoipa::path]` to the OpenAPI document.
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
+    use routes::{admin, catalog, health, land, land_area, logistics, ogc, reports, tiles, web};
+    // A field report's body: at most 16 KiB.
+    let small_bodies = || axum::extract::DefaultBodyLimit::max(16 * 1024);
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(catalog::catalog))
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+        .routes(routes!(admin::purge))
+        .routes(routes!(admin::seed))
+        .routes(routes!(admin::revoke_key))
+        .routes(routes!(tiles::tilejson))
+        .routes(routes!(tiles::tile))
+        .routes(routes!(ogc::landing))
+        .routes(routes!(ogc::conformance))
+        .routes(routes!(ogc::collections))
+        .routes(routes!(ogc::collection))
+        .routes(routes!(ogc::queryables))
+        .routes(routes!(ogc::items))
+        .routes(routes!(ogc::item))
+        .routes(routes!(land::by_key))
+        .routes(routes!(land::at_point))
+        .routes(routes!(land::planning))
+        .routes(routes!(
+            land_area::statistics,
+            land_area::statistics_in_polygon
+        ))
+        .routes(routes!(land_area::parcels_near))
+        .routes(routes!(logistics::warehouses_near))
+        .routes(routes!(logistics::warehouses_reachable))
+        .routes(routes!(logistics::route))
+        .routes(routes!(logistics::route_to_nearest_warehouse))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(reports::create))
+                .routes(routes!(reports::set_status))
+                .layer(small_bodies()),
+        )
+        .routes(routes!(web::styles))
+        .routes(routes!(web::style))
+}
+
+/// All routes: the documented ones, and `/api`, `/metrics` and the viewer's
+/// page and files.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let (documented, _) = documented().split_for_parts();
+    documented
         .route("/api", get(crate::openapi::api))
-        .route("/catalog", get(routes::catalog::catalog))
-        .route("/land/parcels/at", get(routes::land::at_point))
-        .route("/land/parcels/near", get(routes::land_area::parcels_near))
-        .route(
-            "/land/statistics",
-            get(routes::land_area::statistics).post(routes::land_area::statistics_in_polygon),
-        )
-        .route("/land/parcels/{key}/planning", get(routes::land::planning))
-        .route(
-            "/land/parcels/{key}/{so_to}/{so_thua}",
-            get(routes::land::by_key),
-        )
-        .route(
-            "/logistics/warehouses/near",
-            get(routes::logistics::warehouses_near),
-        )
-        .route(
-            "/logistics/warehouses/reachable",
-            get(routes::logistics::warehouses_reachable),
-        )
-        .route("/logistics/route", get(routes::logistics::route))
-        .route(
-            "/logistics/route/nearest-warehouse",
-            get(routes::logistics::route_to_nearest_warehouse),
-        )
-        .route(
-            "/reports",
-            axum::routing::post(routes::reports::create)
-                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
-        )
-        .route(
-            "/reports/{id}",
-            axum::routing::patch(routes::reports::set_status)
-                .layer(axum::extract::DefaultBodyLimit::max(16 * 1024)),
-        )
-        .route("/ogc", get(routes::ogc::landing))
-        .route("/ogc/conformance", get(routes::ogc::conformance))
-        .route("/ogc/collections", get(routes::ogc::collections))
-        .route("/ogc/collections/{id}", get(routes::ogc::collection))
-        .route("/ogc/collections/{id}/items", get(routes::ogc::items))
-        .route("/ogc/collections/{id}/items/{fid}", get(routes::ogc::item))
-        .route(
-            "/ogc/collections/{id}/queryables",
-            get(routes::ogc::queryables),
-        )
-        .route(
-            "/admin/layers/{layer}/purge",
-            axum::routing::post(routes::admin::purge),
-        )
-        .route(
-            "/admin/layers/{layer}/seed",
-            axum::routing::post(routes::admin::seed),
-        )
-        .route(
-            "/admin/keys/{id}",
-            axum::routing::delete(routes::admin::revoke_key),
-        )
-        .route("/health", get(routes::health::health))
-        .route("/ready", get(routes::health::ready))
         .route("/metrics", get(crate::metrics::render))
-        .route("/tiles/{name}", get(routes::tiles::tilejson))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(routes::tiles::tile))
         .route("/", get(routes::web::index))
         .route("/web/{file}", get(routes::web::asset))
-        .route("/styles", get(routes::web::styles))
-        .route("/styles/{name}", get(routes::web::style))
         .fallback(|| async { Problem::not_found("no such resource") })
         .layer(axum::middleware::from_fn(refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
