@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 export PROPTEST_CASES=${PROPTEST_CASES:-20000}
 port=${GEOKHO_FUZZ_PG_PORT:-55438}
 dir=target/pg-fuzz
-cargo test --locked -p importer --test fuzz
+cargo test --locked -p importer --test it fuzz::
 cargo test --locked -p sqlfilter --test fuzz_filter
 scripts/pg.sh start "$dir" "$port" --throwaway
 trap 'scripts/pg.sh stop "$dir"' EXIT
 # HTTP cases are slower: a tenth of the budget.
 PROPTEST_CASES=$((PROPTEST_CASES / 10)) GEOKHO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" \
-  cargo test --locked --test injection
+  cargo test --locked --test it injection::

@@ -3,7 +3,7 @@
 //! the size budget, and purge on import across two running servers. Every
 //! tile is decoded with GDAL and compared with PostGIS's own count.
 
-mod common;
+use crate::common;
 
 use common::{fetch_tile, get_json, import_samples, sample_layer, start_server};
 use importer::import_layer;

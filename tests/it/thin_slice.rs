@@ -4,7 +4,7 @@
 //! decoder (GDAL's MVT driver, via ogrinfo) to PostGIS's feature count with
 //! Vietnamese text intact and restricted fields absent.
 
-mod common;
+use crate::common;
 
 use common::{fetch_tile, get_json, import_samples, start_server};
 use testkit::TestDb;

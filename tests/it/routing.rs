@@ -4,7 +4,7 @@
 //! network travelling with its layer through re-import and rollback.
 //! Every route is checked against PostGIS (its length, what it passes).
 
-mod common;
+use crate::common;
 
 use common::{get_json, import_samples, sample_layer, start_server};
 use serde_json::Value;

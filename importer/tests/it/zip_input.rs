@@ -3,7 +3,7 @@
 //! an archive without a `.shp`, a damaged archive and an entry escaping the
 //! folder fail with one line naming the archive.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! N metres of a feature, checked against PostGIS in VN-2000; bad input
 //! refused with the parameter named.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

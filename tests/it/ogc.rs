@@ -4,7 +4,7 @@
 //! PostGIS's own coordinates; bbox and CQL2 filters count like SQL; bad
 //! parameters get 400 problem+json naming them; restricted fields never leak.
 
-mod common;
+use crate::common;
 
 use common::{get_json, import_samples, start_server};
 use serde_json::Value;

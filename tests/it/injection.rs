@@ -2,7 +2,7 @@
 //! filters and sort keys get 4xx (or are ignored) and change nothing; and
 //! random bbox / filter / layer strings over HTTP never get a 5xx.
 
-mod common;
+use crate::common;
 
 use common::{import_samples, start_server};
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! Citizen field reports: stored, visible in OGC API Features and in tiles
 //! at once (a new layer version), validated, and rate-limited per address.
 
-mod common;
+use crate::common;
 
 use common::{fetch_tile, get_json, start_server};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! /api): each must now be a 4xx problem+json naming the parameter, and the
 //! server must keep answering. Also a world-wide bbox finds the data.
 
-mod common;
+use crate::common;
 
 use common::{get_json, import_samples, start_server};
 use serde_json::{json, Value};

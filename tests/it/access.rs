@@ -3,7 +3,7 @@
 //! header or ?key=), restricted reads are audited, unknown and revoked keys
 //! get 401, report status changes need the reports scope.
 
-mod common;
+use crate::common;
 
 use common::{fetch_tile, import_samples, start_server};
 use keys::{Scope, Target};

@@ -7,7 +7,7 @@
 //! left to PostGIS), while the five spiked parcels are still repaired; the
 //! one-connection load (COPY FREEZE) leaves every page it wrote frozen.
 
-mod common;
+use crate::common;
 
 use importer::{import_layer, manifest};
 use testkit::{repo_root, TestDb};

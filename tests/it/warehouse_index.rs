@@ -5,7 +5,7 @@
 //! even while the table is locked; and after a new import it answers from
 //! the new version.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
 //! Needs node, `web/node_modules` and /usr/bin/chromium: `make test` installs
 //! them (GEOKHO_BROWSER=1 scripts/install-deps.sh, scripts/web-deps.sh).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -9,7 +9,7 @@
 //! stays as it was), a layer selector naming no layer, a dataset of several
 //! layers without one, mixed geometry types, no SRS.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -7,7 +7,7 @@
 //! `features::planning_report`, with far fewer statements than look-ups;
 //! and through the server, concurrent HTTP look-ups share statements.
 
-mod common;
+use crate::common;
 
 use catalog::{Field, Layer};
 use common::import_samples;

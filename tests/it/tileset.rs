@@ -2,7 +2,7 @@
 //! new version lands) and exporting PMTiles / MBTiles that other readers open:
 //! the protomaps Python reader for PMTiles and GDAL for MBTiles.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! in VN-2000; the planning report's overlaps sum to the parcel where the
 //! plan covers it and equal PostGIS intersections in the native projection.
 
-mod common;
+use crate::common;
 
 use common::{get_json, import_samples, start_server};
 use testkit::TestDb;

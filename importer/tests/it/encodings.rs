@@ -3,7 +3,7 @@
 //! same NFC text, every vowel with every tone included; a `.cpg` beats
 //! detection; `--encoding` beats both.
 
-mod common;
+use crate::common;
 
 use importer::encoding::TextEncoding;
 use importer::shapefile::{Dims, Shape, ShapeType, ShapefileWriter, WriteField, WriteValue};

@@ -2,7 +2,7 @@
 //! does: every documented operation, called with example values, answers
 //! with a documented status and content type.
 
-mod common;
+use crate::common;
 
 use common::{get_json, import_samples, start_server};
 use serde_json::Value;

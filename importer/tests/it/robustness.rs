@@ -3,7 +3,7 @@
 //! layer untouched) or succeeds as docs/importer.md says; and Z/M shapefiles
 //! round-trip through the importer with the documented dimensions.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

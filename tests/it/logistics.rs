@@ -1,7 +1,7 @@
 //! Warehouses near a point: nearest first, filters honoured, distances equal
 //! PostGIS's in the layer's projection, bad input refused.
 
-mod common;
+use crate::common;
 
 use common::{get_json, import_samples, start_server};
 use testkit::TestDb;

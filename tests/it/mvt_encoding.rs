@@ -5,7 +5,7 @@
 //! same type and measure (area, length, position), polygons, lines and
 //! points alike.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -5,7 +5,7 @@
 //! roads import the server routes on the new network, not the graph it
 //! built before.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

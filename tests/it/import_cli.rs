@@ -8,7 +8,7 @@
 //!   TileJSON and items never show owners; widening exposure and changing
 //!   the kind need their confirmation; rollback restores the visibility.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -4,7 +4,7 @@
 //! covers every address), a clean exit on SIGTERM, and a database a newer
 //! build migrated still opening (deploys can be rolled back).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

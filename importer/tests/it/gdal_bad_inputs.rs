@@ -3,7 +3,7 @@
 //! selector naming no layer, a dataset of several layers without one,
 //! mixed geometry types, no SRS.
 
-mod common;
+use crate::common;
 
 use common::{import, ogr2ogr, opts, s, sample, scalar_i64, selector};
 use importer::{import_layer, LayerKind};
