@@ -32,7 +32,7 @@ pub use land::stats::{
     land_use_statistics, parcels_near_feature, Area, UseArea, MAX_BUFFER_M, MAX_NEAR_PARCELS,
 };
 pub use logistics::near::{warehouses_near, Warehouse, WarehouseFilter, MAX_NEAR};
-pub use logistics::reach::{route_to_nearest_warehouse, warehouses_reachable, MAX_REACH_M};
+pub use logistics::reach::{route_to_nearest_warehouse, warehouses_reachable, ByRoad, MAX_REACH_M};
 pub use logistics::warehouse_index::{WarehouseIndex, WarehouseIndexes, MAX_INDEXED};
 pub use ogc::collection::{collection, queryables, CONFORMANCE};
 pub use ogc::crs::{supported_crs, Crs, CRS84};

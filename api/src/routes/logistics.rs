@@ -179,6 +179,27 @@ fn weight(q: &LogisticsQuery) -> Result<Option<f64>, Problem> {
     }
 }
 
+/// A search by road over this server's road graphs.
+fn by_road<'a>(
+    s: &'a AppState,
+    net: &'a RoadNetwork,
+    layer: &'a Layer,
+    visible: &'a [&'a Field],
+    filter: &'a WarehouseFilter,
+    from: (f64, f64),
+    weight_t: Option<f64>,
+) -> features::ByRoad<'a> {
+    features::ByRoad {
+        graphs: &s.memory.graphs,
+        net,
+        layer,
+        visible,
+        filter,
+        from,
+        weight_t,
+    }
+}
+
 async fn read_only(s: &AppState) -> Result<Transaction<'static, Postgres>, Problem> {
     s.read()
         .begin_with("BEGIN READ ONLY")
@@ -294,21 +315,11 @@ pub async fn warehouses_reachable(
     let (filter, weight, limit) = (warehouse_filter(&q)?, weight(&q)?, limit(&q)?);
     let net = road_network(&s, &who, &q)?;
     let visible: Vec<&Field> = who.visible(&layer);
+    let search = by_road(&s, &net, &layer, &visible, &filter, from, weight);
     let mut tx = read_only(&s).await?;
-    let (start, found) = features::warehouses_reachable(
-        &mut tx,
-        &s.memory.graphs,
-        &net,
-        &layer,
-        &visible,
-        from,
-        max_m,
-        &filter,
-        weight,
-        limit,
-    )
-    .await
-    .map_err(|e| at(e, "lon/lat"))?;
+    let (start, found) = features::warehouses_reachable(&mut tx, &search, max_m, limit)
+        .await
+        .map_err(|e| at(e, "lon/lat"))?;
     Ok(Json(Collection {
         kind: "FeatureCollection",
         number_returned: found.len(),
@@ -338,18 +349,10 @@ pub async fn route_to_nearest_warehouse(
     let (filter, weight) = (warehouse_filter(&q)?, weight(&q)?);
     let net = road_network(&s, &who, &q)?;
     let visible: Vec<&Field> = who.visible(&layer);
+    let search = by_road(&s, &net, &layer, &visible, &filter, from, weight);
     let mut tx = read_only(&s).await?;
-    let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(
-        &mut tx,
-        &s.memory.graphs,
-        &net,
-        &layer,
-        &visible,
-        from,
-        &filter,
-        weight,
-    )
-    .await
-    .map_err(|e| at(e, "lon/lat"))?;
+    let (a, closed, warehouse, r) = features::route_to_nearest_warehouse(&mut tx, &search)
+        .await
+        .map_err(|e| at(e, "lon/lat"))?;
     Ok(route_response(&net, &r, &a, warehouse, weight, closed))
 }

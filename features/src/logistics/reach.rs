@@ -45,21 +45,36 @@ fn snapped_ctes(net: &RoadNetwork, l: &Layer, visible: &[&Field], w: &Where, tai
     )
 }
 
-/// Warehouses of `l` within `max_m` metres by road of WGS 84 `from`,
+/// A search for warehouses by road: which warehouses (layer, the fields
+/// the caller sees, filters), over which network and graphs, from where
+/// (WGS 84) and for what truck weight (bridges below it closed).
+pub struct ByRoad<'a> {
+    pub graphs: &'a Graphs,
+    pub net: &'a RoadNetwork,
+    pub layer: &'a Layer,
+    pub visible: &'a [&'a Field],
+    pub filter: &'a WarehouseFilter,
+    pub from: (f64, f64),
+    pub weight_t: Option<f64>,
+}
+
+/// Warehouses within `max_m` metres by road of the search's start,
 /// nearest by road first, with `network_m` and `straight_m`.
-#[allow(clippy::too_many_arguments)]
 pub async fn warehouses_reachable(
     tx: &mut Transaction<'_, Postgres>,
-    graphs: &Graphs,
-    net: &RoadNetwork,
-    l: &Layer,
-    visible: &[&Field],
-    from: (f64, f64),
+    q: &ByRoad<'_>,
     max_m: f64,
-    f: &WarehouseFilter,
-    weight_t: Option<f64>,
     limit: u32,
 ) -> Result<(Snap, Vec<Warehouse>), FeaturesError> {
+    let ByRoad {
+        graphs,
+        net,
+        layer: l,
+        visible,
+        filter: f,
+        from,
+        weight_t,
+    } = *q;
     let (start, version) = snap(tx, net, from, "lon/lat").await?;
     let g = graphs.for_version(tx, net, version).await?;
     let (closed, _) = closed_edges(tx, net, weight_t).await?;
@@ -119,20 +134,22 @@ pub async fn warehouses_reachable(
     Ok((start, found))
 }
 
-/// The route to the warehouse of `l` matching `f` that is fastest to reach
-/// by road from WGS 84 `from`, among the nearest in a straight line.
-/// Returns the start, the bridges closed, the warehouse and the route.
-#[allow(clippy::too_many_arguments)]
+/// The route to the matching warehouse that is fastest to reach by road
+/// from the search's start, among the nearest in a straight line. Returns
+/// the start, the bridges closed, the warehouse and the route.
 pub async fn route_to_nearest_warehouse(
     tx: &mut Transaction<'_, Postgres>,
-    graphs: &Graphs,
-    net: &RoadNetwork,
-    l: &Layer,
-    visible: &[&Field],
-    from: (f64, f64),
-    f: &WarehouseFilter,
-    weight_t: Option<f64>,
+    q: &ByRoad<'_>,
 ) -> Result<(Snap, i64, Warehouse, Route), FeaturesError> {
+    let ByRoad {
+        graphs,
+        net,
+        layer: l,
+        visible,
+        filter: f,
+        from,
+        weight_t,
+    } = *q;
     let (start, version) = snap(tx, net, from, "lon/lat").await?;
     let mut w = Where::default();
     let (x, y) = (w.bind(Bind::Float(from.0)), w.bind(Bind::Float(from.1)));
