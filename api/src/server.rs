@@ -36,7 +36,9 @@ pub struct ServeConfig {
 /// Every documented route, registered once: `routes!` adds each handler to
 /// the router and its `#[utoipa::path]` to the OpenAPI document.
 pub(crate) fn documented() -> OpenApiRouter<AppState> {
-    use routes::{admin, catalog, health, land, land_area, logistics, ogc, reports, tiles, web};
+    use routes::{
+        admin, catalog, health, land, land_area, logistics, ogc, reports, tiles, units, web,
+    };
     // A field report's body: at most 16 KiB.
     let small_bodies = || axum::extract::DefaultBodyLimit::max(16 * 1024);
     OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
@@ -63,6 +65,7 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
             land_area::statistics_in_polygon
         ))
         .routes(routes!(land_area::parcels_near))
+        .routes(routes!(units::units))
         .routes(routes!(logistics::warehouses_near))
         .routes(routes!(logistics::warehouses_reachable))
         .routes(routes!(logistics::route))

@@ -143,6 +143,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "layer settings and confirmed changes per version",
         include_str!("../../seeds/migrations/0009_layer_settings.sql"),
     ),
+    (
+        10,
+        "administrative units before and after 1 July 2025",
+        include_str!("../../seeds/migrations/0010_admin_units.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied (idempotent; safe with several
@@ -169,7 +174,7 @@ pub async fn migrate(pool: &PgPool) -> Result<(), CatalogError> {
         ..Migrator::DEFAULT
     };
     migrator.run(pool).await?;
-    Ok(())
+    crate::reference::load_reference(pool).await
 }
 
 /// Migrations of this build not applied (successfully) to the database.

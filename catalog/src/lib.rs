@@ -14,6 +14,7 @@ mod layer;
 mod live;
 pub mod personal;
 mod publish;
+pub mod reference;
 mod settings;
 mod tables;
 

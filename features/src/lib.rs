@@ -3,7 +3,8 @@
 //!   catalog, values bound);
 //! - `land`: land officers' look-ups, planning reports and statistics;
 //! - `logistics`: warehouses near a point or reached by road;
-//! - `routing`: road networks, their in-memory graphs and truck routes.
+//! - `routing`: road networks, their in-memory graphs and truck routes;
+//! - `units`: administrative units before and from 1 July 2025.
 //!
 //! Shared below them: `batch` (look-ups that arrive together run as one
 //! statement), `by_version` (what is kept per layer version), `native`
@@ -19,6 +20,7 @@ mod native;
 mod ogc;
 mod routing;
 mod sql;
+mod units;
 
 pub use batch::MAX_BATCH;
 pub use by_version::{ByVersion, Indexes, PerVersion};
@@ -43,3 +45,4 @@ pub use routing::route::{route, Leg, Route};
 pub use routing::snap::{Snap, MAX_SNAP_M};
 /// JSON text passed into responses as it is (GeoJSON from PostGIS).
 pub use serde_json::value::RawValue;
+pub use units::{find_units, Unit, GENERATIONS, MAX_UNITS};

@@ -28,4 +28,5 @@ mod scaling;
 mod thin_slice;
 mod tiles_served;
 mod tileset;
+mod units;
 mod warehouse_index;

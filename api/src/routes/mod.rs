@@ -9,4 +9,5 @@ pub mod logistics;
 pub mod ogc;
 pub mod reports;
 pub mod tiles;
+pub mod units;
 pub mod web;
