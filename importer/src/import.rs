@@ -43,8 +43,10 @@ pub fn default_connections() -> usize {
 pub struct ImportOptions {
     /// The layer's name.
     pub layer: String,
-    /// The CRS of files without a `.prj` (EPSG code).
+    /// The CRS of files without a usable `.prj` (EPSG code).
     pub srs: Option<i32>,
+    /// `--srs-override`: `srs` replaces a `.prj` that says otherwise.
+    pub srs_override: bool,
     /// The DBF text encoding; `None`: detected per file.
     pub encoding: Option<TextEncoding>,
     /// Kind, title, visibility, renames ...: what is not given is kept
@@ -76,6 +78,7 @@ impl ImportOptions {
         ImportOptions {
             layer: layer.into(),
             srs: None,
+            srs_override: false,
             encoding: None,
             settings,
             dry_run: false,
@@ -218,6 +221,7 @@ async fn prepare(
         layer: opts.layer.clone(),
         kind: resolved.kind,
         srs: opts.srs,
+        srs_override: opts.srs_override,
         encoding: opts.encoding,
         schema: resolved.schema.clone(),
         presentation: format!(

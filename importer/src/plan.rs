@@ -154,6 +154,8 @@ pub struct PlanOptions {
     pub layer: String,
     pub kind: LayerKind,
     pub srs: Option<i32>,
+    /// `--srs-override`: `srs` replaces a `.prj` that says otherwise.
+    pub srs_override: bool,
     pub encoding: Option<TextEncoding>,
     pub schema: SchemaOptions,
     /// The published settings besides the schema (title, description, zoom
@@ -173,12 +175,16 @@ pub fn plan(inputs: &[PathBuf], opts: &PlanOptions) -> Result<Plan, ImportError>
     if found.is_empty() {
         return Err(ImportError::layer(&opts.layer, "no input files"));
     }
+    let forced = opts.srs.map(|code| crate::srs::Forced {
+        code,
+        over_prj: opts.srs_override,
+    });
     let sources = found
         .iter()
         .map(|i| match i {
-            Input::Shapefile(p) => source::open(p, opts.encoding, opts.srs),
+            Input::Shapefile(p) => source::open(p, opts.encoding, forced),
             Input::Ogr { path, layer } => {
-                crate::ogr::open(path, layer.as_deref(), opts.encoding, opts.srs)
+                crate::ogr::open(path, layer.as_deref(), opts.encoding, forced)
             }
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -73,7 +73,7 @@ pub struct Source {
 pub fn open(
     shp: &Path,
     encoding: Option<TextEncoding>,
-    srs: Option<i32>,
+    srs: Option<srs::Forced>,
 ) -> Result<Source, ImportError> {
     let files = FileSet::find(shp)?;
     let shp_reader = ShpReader::open(&files.shp, files.shx.as_deref())?;
@@ -159,11 +159,19 @@ pub fn open(
     })
 }
 
-fn decide_srid(files: &FileSet, srs: Option<i32>) -> Result<Decided<i32>, ImportError> {
-    if let Some(s) = srs {
+fn decide_srid(files: &FileSet, forced: Option<srs::Forced>) -> Result<Decided<i32>, ImportError> {
+    if let Some(f) = forced {
+        let own = match &files.prj {
+            Some(prj) => std::fs::read(prj)
+                .ok()
+                .and_then(|t| srs::identify_prj(&String::from_utf8_lossy(&t)).ok()),
+            None => None,
+        };
+        let at = files.prj.as_deref().unwrap_or(&files.shp);
+        let (value, how) = f.against(own).map_err(|e| ImportError::file(at, e))?;
         return Ok(Decided {
-            value: s,
-            how: "--srs".into(),
+            value,
+            how: how.into(),
         });
     }
     let Some(prj) = &files.prj else {
@@ -174,15 +182,18 @@ fn decide_srid(files: &FileSet, srs: Option<i32>) -> Result<Decided<i32>, Import
     };
     let text = std::fs::read(prj).map_err(|e| ImportError::file(prj, e.to_string()))?;
     let wkt = String::from_utf8_lossy(&text);
-    let code = srs::identify_prj(&wkt).map_err(|e| {
+    let id = srs::identify_prj_noted(&wkt).map_err(|e| {
         ImportError::file(
             prj,
             format!("cannot identify the CRS ({e}); pass --srs EPSG:<code>"),
         )
     })?;
     Ok(Decided {
-        value: code,
-        how: ".prj".into(),
+        value: id.code,
+        how: match id.note {
+            Some(n) => format!(".prj; {n}"),
+            None => ".prj".into(),
+        },
     })
 }
 

@@ -35,9 +35,13 @@ pub struct ImportArgs {
     /// Confirms that --kind changes the kind of an existing layer.
     #[arg(long)]
     pub change_kind: bool,
-    /// CRS of files without a .prj: EPSG:<code> or vn2000:<province>.
+    /// CRS of files without a usable .prj: EPSG:<code> or vn2000:<province>.
+    /// A .prj that says otherwise is refused unless --srs-override.
     #[arg(long)]
     pub srs: Option<String>,
+    /// Read the files in --srs even where their own .prj says otherwise.
+    #[arg(long, requires = "srs")]
+    pub srs_override: bool,
     /// auto, utf8, cp1258, tcvn3, vni, latin1.
     #[arg(long, default_value = "auto")]
     pub encoding: String,
@@ -191,6 +195,7 @@ fn jobs(a: &ImportArgs) -> anyhow::Result<Vec<(Vec<PathBuf>, ImportOptions)>> {
         .map(importer::srs::parse_srs)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    base.srs_override = a.srs_override;
     base.encoding = parse_encoding(&a.encoding).map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
     // One dataset of several layers (GeoPackage, FileGDB) and no --layer:
     // each layer with geometry becomes its own geokho layer.

@@ -32,7 +32,7 @@ pub enum Command {
     /// Apply the migrations in seeds/ (every other command does this too).
     Migrate,
     /// Import shapefiles (files, directories) as a layer, or a manifest of layers.
-    Import(import::ImportArgs),
+    Import(Box<import::ImportArgs>),
     /// Restore the previous version of a layer.
     Rollback {
         /// Layer name.
@@ -98,7 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Import(a) => import::run(&cli.database_url, a).await,
+        Command::Import(a) => import::run(&cli.database_url, *a).await,
         Command::Rollback { layer } => {
             let pool = open_db(&cli.database_url, &Default::default()).await?;
             let v = catalog::rollback(&pool, &layer).await?;

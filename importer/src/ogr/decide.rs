@@ -189,13 +189,18 @@ pub(super) fn decide_target(
 /// The EPSG code of a layer's SRS (or `--srs`).
 pub(super) fn decide_srid(
     sr: Option<SpatialRef>,
-    forced: Option<i32>,
+    forced: Option<srs::Forced>,
     path: &Path,
 ) -> Result<Decided<i32>, ImportError> {
-    if let Some(s) = forced {
+    if let Some(f) = forced {
+        let own = sr.as_ref().and_then(|sr| {
+            let wkt = sr.to_wkt().ok()?;
+            srs::identify_prj(&wkt).ok()
+        });
+        let (value, how) = f.against(own).map_err(|e| ImportError::file(path, e))?;
         return Ok(Decided {
-            value: s,
-            how: "--srs".into(),
+            value,
+            how: how.into(),
         });
     }
     // GeoPackage's "undefined" SRSs (srs_id 0 and -1) say nothing.
@@ -210,7 +215,8 @@ pub(super) fn decide_srid(
             "has no coordinate system and no --srs was given: pass --srs EPSG:<code> or vn2000:<province> (e.g. vn2000:tien-giang)",
         ));
     };
-    if sr.auth_name().as_deref() == Some("EPSG") {
+    let wkt = sr.to_wkt().unwrap_or_default();
+    if sr.auth_name().as_deref() == Some("EPSG") && !srs::foreign_datum_shift(&wkt) {
         if let Ok(code) = sr.auth_code() {
             return Ok(Decided {
                 value: code,
@@ -218,17 +224,20 @@ pub(super) fn decide_srid(
             });
         }
     }
-    let wkt = sr.to_wkt().unwrap_or_default();
-    let first = match srs::identify_prj(&wkt) {
-        Ok(code) => {
+    let first = match srs::identify_prj_noted(&wkt) {
+        Ok(id) => {
             return Ok(Decided {
-                value: code,
-                how: "layer SRS (identified)".into(),
+                value: id.code,
+                how: match id.note {
+                    Some(n) => format!("layer SRS (identified; {n})"),
+                    None => "layer SRS (identified)".into(),
+                },
             })
         }
         Err(e) => e,
     };
-    if sr.auto_identify_epsg().is_ok() {
+    // GDAL's own identification ignores a datum shift: never for those.
+    if !srs::foreign_datum_shift(&wkt) && sr.auto_identify_epsg().is_ok() {
         if let (Some("EPSG"), Ok(code)) = (sr.auth_name().as_deref(), sr.auth_code()) {
             return Ok(Decided {
                 value: code,

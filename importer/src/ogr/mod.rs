@@ -242,7 +242,7 @@ pub fn open(
     path: &Path,
     selector: Option<&str>,
     encoding: Option<TextEncoding>,
-    srs_forced: Option<i32>,
+    srs_forced: Option<srs::Forced>,
 ) -> Result<Source, ImportError> {
     let ds = open_dataset(path)?;
     let driver = ds.driver().short_name();

@@ -6,9 +6,34 @@ mod prj;
 mod range;
 mod vn2000;
 
-pub use prj::identify_prj;
+pub use prj::{foreign_datum_shift, identify_prj, identify_prj_noted, Identified};
 pub use range::check_plausible;
 pub use vn2000::{province_srid, Province, PROVINCES, TM3_ZONES};
+
+/// A CRS given with `--srs`: for files without a `.prj`, or whose `.prj`
+/// cannot be identified. `over_prj` (`--srs-override`) lets it replace a
+/// `.prj` that says otherwise; without it that disagreement is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forced {
+    pub code: i32,
+    pub over_prj: bool,
+}
+
+impl Forced {
+    /// The code a file is read in, given what its own CRS says
+    /// (`Some(code)`: identified), or a refusal naming both.
+    pub fn against(self, own: Option<i32>) -> Result<(i32, &'static str), String> {
+        match own {
+            Some(c) if c != self.code && !self.over_prj => Err(format!(
+                "its coordinate system is EPSG:{c} but --srs says EPSG:{}: drop --srs (it is for files \
+                 without a usable .prj), or pass --srs-override to read the file in EPSG:{} anyway",
+                self.code, self.code
+            )),
+            Some(c) if c != self.code => Ok((self.code, "--srs (--srs-override: the file's own CRS ignored)")),
+            _ => Ok((self.code, "--srs")),
+        }
+    }
+}
 
 /// Parses a `--srs` value: `EPSG:9210`, `9210` or `vn2000:tien-giang` (name
 /// slug or GSO province code, e.g. `vn2000:82`).

@@ -83,6 +83,7 @@ fn read_all(shp: &Path, kind: LayerKind) -> Result<u64, String> {
         layer: "fuzz".into(),
         kind,
         srs: Some(9210),
+        srs_override: false,
         encoding: None,
         schema: SchemaOptions::default(),
         presentation: String::new(),

@@ -394,3 +394,97 @@ async fn implausible_coordinates_are_refused_naming_the_likely_cause() {
         assert_one_line(&plan_error(&[gpkg]).await, "cau.gpkg", words);
     }
 }
+
+/// A custom VN-2000 TM-3 as QGIS, MapInfo and converters export it: the
+/// WGS 84 ellipsoid and datum name with VN-2000's TOWGS84 (`rotations`: the
+/// last four numbers), Central_Meridian 105°45'.
+fn custom_vn2000_prj(towgs: &str) -> String {
+    format!(
+        r#"PROJCS["VN-2000 / TM-3 Tien Giang (custom)",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137,298.257223563],TOWGS84[{towgs}]],PRIMEM["Greenwich",0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000],PARAMETER["False_Northing",0],PARAMETER["Central_Meridian",105.75],PARAMETER["Scale_Factor",0.9999],PARAMETER["Latitude_Of_Origin",0],UNIT["Meter",1]]"#
+    )
+}
+
+#[tokio::test]
+async fn a_datum_shift_in_the_prj_is_never_read_as_wgs84() {
+    let db = TestDb::new("robust_towgs84").await;
+    // The set circulating on Vietnamese sites (rotation signs of the other convention).
+    let shp = sample_copy("cau");
+    std::fs::write(
+        shp.with_extension("prj"),
+        custom_vn2000_prj("-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"),
+    )
+    .unwrap();
+    let r = common::import(&db, &shp, &opts("cau_custom", None)).await;
+    assert_eq!(r.srid, 9210, "{}", r.files[0].srid_how);
+    assert!(
+        r.files[0].srid_how.contains("VN-2000")
+            && r.files[0].srid_how.contains("other sign convention"),
+        "{}",
+        r.files[0].srid_how
+    );
+    // Where the points land: exactly where the sample's own .prj puts them
+    // (PostGIS's transformation of EPSG:9210), within a millimetre.
+    common::import(&db, &common::sample("cau/cau.shp"), &opts("cau_ref", None)).await;
+    let off = common::scalar_f64(
+        &db.pool,
+        "SELECT max(ST_Distance(a.geom_3857, b.geom_3857)) FROM geokho_data.cau_custom a \
+         JOIN geokho_data.cau_ref b USING (fid)",
+    )
+    .await;
+    assert!(off < 0.001, "{off} m apart");
+
+    // Another datum's shift on a WGS 84 ellipsoid: refused in one line
+    // naming the .prj; nothing is published.
+    std::fs::write(
+        shp.with_extension("prj"),
+        custom_vn2000_prj("198,881,317,0,0,0,0"),
+    )
+    .unwrap();
+    let err = importer::import_layer(
+        &db.pool,
+        std::slice::from_ref(&shp),
+        &opts("cau_other", None),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_one_line(&err, "cau.prj", "not WGS 84");
+    let published = common::scalar_i64(
+        &db.pool,
+        "SELECT count(*) FROM geokho.layers WHERE name = 'cau_other'",
+    )
+    .await;
+    assert_eq!(published, 0);
+}
+
+#[tokio::test]
+async fn srs_beside_a_prj_that_disagrees_is_refused_unless_overridden() {
+    let shp = sample_copy("cau"); // its .prj says EPSG:9210
+    let mut o = opts("cau_srs", Some(9209));
+    let err = importer::import::dry_run(std::slice::from_ref(&shp), &o, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_one_line(&err, "cau.prj", "EPSG:9210 but --srs says EPSG:9209");
+    assert!(err.contains("--srs-override"), "{err}");
+    // The same code as the .prj: fine.
+    let same = importer::import::dry_run(
+        std::slice::from_ref(&shp),
+        &opts("cau_srs", Some(9210)),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(same.srid, 9210);
+    // Overridden on purpose: read in --srs, and the summary says so.
+    o.srs_override = true;
+    let r = importer::import::dry_run(std::slice::from_ref(&shp), &o, None)
+        .await
+        .unwrap();
+    assert_eq!(r.srid, 9209);
+    assert!(
+        r.files[0].srid_how.contains("--srs-override"),
+        "{}",
+        r.files[0].srid_how
+    );
+}
