@@ -251,3 +251,47 @@ pub async fn load_reference(pool: &PgPool) -> Result<(), CatalogError> {
     tx.commit().await?;
     Ok(())
 }
+
+/// A province from 1 July 2025 and the former provinces (codes) whose
+/// communes it took, from the embedded files (no database needed).
+#[derive(Debug, Clone)]
+pub struct Province2025 {
+    pub code: String,
+    pub name: String,
+    pub former: Vec<String>,
+}
+
+/// The 34 provinces from 1 July 2025 with their former provinces.
+///
+/// ```
+/// let p = catalog::reference::provinces_2025();
+/// assert_eq!(p.len(), 34);
+/// let dong_thap = p.iter().find(|p| p.name == "Tỉnh Đồng Tháp").unwrap();
+/// assert_eq!(dong_thap.code, "82");
+/// assert_eq!(dong_thap.former, ["82", "87"]); // Tiền Giang and Đồng Tháp
+/// ```
+pub fn provinces_2025() -> &'static [Province2025] {
+    static P: std::sync::OnceLock<Vec<Province2025>> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        use std::collections::{BTreeSet, HashMap};
+        let old_province: HashMap<&str, &str> =
+            rows(COMMUNES_PRE2025).map(|r| (r[0], r[5])).collect();
+        let new_province: HashMap<&str, &str> = rows(COMMUNES_2025).map(|r| (r[0], r[3])).collect();
+        let mut former: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for r in rows(CROSSWALK_2025) {
+            if let (Some(o), Some(n)) = (old_province.get(r[0]), new_province.get(r[1])) {
+                former.entry(n).or_default().insert(o.to_string());
+            }
+        }
+        rows(PROVINCES_2025)
+            .map(|r| Province2025 {
+                code: r[0].to_string(),
+                name: r[1].to_string(),
+                former: former
+                    .get(r[0])
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    })
+}

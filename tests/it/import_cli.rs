@@ -391,6 +391,40 @@ async fn a_routine_reimport_keeps_the_layer_settings_and_never_publishes_owners(
     );
     assert_eq!(shows_owners(&anonymous_view(&base, &db).await), [false; 3]);
 
+    // A province preset that spans two zones since the 2025 mergers is
+    // refused in one line naming both; the former province by name works.
+    let kho = repo_root().join("data-samples/kho_bai/kho_bai.shp");
+    let kho = kho.to_str().unwrap();
+    let line = refused(
+        &db,
+        &[
+            "import",
+            kho,
+            "--layer",
+            "kho_thu",
+            "--srs",
+            "vn2000:Đồng Tháp",
+            "--dry-run",
+        ],
+        "spans several VN-2000 zones",
+    );
+    assert!(
+        line.contains("105°00'") && line.contains("105°45'"),
+        "{line}"
+    );
+    ok(
+        &db,
+        &[
+            "import",
+            kho,
+            "--layer",
+            "kho_thu",
+            "--srs",
+            "vn2000:Tiền Giang",
+            "--dry-run",
+        ],
+    );
+
     // A dry run shows a schema change against the live layer, and the
     // shipped style that reads the field it loses.
     let mut dry = refresh.clone();

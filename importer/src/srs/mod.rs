@@ -8,7 +8,7 @@ mod vn2000;
 
 pub use prj::{foreign_datum_shift, identify_prj, identify_prj_noted, Identified};
 pub use range::check_plausible;
-pub use vn2000::{province_srid, Province, PROVINCES, TM3_ZONES};
+pub use vn2000::{province_preset, province_srid, Province, PROVINCES, TM3_ZONES};
 
 /// A CRS given with `--srs`: for files without a `.prj`, or whose `.prj`
 /// cannot be identified. `over_prj` (`--srs-override`) lets it replace a
@@ -35,22 +35,24 @@ impl Forced {
     }
 }
 
-/// Parses a `--srs` value: `EPSG:9210`, `9210` or `vn2000:tien-giang` (name
-/// slug or GSO province code, e.g. `vn2000:82`).
+/// Parses a `--srs` value: `EPSG:9210`, `9210` or `vn2000:<province>` (see
+/// [`province_preset`]: a name with or without tones, or a GSO code with its
+/// generation when the reform reused it).
 ///
 /// ```
 /// assert_eq!(importer::srs::parse_srs("EPSG:9210"), Ok(9210));
 /// assert_eq!(importer::srs::parse_srs("vn2000:tien-giang"), Ok(9210));
-/// assert_eq!(importer::srs::parse_srs("vn2000:91"), Ok(9207));
+/// assert_eq!(importer::srs::parse_srs("vn2000:Tiền Giang"), Ok(9210));
+/// assert_eq!(importer::srs::parse_srs("vn2000:pre2025:91"), Ok(9207)); // the former Kiên Giang
+/// assert!(importer::srs::parse_srs("vn2000:91").is_err()); // now An Giang: two zones
 /// assert!(importer::srs::parse_srs("vn2000:atlantis").is_err());
 /// ```
 pub fn parse_srs(s: &str) -> Result<i32, String> {
     let t = s.trim();
     let lower = t.to_ascii_lowercase();
-    if let Some(p) = lower.strip_prefix("vn2000:") {
-        return province_srid(p).ok_or_else(|| {
-            format!("--srs {t}: unknown province '{p}'; use a name slug like tien-giang or a GSO code like 82")
-        });
+    if lower.starts_with("vn2000:") {
+        // "vn2000:" is ASCII: the rest starts at the same byte in `t`.
+        return province_preset(&t["vn2000:".len()..]).map_err(|e| format!("--srs {t}: {e}"));
     }
     let code = lower.strip_prefix("epsg:").unwrap_or(&lower);
     match code.parse::<i32>() {

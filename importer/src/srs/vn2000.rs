@@ -114,6 +114,112 @@ pub const PROVINCES: &[Province] = &[
     p!("ca-mau", "Cà Mau", 96, 104.5),
 ];
 
+/// The TM-3 zone (EPSG code) of a central meridian.
+fn zone_of(cm: f64) -> Option<i32> {
+    TM3_ZONES
+        .iter()
+        .find(|(m, _)| (m - cm).abs() < 1e-9)
+        .map(|(_, c)| *c)
+}
+
+/// `105°45'` for 105.75.
+fn dms(cm: f64) -> String {
+    let minutes = ((cm - cm.floor()) * 60.0).round() as i32;
+    format!("{}°{minutes:02}'", cm.floor() as i32)
+}
+
+/// The TM-3 zone of a province preset (`vn2000:<province>`): a province
+/// by name (with or without tones, "Tiền Giang", "tien-giang") or GSO code,
+/// of either generation; `pre2025:` or `2025:` before it says which. A
+/// name or code that means provinces of different meridians (a province
+/// merged in 2025 from provinces of several zones, or a code reused by the
+/// reform) is refused, listing the former provinces and their zones.
+///
+/// ```
+/// use importer::srs::province_preset;
+/// assert_eq!(province_preset("tien-giang"), Ok(9210));
+/// assert_eq!(province_preset("Tiền Giang"), Ok(9210));
+/// assert_eq!(province_preset("pre2025:87"), Ok(5897)); // the former Đồng Tháp
+/// let e = province_preset("Đồng Tháp").unwrap_err(); // now with the former Tiền Giang
+/// assert!(e.contains("105°00'") && e.contains("105°45'") && e.contains("pre2025:"));
+/// assert!(province_preset("82").is_err()); // Tiền Giang before, Đồng Tháp after
+/// assert_eq!(province_preset("ha-noi"), Ok(5897)); // one zone in both generations
+/// ```
+pub fn province_preset(key: &str) -> Result<i32, String> {
+    use catalog::reference::{fold_name, provinces_2025};
+    let key = key.trim();
+    let (generation, rest) = match key.split_once(':') {
+        Some((g @ ("pre2025" | "2025"), r)) => (Some(g), r.trim()),
+        _ => (None, key),
+    };
+    let digits = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit());
+    let folded = fold_name(rest);
+    let code: Option<u32> = digits.then(|| rest.parse().ok()).flatten();
+    // (label, zones) of each province the key may mean.
+    let mut meanings: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    if generation != Some("2025") {
+        for p in PROVINCES.iter().filter(|p| {
+            code.is_some_and(|c| u32::from(p.gso) == c)
+                || (!digits && (fold_name(p.name) == folded || fold_name(p.slug) == folded))
+        }) {
+            meanings.push((
+                format!("{} before July 2025 (vn2000:pre2025:{})", p.name, p.slug),
+                vec![(p.name.to_string(), p.central_meridian)],
+            ));
+        }
+    }
+    if generation != Some("pre2025") {
+        for n in provinces_2025().iter().filter(|n| {
+            code.is_some_and(|c| n.code.parse::<u32>().ok() == Some(c))
+                || (!digits && fold_name(&n.name) == folded)
+        }) {
+            let former: Vec<(String, f64)> = n
+                .former
+                .iter()
+                .filter_map(|f| {
+                    PROVINCES
+                        .iter()
+                        .find(|p| Some(u32::from(p.gso)) == f.parse().ok())
+                })
+                .map(|p| (p.name.to_string(), p.central_meridian))
+                .collect();
+            meanings.push((format!("{} from July 2025", n.name), former));
+        }
+    }
+    if meanings.is_empty() {
+        return Err(format!(
+            "unknown province '{rest}': use a name (Tiền Giang, tien-giang) or a GSO code, \
+             with pre2025: or 2025: before a code the reform reused"
+        ));
+    }
+    let mut zones: Vec<f64> = meanings
+        .iter()
+        .flat_map(|(_, f)| f.iter().map(|x| x.1))
+        .collect();
+    zones.sort_by(f64::total_cmp);
+    zones.dedup();
+    if let [cm] = zones.as_slice() {
+        return zone_of(*cm).ok_or_else(|| format!("central meridian {cm} has no EPSG code"));
+    }
+    let listed: Vec<String> = meanings
+        .iter()
+        .map(|(label, former)| {
+            let parts: Vec<String> = former
+                .iter()
+                .map(|(name, cm)| {
+                    format!("{name} {} (EPSG:{})", dms(*cm), zone_of(*cm).unwrap_or(0))
+                })
+                .collect();
+            format!("{label}: {}", parts.join(", "))
+        })
+        .collect();
+    Err(format!(
+        "'{rest}' spans several VN-2000 zones ({}): name the former province (vn2000:pre2025:<province>) \
+         whose meridian the data uses, or give --srs EPSG:<code>",
+        listed.join("; ")
+    ))
+}
+
 /// EPSG code of the TM-3 zone of a province given by slug or GSO code.
 pub fn province_srid(key: &str) -> Option<i32> {
     let key = key.trim().to_ascii_lowercase().replace([' ', '_'], "-");
