@@ -55,8 +55,7 @@ fn datum_shift(lower: &str) -> Result<Option<String>, String> {
     let near = |a: &[f64], b: &[f64], tol: f64| a.iter().zip(b).all(|(x, y)| (x - y).abs() < tol);
     if !near(&t[..3], &VN2000_TOWGS84[..3], 0.01) {
         return Err(format!(
-            "the datum declares TOWGS84[{}]: not WGS 84 and not VN-2000's published shift; \
-             pass --srs EPSG:<code> of the CRS the data is really in",
+            "the datum declares TOWGS84[{}]: not WGS 84 and not VN-2000's published shift",
             t.iter()
                 .map(|x| x.to_string())
                 .collect::<Vec<_>>()
@@ -143,7 +142,7 @@ fn identify_body(norm: &str, vn2000_shift: bool) -> Result<i32, String> {
         return Err("not an ESRI/WKT1 PROJCS or GEOGCS".into());
     }
     if !norm.contains("transverse_mercator") {
-        return Err("projection is not Transverse Mercator; pass --srs EPSG:<code>".into());
+        return Err("the projection is not Transverse Mercator".into());
     }
     let cm = param(&norm, "central_meridian").ok_or("no Central_Meridian parameter")?;
     let k = param(&norm, "scale_factor").unwrap_or(1.0);
@@ -180,7 +179,33 @@ fn identify_body(norm: &str, vn2000_shift: bool) -> Result<i32, String> {
     if wgs84 && (k - 0.9996).abs() < 1e-9 && is_utm_cm {
         return Ok(32600 + utm_zone as i32);
     }
-    Err("unknown datum for a Transverse Mercator projection; pass --srs".into())
+    let hint = if (k - 0.9999).abs() < 1e-9 {
+        TM3_ZONES
+            .iter()
+            .find(|(m, _)| (m - cm).abs() < 1e-6)
+            .map(|(m, c)| {
+                format!(
+                    ": central meridian {}, scale 0.9999 are VN-2000 / TM-3's (EPSG:{c}) if the data is VN-2000",
+                    super::vn2000::dms(*m)
+                )
+            })
+    } else if (k - 0.9996).abs() < 1e-9 && is_utm_cm {
+        let z = utm_zone as i32;
+        Some(format!(
+            ": UTM zone {z}: EPSG:326{z:02} if WGS 84{}",
+            match z {
+                48 => ", EPSG:3405 if VN-2000",
+                49 => ", EPSG:3406 if VN-2000",
+                _ => "",
+            }
+        ))
+    } else {
+        None
+    };
+    Err(format!(
+        "unknown datum for a Transverse Mercator projection{}",
+        hint.unwrap_or_default()
+    ))
 }
 
 /// Whether PROJ's database defines EPSG:`code`.
@@ -315,10 +340,23 @@ mod shift_tests {
             tm("198,881,317,0,0,0,0", 105.0, 0.9996, ""),
         ] {
             let e = identify_prj(&prj).unwrap_err();
-            assert!(e.contains("not WGS 84") && e.contains("--srs"), "{e}");
+            assert!(e.contains("not WGS 84") && !e.contains("--srs"), "{e}");
             assert!(foreign_datum_shift(&prj));
         }
         assert!(!foreign_datum_shift(&geog(VN_SITES)));
+    }
+
+    #[test]
+    fn an_unknown_datum_names_the_zone_its_parameters_match() {
+        let odd = |cm: f64, k: f64| {
+            format!(
+                r#"PROJCS["x",GEOGCS["g",DATUM["D_Local",SPHEROID["Krassovsky",6378245,298.3]]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000],PARAMETER["False_Northing",0],PARAMETER["Central_Meridian",{cm}],PARAMETER["Scale_Factor",{k}],UNIT["Meter",1]]"#
+            )
+        };
+        let e = identify_prj(&odd(105.75, 0.9999)).unwrap_err();
+        assert!(e.contains("105°45'") && e.contains("EPSG:9210"), "{e}");
+        let e = identify_prj(&odd(105.0, 0.9996)).unwrap_err();
+        assert!(e.contains("EPSG:32648") && e.contains("EPSG:3405"), "{e}");
     }
 
     #[test]

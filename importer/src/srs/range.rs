@@ -19,7 +19,7 @@ pub fn check_plausible(srid: i32, b: [f64; 4]) -> Result<(), String> {
     if geographic {
         if !degrees {
             return Err(format!(
-                "coordinates {:.0},{:.0} are not degrees but EPSG:{srid} is geographic: projected data? pass --srs",
+                "coordinates {:.0},{:.0} are not degrees but EPSG:{srid} is geographic: projected data? pass --srs EPSG:<code> --srs-override",
                 b[0], b[1]
             ));
         }
@@ -33,7 +33,7 @@ pub fn check_plausible(srid: i32, b: [f64; 4]) -> Result<(), String> {
     }
     if degrees {
         return Err(format!(
-            "coordinates look like degrees ({:.4}, {:.4}) in projected EPSG:{srid}: the data is lon/lat, pass --srs EPSG:4326",
+            "coordinates look like degrees ({:.4}, {:.4}) in projected EPSG:{srid}: the data is lon/lat: pass --srs EPSG:4326 --srs-override",
             b[0], b[1]
         ));
     }
@@ -51,7 +51,7 @@ pub fn check_plausible(srid: i32, b: [f64; 4]) -> Result<(), String> {
         ));
     }
     Err(format!(
-        "coordinates ({:.0}, {:.0})-({:.0}, {:.0}) are outside Vietnam for EPSG:{srid}: wrong zone or wrong CRS? pass --srs",
+        "coordinates ({:.0}, {:.0})-({:.0}, {:.0}) are outside Vietnam for EPSG:{srid}: wrong zone or wrong CRS? pass the right one with --srs EPSG:<code> --srs-override",
         b[0], b[1], b[2], b[3]
     ))
 }

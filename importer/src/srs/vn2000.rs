@@ -123,7 +123,7 @@ fn zone_of(cm: f64) -> Option<i32> {
 }
 
 /// `105°45'` for 105.75.
-fn dms(cm: f64) -> String {
+pub(crate) fn dms(cm: f64) -> String {
     let minutes = ((cm - cm.floor()) * 60.0).round() as i32;
     format!("{}°{minutes:02}'", cm.floor() as i32)
 }
