@@ -241,11 +241,15 @@ async fn prepare(
             ),
         ));
     }
+    // A new layer has no schema to change.
     let live_fields = live.map_or(&[][..], |l| l.layer.fields.as_slice());
     let changes = VersionChanges {
         kind_from: resolved.kind_from.map(|k| k.name().to_string()),
         widened,
-        schema: settings::schema_changes(live_fields, &plan.schema.fields),
+        schema: match live {
+            Some(_) => settings::schema_changes(live_fields, &plan.schema.fields),
+            None => Vec::new(),
+        },
     };
     let lost = settings::lost_fields(live_fields, &plan.schema.fields);
     Ok((resolved, plan, changes, lost))

@@ -291,7 +291,7 @@ pub async fn run(url: &str, a: ImportArgs) -> anyhow::Result<()> {
                 }
                 Err(e) => {
                     println!(
-                        "  note: {}: not compared with the live layer (database: {e})",
+                        "  note: {}: not compared with the live layer ({e})",
                         opts.layer
                     );
                     importer::import::dry_run(files, opts, None).await

@@ -400,3 +400,46 @@ async fn a_second_import_of_a_layer_being_imported_is_refused() {
         "one version each: the refused import published nothing"
     );
 }
+
+/// A dry run of a new layer whose `.prj` carries an authority code PROJ
+/// does not know: the WKT decides (EPSG:9210), nothing of PROJ's own
+/// logging reaches the terminal, and no schema change is listed (there is
+/// no live layer to change).
+#[tokio::test]
+async fn a_dry_run_prints_no_proj_noise_and_no_changes_for_a_new_layer() {
+    let db = TestDb::new("import_dry_run_quiet").await;
+    let dir = temp_dir("import-dry-run-quiet");
+    for e in std::fs::read_dir(repo_root().join("data-samples/cau")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.join("cau.prj"),
+        r#"PROJCS["VN_2000_TM3",GEOGCS["GCS_VN_2000",DATUM["D_Vietnam_2000",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",105.75],PARAMETER["Scale_Factor",0.9999],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0],AUTHORITY["EPSG","1057599"]]"#,
+    )
+    .unwrap();
+    let shp = dir.join("cau.shp");
+    let out = command(
+        &db,
+        &[
+            "import",
+            shp.to_str().unwrap(),
+            "--layer",
+            "cau_moi",
+            "--kind",
+            "bridges",
+            "--dry-run",
+        ],
+    )
+    .output()
+    .unwrap();
+    testkit::assert_success(&out, "geokho import --dry-run");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("EPSG:9210 (.prj)"), "{stdout}");
+    assert!(stdout.contains("cau_moi: a new layer"), "{stdout}");
+    assert!(!stdout.contains("schema change"), "{stdout}");
+    assert!(!stderr.contains("proj_"), "{stderr}");
+}

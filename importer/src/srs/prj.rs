@@ -208,9 +208,28 @@ fn identify_body(norm: &str, vn2000_shift: bool) -> Result<i32, String> {
     ))
 }
 
-/// Whether PROJ's database defines EPSG:`code`.
+/// Whether PROJ's database defines EPSG:`code`, asked quietly (PROJ would
+/// print "crs not found" on stderr for every unknown code).
 fn known_to_proj(code: i32) -> bool {
-    proj::Proj::new(&format!("EPSG:{code}")).is_ok()
+    let Ok(def) = std::ffi::CString::new(format!("EPSG:{code}")) else {
+        return false;
+    };
+    // SAFETY: a context of our own, logging off, used on this thread only;
+    // the object and the context are destroyed before returning.
+    unsafe {
+        let ctx = proj_sys::proj_context_create();
+        if ctx.is_null() {
+            return false;
+        }
+        proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_NONE);
+        let pj = proj_sys::proj_create(ctx, def.as_ptr());
+        let known = !pj.is_null();
+        if known {
+            proj_sys::proj_destroy(pj);
+        }
+        proj_sys::proj_context_destroy(ctx);
+        known
+    }
 }
 
 /// The last `AUTHORITY["EPSG","n"]` closing the outermost node, if any.
