@@ -110,11 +110,7 @@ fn digest() -> String {
         h.update(f.as_bytes());
         h.update([0]);
     }
-    hex(&h.finalize())
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// The rows of an embedded CSV (no quoting is used in these files).

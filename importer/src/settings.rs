@@ -251,17 +251,14 @@ pub fn schema_changes(live: &[Field], new: &[Field]) -> Vec<String> {
         .iter()
         .filter(|f| !live.iter().any(|l| l.name == f.name))
         .collect();
-    for l in live
-        .iter()
-        .filter(|l| !new.iter().any(|f| f.name == l.name))
-    {
-        match added.iter().find(|a| l.name.starts_with(&a.name)) {
+    for lost in lost_fields(live, new) {
+        match added.iter().find(|a| lost.starts_with(&a.name)) {
             Some(a) => out.push(format!(
-                "field {} lost: the files have {}, cut short (DBF names hold 10 characters): \
+                "field {lost} lost: the files have {}, cut short (DBF names hold 10 characters): \
                  rename it back with --rename or the manifest's renames",
-                l.name, a.name
+                a.name
             )),
-            None => out.push(format!("field {} lost", l.name)),
+            None => out.push(format!("field {lost} lost")),
         }
     }
     for f in new {

@@ -37,8 +37,11 @@ pub struct TileRequest<'a> {
     tile_layers: Vec<TileLayer<'a>>,
     tiers: Vec<&'static str>,
     coord: TileCoord,
-    properties: Option<Vec<&'a str>>,
-    filter: Option<&'a str>,
+    /// [`Self::variant`], computed once: the key, the ETag and the store
+    /// look-up all need it.
+    variant: u64,
+    /// `layer@version,...` of the cache key and the tile store.
+    layers_key: String,
 }
 
 impl<'a> TileRequest<'a> {
@@ -104,13 +107,20 @@ impl<'a> TileRequest<'a> {
                 filter,
             });
         }
+        let layers: Vec<Arc<Layer>> = readable.iter().map(|r| r.layer.clone()).collect();
+        let tiers: Vec<&'static str> = readable.iter().map(|r| r.tier).collect();
+        let variant = variant(
+            properties.as_deref().unwrap_or_default(),
+            filter.unwrap_or(""),
+            &tier_of(&tiers),
+        );
         Ok(TileRequest {
-            layers: readable.iter().map(|r| r.layer.clone()).collect(),
-            tiers: readable.iter().map(|r| r.tier).collect(),
+            layers_key: layers_key(&layers),
+            layers,
+            tiers,
             tile_layers,
             coord,
-            properties,
-            filter,
+            variant,
         })
     }
 
@@ -139,21 +149,13 @@ impl<'a> TileRequest<'a> {
     /// assert_ne!(at("public").key(), at("restricted").key());
     /// ```
     pub fn tier(&self) -> String {
-        if self.tiers.iter().all(|t| *t == PUBLIC_TIER) {
-            PUBLIC_TIER.to_string()
-        } else {
-            self.tiers.join(",")
-        }
+        tier_of(&self.tiers)
     }
 
     /// What varies the tile besides layers and coordinates: properties,
     /// filter text and [`Self::tier`].
     pub fn variant(&self) -> u64 {
-        variant(
-            self.properties.as_deref().unwrap_or_default(),
-            self.filter.unwrap_or(""),
-            &self.tier(),
-        )
+        self.variant
     }
 
     /// The layers' data versions, `-`-joined (as in TileJSON tile URLs).
@@ -173,9 +175,9 @@ impl<'a> TileRequest<'a> {
     /// The in-memory cache key.
     pub fn key(&self) -> TileKey {
         TileKey {
-            layers: layers_key(&self.layers).as_str().into(),
+            layers: self.layers_key.as_str().into(),
             coord: self.coord,
-            variant: self.variant(),
+            variant: self.variant,
         }
     }
 
@@ -184,10 +186,9 @@ impl<'a> TileRequest<'a> {
     /// its layers' stored tiles), else rendered. The flag says it came
     /// from the store.
     pub async fn produce(&self, pool: &PgPool) -> Result<(Vec<u8>, bool), TileError> {
-        let variant = self.variant();
+        let variant = self.variant;
         if variant == default_variant() {
-            let key = layers_key(&self.layers);
-            let stored = match store::get(pool, &key, variant, self.coord).await? {
+            let stored = match store::get(pool, &self.layers_key, variant, self.coord).await? {
                 None if self.layers.len() > 1 => {
                     store::get_composite(pool, &self.layers, self.coord, TILE_BUDGET).await?
                 }
@@ -201,5 +202,14 @@ impl<'a> TileRequest<'a> {
             render(pool, &self.tile_layers, self.coord, TILE_BUDGET).await?,
             false,
         ))
+    }
+}
+
+/// See [`TileRequest::tier`].
+fn tier_of(tiers: &[&str]) -> String {
+    if tiers.iter().all(|t| *t == PUBLIC_TIER) {
+        PUBLIC_TIER.to_string()
+    } else {
+        tiers.join(",")
     }
 }
